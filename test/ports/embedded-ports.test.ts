@@ -1,0 +1,89 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { CacacheBlobs, contentPath } from '../../src/ports/embedded/cacache-blobs.js';
+import { SqliteRegistry } from '../../src/ports/embedded/sqlite-registry.js';
+import { LocalBus, subjectMatches } from '../../src/ports/embedded/local-bus.js';
+import { isWarrenError } from '../../src/errors.js';
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'warren-ports-'));
+}
+
+test('cacache blobs: put, get, path, stream, delete, verify', async () => {
+  const dir = tempDir();
+  try {
+    const blobs = new CacacheBlobs(join(dir, 'store'));
+    const a = await blobs.put('hello');
+    assert.match(a.integrity, /^sha256-/);
+    assert.equal(a.size, 5);
+    assert.equal((await blobs.put('hello')).integrity, a.integrity, 'same bytes, same name');
+    assert.equal((await blobs.get(a.integrity)).toString(), 'hello');
+    assert.ok(await blobs.has(a.integrity));
+    assert.equal(await blobs.path(a.integrity), contentPath(join(dir, 'store'), a.integrity));
+    const b = await blobs.putStream(Readable.from([Buffer.from('wor'), Buffer.from('ld')]));
+    const chunks: Buffer[] = [];
+    for await (const c of blobs.stream(b.integrity)) chunks.push(c as Buffer);
+    assert.equal(Buffer.concat(chunks).toString(), 'world');
+    const listed = [];
+    for await (const x of blobs.list()) listed.push(x.integrity);
+    assert.deepEqual(listed.sort(), [a.integrity, b.integrity].sort());
+    assert.deepEqual((await blobs.verify()).corrupt, []);
+    // corrupt one blob on disk: verify names it
+    writeFileSync((await blobs.path(b.integrity))!, 'WORLD');
+    assert.deepEqual((await blobs.verify()).corrupt, [b.integrity]);
+    await blobs.delete(a.integrity);
+    assert.equal(await blobs.has(a.integrity), false);
+    await assert.rejects(blobs.get(a.integrity), (e) => isWarrenError(e, 'E_NOT_FOUND'));
+    await assert.rejects(blobs.get('sha256-../../etc'), (e) => isWarrenError(e, 'E_BAD_REQUEST'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('sqlite registry: revisions, compare-and-set, prefix list, watch, durability across reopen', async () => {
+  const dir = tempDir();
+  try {
+    const file = join(dir, 'registry.db');
+    let reg = new SqliteRegistry(file);
+    const events: string[] = [];
+    await reg.watch('component/', (e) => events.push(`${e.type}:${e.key}`));
+    const r1 = await reg.compareAndSet('component/a/1.0.0', { x: 1 }, 0);
+    await assert.rejects(reg.compareAndSet('component/a/1.0.0', { x: 2 }, 0), (e) => isWarrenError(e, 'E_CONFLICT'));
+    const r2 = await reg.compareAndSet('component/a/1.0.0', { x: 2 }, r1);
+    assert.ok(r2 > r1);
+    await reg.put('component/b/1.0.0', { y: 1 });
+    await reg.put('componentx', 1);
+    await reg.put('worker/w1', { z: 1 });
+    assert.deepEqual((await reg.list('component/')).map((e) => e.key), ['component/a/1.0.0', 'component/b/1.0.0']);
+    await assert.rejects(reg.delete('component/b/1.0.0', 999), (e) => isWarrenError(e, 'E_CONFLICT'));
+    await reg.delete('component/b/1.0.0');
+    assert.equal(await reg.get('component/b/1.0.0'), null);
+    assert.deepEqual(events, ['put:component/a/1.0.0', 'put:component/a/1.0.0', 'put:component/b/1.0.0', 'delete:component/b/1.0.0']);
+    await reg.close();
+    reg = new SqliteRegistry(file);
+    assert.deepEqual((await reg.get('component/a/1.0.0'))?.value, { x: 2 });
+    assert.equal((await reg.get('component/a/1.0.0'))?.revision, r2);
+    await reg.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('local bus: subject wildcards, request/reply, events', async () => {
+  assert.ok(subjectMatches('warren.node.n1.>', 'warren.node.n1.worker.invoke'));
+  assert.ok(!subjectMatches('warren.node.n1.>', 'warren.node.n2.worker.invoke'));
+  assert.ok(subjectMatches('a.*.c', 'a.b.c'));
+  assert.ok(!subjectMatches('a.*.c', 'a.b.c.d'));
+  const bus = new LocalBus();
+  await bus.serve('warren.node.n1.>', async (p, s) => ({ echo: p.v, subject: s }));
+  assert.deepEqual(await bus.request('warren.node.n1.x', { v: 3 }), { echo: 3, subject: 'warren.node.n1.x' });
+  await assert.rejects(bus.request('warren.node.n2.x', {}), (e) => isWarrenError(e, 'E_UNAVAILABLE'));
+  const got: unknown[] = [];
+  await bus.subscribe('events.>', (p) => got.push(p));
+  await bus.publish('events.worker', { id: 1 });
+  assert.deepEqual(got, [{ id: 1 }]);
+});
