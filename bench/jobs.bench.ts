@@ -1,0 +1,44 @@
+/**
+ * Jobs per second: loudify over HTTP with 32 concurrent clients, against a bare Fastify route
+ * that upper-cases its body, measured in the same run. Target: ≥ 0.3x the bare route.
+ */
+import autocannon from 'autocannon';
+import Fastify from 'fastify';
+import { join } from 'node:path';
+import { pushComponentDir } from '../src/cli/push-component-dir.js';
+import { startTestServer } from '../test/support/start-server.js';
+import { repoRoot } from '../test/support/temp-dir.js';
+import { writeBenchResult } from './bench-result.js';
+
+const DURATION_S = Number(process.env.BENCH_SECONDS ?? 8);
+const BODY = 'shout shout let it all out\n'.repeat(4);
+
+async function load(url: string, headers: Record<string, string>): Promise<{ rps: number; p99: number; errors: number; non2xx: number }> {
+  const r = await autocannon({ url, method: 'POST', connections: 32, duration: DURATION_S, body: BODY, headers: { 'content-type': 'application/octet-stream', ...headers } });
+  return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx };
+}
+
+const bare = Fastify();
+bare.addContentTypeParser('*', { parseAs: 'buffer' }, (_r, b, done) => done(null, b));
+bare.post('/upper', async (req) => (req.body as Buffer).toString('utf8').toUpperCase());
+const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
+const baseline = await load(`${bareUrl}/upper`, {});
+await bare.close();
+
+const server = await startTestServer();
+await pushComponentDir(server.client, join(repoRoot, 'examples/loudify'));
+// one warm-up run compiles and caches the module
+await server.client.raw('POST', '/v1/jobs/sh.serval.loudify/run', Buffer.from('warm'), { 'content-type': 'application/octet-stream' });
+const warren = await load(`${server.url}/v1/jobs/sh.serval.loudify/run`, { authorization: `Bearer ${server.adminToken}` });
+await server.close();
+
+writeBenchResult('jobs', {
+  connections: 32,
+  durationSeconds: DURATION_S,
+  bareFastifyRps: Math.round(baseline.rps),
+  warrenJobsPerSecond: Math.round(warren.rps),
+  ratio: Number((warren.rps / baseline.rps).toFixed(3)),
+  target: '>= 0.3',
+  warrenP99Ms: warren.p99,
+  warrenErrors: warren.errors + warren.non2xx,
+});

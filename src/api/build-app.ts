@@ -1,0 +1,82 @@
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import multipart from '@fastify/multipart';
+import { WarrenError, isWarrenError } from '../errors.js';
+import type { WarrenNode } from '../services/warren-node.js';
+import { registerAuth } from './auth/index.js';
+import { statusOf } from './error-status.js';
+import { healthRoutes } from './routes/health-routes.js';
+import { componentRoutes } from './routes/component-routes.js';
+import { jobRoutes } from './routes/job-routes.js';
+import { blobRoutes } from './routes/blob-routes.js';
+import { adminRoutes } from './routes/admin-routes.js';
+import { tokenRoutes } from './auth/token-routes.js';
+import { whoamiRoute } from './auth/whoami-route.js';
+
+export interface BuildAppOptions {
+  node: WarrenNode;
+  /** Development mode: dev-only routes, verbose request logs. */
+  dev?: boolean;
+  logger?: boolean | object;
+  /** Extra route plugins (workers, snapshots...) registered with the same node. */
+  plugins?: ((app: FastifyInstance, opts: { node: WarrenNode; dev: boolean }) => Promise<void>)[];
+}
+
+export const MAX_MODULE_BYTES = 256 * 1024 * 1024;
+export const MAX_FILES_ZIP_BYTES = 8 * 1024 * 1024 * 1024;
+
+/**
+ * The HTTP API. Routes are thin (parse, authorize, call a service); their JSON schemas are the
+ * validation, the serializer and the OpenAPI document at once; each declares the role it needs
+ * in `config.role`, enforced by the auth plugin registered once here.
+ */
+export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: 16 * 1024 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Warren', version: '1', description: 'A host for sandboxed WebAssembly workloads' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'PASETO v4.public' } } },
+    },
+  });
+  await app.register(multipart, { limits: { fileSize: MAX_FILES_ZIP_BYTES, files: 2, fields: 4, fieldSize: 1024 * 1024 } });
+  app.setErrorHandler((err: FastifyError | WarrenError, request, reply) => {
+    const warren = toWarrenError(err);
+    const status = statusOf(warren.code);
+    if (status >= 500) request.log.error({ err }, 'request failed');
+    void reply.status(status).send({ error: warren.toJSON() });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({ error: { code: 'E_NOT_FOUND', message: `no route ${request.method} ${request.url}`, details: {} } });
+  });
+  await registerAuth(app, { tokens: opts.node.tokens });
+  const dev = opts.dev ?? false;
+  const deps = { node: opts.node, dev };
+  await app.register(healthRoutes, deps);
+  await app.register(componentRoutes, deps);
+  await app.register(jobRoutes, deps);
+  await app.register(blobRoutes, deps);
+  await app.register(adminRoutes, deps);
+  await app.register(tokenRoutes, { tokens: opts.node.tokens });
+  await app.register(whoamiRoute);
+  for (const plugin of opts.plugins ?? []) await app.register(plugin, deps);
+  app.get('/openapi.json', { config: { role: 'public' }, schema: { hide: true } }, async () => app.swagger());
+  return app;
+}
+
+/** Fastify's own errors (validation, body too large, bad JSON) become Warren errors with stable codes. */
+function toWarrenError(err: unknown): WarrenError {
+  if (isWarrenError(err)) return err;
+  const e = err as FastifyError;
+  if (e.validation) return new WarrenError('E_BAD_REQUEST', `invalid request: ${e.message}`, { validation: e.validation });
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || e.code === 'FST_REQ_FILE_TOO_LARGE' || e.statusCode === 413) {
+    return new WarrenError('E_ZIP_TOO_LARGE', `request body too large: ${e.message}`);
+  }
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return new WarrenError(e.statusCode === 404 ? 'E_NOT_FOUND' : 'E_BAD_REQUEST', e.message, { fastifyCode: e.code });
+  }
+  return new WarrenError('E_INTERNAL', e?.message ?? String(err));
+}

@@ -1,0 +1,44 @@
+import type { ErrorCode } from '../errors.js';
+
+/** The one table from error codes to HTTP statuses. Codes not listed are 500. */
+export const ERROR_STATUS: Partial<Record<ErrorCode, number>> = {
+  E_MANIFEST_INVALID: 400,
+  E_MANIFEST_SYNTAX: 400,
+  E_FQ_NAME_INVALID: 400,
+  E_VERSION_INVALID: 400,
+  E_BAD_REQUEST: 400,
+  E_WASM_INVALID: 400,
+  E_MODULE_MISSING: 400,
+  E_EXTENSION_MISSING: 400,
+  E_ZIP_INVALID: 400,
+  E_ZIP_UNSAFE: 400,
+  E_PATH_INVALID: 400,
+  E_FILTER_INVALID: 400,
+  E_SNAPSHOT_INVALID: 400,
+  E_UNAUTHORIZED: 401,
+  E_TOKEN_EXPIRED: 401,
+  E_TOKEN_INVALID: 401,
+  E_TOKEN_REVOKED: 401,
+  E_FORBIDDEN: 403,
+  E_READ_ONLY: 403,
+  E_NOT_FOUND: 404,
+  E_TIMEOUT: 408,
+  E_VERSION_EXISTS: 409,
+  E_ALREADY_EXISTS: 409,
+  E_CONFLICT: 409,
+  E_IN_USE: 409,
+  E_UPDATE_CONFLICT: 409,
+  E_WORKER_STATE: 409,
+  E_ZIP_TOO_LARGE: 413,
+  E_TRAP: 422,
+  E_MEMORY_LIMIT: 422,
+  E_OUTPUT_LIMIT: 422,
+  E_DISK_QUOTA: 507,
+  E_INTEGRITY: 500,
+  E_UNAVAILABLE: 503,
+  E_INTERNAL: 500,
+};
+
+export function statusOf(code: string): number {
+  return ERROR_STATUS[code as ErrorCode] ?? 500;
+}

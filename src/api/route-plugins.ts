@@ -1,0 +1,5 @@
+import type { FastifyInstance } from 'fastify';
+import type { WarrenNode } from '../services/warren-node.js';
+
+/** Route plugins beyond components/jobs/blobs/admin, registered by `warren serve` and `--local`. */
+export const routePlugins: ((app: FastifyInstance, opts: { node: WarrenNode; dev: boolean }) => Promise<void>)[] = [];

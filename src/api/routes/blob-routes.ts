@@ -1,0 +1,35 @@
+import type { FastifyInstance } from 'fastify';
+import { WarrenError } from '../../errors.js';
+import type { WarrenNode } from '../../services/warren-node.js';
+import { errorResponses } from './schemas.js';
+
+const integrityParam = {
+  type: 'object',
+  required: ['integrity'],
+  properties: { integrity: { type: 'string', pattern: '^sha256-[A-Za-z0-9+/]{43}=$' } },
+} as const;
+
+/** Blobs by integrity: what node caches (shared-reader tokens) read. */
+export async function blobRoutes(app: FastifyInstance, { node }: { node: WarrenNode }): Promise<void> {
+  const blobs = node.ctx.ports.blobs;
+  app.get(
+    '/v1/blobs/:integrity',
+    { config: { role: 'shared-reader' }, schema: { summary: 'Blob bytes by SRI integrity', params: integrityParam, produces: ['application/octet-stream'], response: errorResponses } },
+    async (request, reply) => {
+      const { integrity } = request.params as { integrity: string };
+      const info = await blobs.info(integrity);
+      if (!info) throw new WarrenError('E_NOT_FOUND', `blob ${integrity} not found`, { integrity });
+      return reply.header('content-type', 'application/octet-stream').header('content-length', info.size).header('x-warren-integrity', integrity).send(blobs.stream(integrity));
+    },
+  );
+  app.head(
+    '/v1/blobs/:integrity',
+    { config: { role: 'shared-reader' }, schema: { summary: 'Does the store hold this blob', params: integrityParam } },
+    async (request, reply) => {
+      const { integrity } = request.params as { integrity: string };
+      const info = await blobs.info(integrity);
+      if (!info) return reply.status(404).send();
+      return reply.header('content-length', info.size).status(200).send();
+    },
+  );
+}

@@ -1,0 +1,175 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { WarrenError, isWarrenError } from '../../errors.js';
+import type { WarrenNode } from '../../services/warren-node.js';
+import { runJob, type JobResult } from '../../services/jobs/run-job.js';
+import { parseByteSize, parseDuration } from '../../manifest/parse-units.js';
+import { authorizeNamespace } from '../auth/index.js';
+import { statusOf } from '../error-status.js';
+import { errorResponses, fqParam } from './schemas.js';
+
+/** Output up to this size is buffered so the exit code and stderr can go in headers. */
+const BUFFER_BEFORE_STREAMING = 1024 * 1024;
+const MAX_STDIN_BYTES = 64 * 1024 * 1024;
+const MAX_HEADER_STDERR = 8 * 1024;
+
+interface RunQuery {
+  version?: string;
+  arg?: string[];
+  env?: string[];
+  timeout?: string;
+  memory?: string;
+  format?: 'raw' | 'json';
+}
+
+/**
+ * `POST /v1/jobs/{fq}/run`: body = stdin, response = stdout. Raw mode: the exit code and
+ * stderr are headers (`x-warren-exit-code`, `x-warren-stderr`, URI-encoded) when the job ends
+ * before 1 MiB of output; past that the output streams as it is produced and they arrive as
+ * HTTP trailers (with `x-warren-error` if the job failed after output began). `?format=json`
+ * returns `{exitCode, stdout, stderr, ...}` at the end.
+ */
+export async function jobRoutes(app: FastifyInstance, { node }: { node: WarrenNode }): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_STDIN_BYTES }, (_req, body, done) => done(null, body));
+
+  app.post(
+    '/v1/jobs/:fq/run',
+    {
+      config: { role: 'project' },
+      schema: {
+        summary: "Run a component's _start once: body = stdin, response = stdout",
+        params: fqParam,
+        querystring: {
+          type: 'object',
+          properties: {
+            version: { type: 'string', maxLength: 64 },
+            arg: { type: 'array', items: { type: 'string' }, maxItems: 256 },
+            env: { type: 'array', items: { type: 'string', pattern: '^[^=]+=' }, maxItems: 256 },
+            timeout: { type: 'string', description: 'e.g. 5s; capped by the manifest' },
+            memory: { type: 'string', description: 'e.g. 64MiB; capped by the manifest' },
+            format: { type: 'string', enum: ['raw', 'json'] },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              fq: { type: 'string' },
+              version: { type: 'string' },
+              exitCode: { type: 'integer' },
+              stdout: { type: 'string' },
+              stdoutEncoding: { type: 'string', enum: ['utf8', 'base64'] },
+              stderr: { type: 'string' },
+              durationMs: { type: 'number' },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { fq } = request.params as { fq: string };
+      const q = request.query as RunQuery;
+      authorizeNamespace(request, fq.slice(0, fq.lastIndexOf('.')));
+      const input = {
+        fq,
+        version: q.version,
+        stdin: Buffer.isBuffer(request.body) ? request.body : new Uint8Array(0),
+        args: q.arg ?? [],
+        env: parseEnvPairs(q.env ?? []),
+        limits: {
+          timeoutMs: q.timeout ? parseDuration(q.timeout, 'timeout') : undefined,
+          memoryBytes: q.memory ? parseByteSize(q.memory, 'memory') : undefined,
+        },
+      };
+      if (q.format === 'json' || (request.headers.accept ?? '').startsWith('application/json')) {
+        const stdout: Buffer[] = [];
+        const stderr: Buffer[] = [];
+        const result = await runJob(node.ctx, { ...input, onStdout: (c) => stdout.push(Buffer.from(c)), onStderr: (c) => stderr.push(Buffer.from(c)) });
+        const out = Buffer.concat(stdout);
+        const utf8 = isUtf8(out);
+        return {
+          ...result,
+          stdout: utf8 ? out.toString('utf8') : out.toString('base64'),
+          stdoutEncoding: utf8 ? 'utf8' : 'base64',
+          stderr: Buffer.concat(stderr).toString('utf8'),
+        };
+      }
+      return streamJob(node, request, reply, input);
+    },
+  );
+}
+
+async function streamJob(node: WarrenNode, request: FastifyRequest, reply: FastifyReply, input: Parameters<typeof runJob>[1]): Promise<FastifyReply> {
+  const buffered: Buffer[] = [];
+  let bufferedBytes = 0;
+  const stderr: Buffer[] = [];
+  let streaming = false;
+  const raw = reply.raw;
+  const startStreaming = () => {
+    streaming = true;
+    reply.hijack();
+    raw.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'transfer-encoding': 'chunked',
+      trailer: 'x-warren-exit-code, x-warren-stderr, x-warren-error',
+    });
+    for (const b of buffered) raw.write(b);
+    buffered.length = 0;
+  };
+  let result: JobResult;
+  try {
+    result = await runJob(node.ctx, {
+      ...input,
+      onStdout: (c) => {
+        const chunk = Buffer.from(c);
+        if (streaming) {
+          raw.write(chunk);
+          return;
+        }
+        buffered.push(chunk);
+        bufferedBytes += chunk.length;
+        if (bufferedBytes > BUFFER_BEFORE_STREAMING) startStreaming();
+      },
+      onStderr: (c) => stderr.push(Buffer.from(c)),
+    });
+  } catch (err) {
+    if (!streaming) throw err;
+    const e = isWarrenError(err) ? err : new WarrenError('E_INTERNAL', String(err));
+    raw.addTrailers({ 'x-warren-error': `${e.code} ${encodeURIComponent(e.message)}`, 'x-warren-stderr': headerText(stderr) });
+    raw.end();
+    request.log.warn({ code: e.code, status: statusOf(e.code) }, 'job failed after its output started streaming');
+    return reply;
+  }
+  if (streaming) {
+    raw.addTrailers({ 'x-warren-exit-code': String(result.exitCode), 'x-warren-stderr': headerText(stderr) });
+    raw.end();
+    return reply;
+  }
+  return reply
+    .header('content-type', 'application/octet-stream')
+    .header('x-warren-exit-code', String(result.exitCode))
+    .header('x-warren-stderr', headerText(stderr))
+    .header('x-warren-version', result.version)
+    .header('x-warren-duration-ms', result.durationMs.toFixed(1))
+    .send(Buffer.concat(buffered));
+}
+
+function headerText(parts: Buffer[]): string {
+  const all = Buffer.concat(parts);
+  return encodeURIComponent(all.subarray(0, MAX_HEADER_STDERR).toString('utf8'));
+}
+
+function isUtf8(b: Buffer): boolean {
+  return Buffer.from(b.toString('utf8'), 'utf8').equals(b);
+}
+
+export function parseEnvPairs(pairs: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const p of pairs) {
+    const i = p.indexOf('=');
+    if (i <= 0) throw new WarrenError('E_BAD_REQUEST', `env must be KEY=VALUE, got ${JSON.stringify(p)}`);
+    env[p.slice(0, i)] = p.slice(i + 1);
+  }
+  return env;
+}

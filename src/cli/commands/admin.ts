@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+import { withConnection } from '../connect.js';
+import { printJson, printTable } from '../output.js';
+
+export function registerAdminCommand(program: Command): void {
+  const admin = program.command('admin').description('operate a node: garbage collection, store verification, artifacts');
+  admin
+    .command('gc')
+    .option('--dry-run', 'print what would be removed and how many bytes, remove nothing')
+    .description('collect blobs and records no root reaches (blobs younger than the grace period stay)')
+    .action(async (opts: { dryRun?: boolean }, cmd: Command) => {
+      await withConnection(cmd, async (client, g) => {
+        const res = await client.json<{ swept: { integrity: string; size: number }[]; sweptBytes: number; sweptRecords: string[]; kept: number }>('POST', '/v1/admin/gc', {
+          dryRun: Boolean(opts.dryRun),
+        });
+        if (g.json) return printJson(res);
+        const verb = opts.dryRun ? 'would remove' : 'removed';
+        process.stdout.write(`${verb} ${res.swept.length} blobs (${res.sweptBytes} bytes) and ${res.sweptRecords.length} records; kept ${res.kept} blobs\n`);
+        if (opts.dryRun) for (const b of res.swept) process.stdout.write(`  ${b.integrity} ${b.size}\n`);
+      });
+    });
+  admin
+    .command('verify')
+    .description("check every registry record's blobs exist and every blob's bytes match its digest")
+    .action(async (_opts, cmd: Command) => {
+      await withConnection(cmd, async (client, g) => {
+        const res = await client.json<{ records: number; blobsChecked: number; missing: unknown[]; corrupt: unknown[] }>('POST', '/v1/admin/verify', {});
+        if (g.json) printJson(res);
+        else process.stdout.write(`${res.records} records, ${res.blobsChecked} blobs checked: ${res.missing.length} missing, ${res.corrupt.length} corrupt\n`);
+        if (res.missing.length || res.corrupt.length) process.exitCode = 1;
+      });
+    });
+  admin
+    .command('artifacts')
+    .description('list precompiled artifact maps with their sizes')
+    .action(async (_opts, cmd: Command) => {
+      await withConnection(cmd, async (client, g) => {
+        const res = await client.json<{ maps: Record<string, unknown>[] }>('GET', '/v1/admin/artifacts');
+        if (g.json) printJson(res.maps);
+        else printTable(res.maps, ['engineId', 'fq', 'version', 'artifacts', 'bytes', 'current']);
+      });
+    });
+}

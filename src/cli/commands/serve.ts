@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+import pino from 'pino';
+import { buildApp } from '../../api/build-app.js';
+import { WarrenNode } from '../../services/warren-node.js';
+import { routePlugins } from '../../api/route-plugins.js';
+import type { GlobalOptions } from '../connect.js';
+
+interface ServeOptions {
+  port: string;
+  host: string;
+  dev?: boolean;
+  nats?: string;
+  nodeId?: string;
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('run a Warren node: the HTTP API over embedded storage (or a NATS cluster with --nats)')
+    .option('-p, --port <n>', 'port to listen on; 0 = any free port (printed)', '7070')
+    .option('--host <addr>', 'address to bind', '127.0.0.1')
+    .option('--dev', 'development mode: verbose logs and dev-only routes')
+    .option('--nats <urls>', 'join a cluster: comma-separated NATS URLs, e.g. nats://127.0.0.1:4222')
+    .option('--node-id <id>', 'this node\'s id in a cluster (default: hostname + random)')
+    .addHelpText('after', '\nExamples:\n  warren serve                  # embedded storage in $WARREN_HOME or ~/.warren\n  warren serve --port 0 --dev\n  warren serve --nats nats://127.0.0.1:4222 --node-id a\n')
+    .action(async (opts: ServeOptions, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const logger = pino({ level: opts.dev ? 'debug' : (process.env.WARREN_LOG ?? 'info') });
+      const node = await WarrenNode.open({ dataDir: g.data, nodeId: opts.nodeId, nats: opts.nats?.split(',').filter(Boolean), logger });
+      const app = await buildApp({ node, dev: opts.dev, logger: opts.dev ? { level: 'debug' } : false, plugins: routePlugins });
+      const url = await app.listen({ host: opts.host, port: Number(opts.port) });
+      const admin = await node.tokens.ensureDevAdminToken();
+      process.stdout.write(`warren listening on ${url} (node ${node.ctx.nodeId}, data ${node.ctx.layout.root})\n`);
+      if (admin.created) process.stdout.write(`admin token written to ${admin.path} (keep it secret)\n`);
+      const stop = async () => {
+        await app.close();
+        await node.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}

@@ -1,0 +1,143 @@
+import { availableParallelism } from 'node:os';
+import { WarrenError } from '../errors.js';
+import { GuestThread } from './guest-thread.js';
+import type { RunJobRequest, ThreadReply } from './thread-protocol.js';
+
+export interface PoolOptions {
+  /** Threads kept for jobs; default: the number of cores. */
+  jobThreads?: number;
+  /** Warm spare threads kept ready for workers (spawning one costs ~30 ms). */
+  spareThreads?: number;
+}
+
+export interface RunOptions {
+  timeoutMs: number;
+  onStdout?: (chunk: Uint8Array) => void;
+  onStderr?: (chunk: Uint8Array) => void;
+}
+
+/**
+ * The threads that run guest code. Jobs share `jobThreads` warm threads (a job waits in a FIFO
+ * queue when all are busy); each live worker checks out a thread of its own from the spares.
+ * A call past its timeout terminates its thread, which is replaced; the API thread never blocks.
+ */
+export class GuestPool {
+  private readonly idle: GuestThread[] = [];
+  private readonly waiting: ((t: GuestThread) => void)[] = [];
+  private readonly spares: GuestThread[] = [];
+  private jobThreadCount = 0;
+  private closed = false;
+  readonly jobThreads: number;
+  readonly spareThreads: number;
+  readonly stats = { jobsRun: 0, timeouts: 0, threadsSpawned: 0 };
+
+  constructor(opts: PoolOptions = {}) {
+    this.jobThreads = Math.max(1, opts.jobThreads ?? availableParallelism());
+    this.spareThreads = Math.max(0, opts.spareThreads ?? 2);
+    for (let i = 0; i < this.jobThreads; i++) this.addJobThread();
+    for (let i = 0; i < this.spareThreads; i++) this.spares.push(this.spawn());
+  }
+
+  async runJob(request: Omit<RunJobRequest, 'id'>, opts: RunOptions): Promise<Record<string, unknown>> {
+    const thread = await this.acquire();
+    this.stats.jobsRun++;
+    try {
+      const reply = await callWithTimeout(thread, request, opts, () => {
+        this.stats.timeouts++;
+      });
+      return unwrapReply(reply);
+    } finally {
+      this.release(thread);
+    }
+  }
+
+  /** A thread for one live worker: it belongs to the caller until `retire`d. */
+  async checkout(): Promise<GuestThread> {
+    if (this.closed) throw new WarrenError('E_UNAVAILABLE', 'the guest pool is closed');
+    const thread = this.spares.shift() ?? this.spawn();
+    if (!this.closed) this.spares.push(this.spawn());
+    await thread.ready;
+    return thread;
+  }
+
+  async retire(thread: GuestThread): Promise<void> {
+    await thread.terminate();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = [...this.idle, ...this.spares];
+    this.idle.length = 0;
+    this.spares.length = 0;
+    await Promise.all(all.map((t) => t.terminate(new WarrenError('E_UNAVAILABLE', 'the node is shutting down'))));
+  }
+
+  private spawn(): GuestThread {
+    this.stats.threadsSpawned++;
+    return new GuestThread();
+  }
+
+  private addJobThread(): void {
+    this.jobThreadCount++;
+    this.idle.push(this.spawn());
+  }
+
+  private acquire(): Promise<GuestThread> {
+    if (this.closed) return Promise.reject(new WarrenError('E_UNAVAILABLE', 'the guest pool is closed'));
+    const t = this.idle.pop();
+    if (t) return t.ready.then(() => t);
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(thread: GuestThread): void {
+    let next = thread;
+    if (!thread.alive) {
+      if (this.closed) return;
+      next = this.spawn();
+    }
+    if (this.closed) {
+      void next.terminate();
+      return;
+    }
+    const waiter = this.waiting.shift();
+    if (waiter) void next.ready.then(() => waiter(next));
+    else this.idle.push(next);
+  }
+}
+
+/** Runs one call on a thread; past `timeoutMs` the thread is terminated and E_TIMEOUT thrown. */
+export async function callWithTimeout(
+  thread: GuestThread,
+  request: Parameters<GuestThread['call']>[0],
+  opts: RunOptions,
+  onTimeout: () => void = () => undefined,
+): Promise<ThreadReply> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout();
+      const err = new WarrenError('E_TIMEOUT', `guest ran past its ${opts.timeoutMs} ms timeout and was stopped`, { timeoutMs: opts.timeoutMs });
+      void thread.terminate(err);
+      reject(err);
+    }, opts.timeoutMs);
+  });
+  try {
+    return await Promise.race([
+      thread.call(request, (r) => {
+        if (r.type === 'stdout') opts.onStdout?.(r.chunk);
+        else if (r.type === 'stderr') opts.onStderr?.(r.chunk);
+      }),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function unwrapReply(reply: ThreadReply): Record<string, unknown> {
+  if (reply.type === 'done') return reply.result;
+  if (reply.type === 'error') {
+    throw new WarrenError(reply.error.code as ConstructorParameters<typeof WarrenError>[0], reply.error.message, reply.error.details);
+  }
+  throw new WarrenError('E_INTERNAL', `unexpected reply ${reply.type}`);
+}

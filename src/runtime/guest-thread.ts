@@ -1,0 +1,80 @@
+import { Worker } from 'node:worker_threads';
+import { WarrenError } from '../errors.js';
+import type { ThreadReply, ThreadRequest } from './thread-protocol.js';
+
+const THREAD_URL = new URL('./guest-thread-main.js', import.meta.url);
+
+/**
+ * One worker_thread that runs guest code. Requests carry an id; replies (stream chunks and a final
+ * `done`/`error`) are routed back to the caller. A thread that is terminated (timeout, crash)
+ * fails every request in flight with the given error and is never reused.
+ */
+export class GuestThread {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { onReply: (r: ThreadReply) => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+  private dead: Error | null = null;
+  readonly ready: Promise<void>;
+
+  constructor() {
+    this.worker = new Worker(THREAD_URL, { stdout: false, stderr: false });
+    this.ready = new Promise((resolve, reject) => {
+      const onMessage = (m: ThreadReply) => {
+        if (m.type === 'ready') {
+          this.worker.off('error', reject);
+          resolve();
+        }
+      };
+      this.worker.on('message', onMessage);
+      this.worker.once('error', reject);
+    });
+    this.worker.on('message', (m: ThreadReply) => {
+      if (m.type === 'ready') return;
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      if (m.type === 'done' || m.type === 'error') this.pending.delete(m.id);
+      p.onReply(m);
+    });
+    this.worker.on('error', (err) => this.fail(new WarrenError('E_INTERNAL', `guest thread crashed: ${err.message}`)));
+    this.worker.on('exit', () => this.fail(this.dead ?? new WarrenError('E_INTERNAL', 'guest thread exited')));
+    this.worker.unref();
+  }
+
+  get alive(): boolean {
+    return this.dead === null;
+  }
+
+  get busy(): boolean {
+    return this.pending.size > 0;
+  }
+
+  /** Sends a request; `onReply` sees every reply including the last one; resolves with the last. */
+  call(request: Omit<ThreadRequest, 'id'>, onReply: (r: ThreadReply) => void = () => undefined, transfer: ArrayBuffer[] = []): Promise<ThreadReply> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, {
+        onReply: (r) => {
+          onReply(r);
+          if (r.type === 'done' || r.type === 'error') resolve(r);
+        },
+        reject,
+      });
+      this.worker.postMessage({ ...request, id } as ThreadRequest, transfer);
+    });
+  }
+
+  /** Stops the thread (even inside an endless guest loop) and fails what is in flight with `reason`. */
+  async terminate(reason: Error = new WarrenError('E_INTERNAL', 'guest thread stopped')): Promise<void> {
+    this.fail(reason);
+    await this.worker.terminate();
+  }
+
+  private fail(err: Error): void {
+    if (!this.dead) this.dead = err;
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id);
+      p.reject(err);
+    }
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Messages between the API thread and guest threads. Modules travel as WebAssembly.Module
+ * (structured-cloned between threads of one process without recompiling).
+ */
+import type { MountTable } from '../wasi/index.js';
+
+export interface LinkedModules {
+  main: WebAssembly.Module;
+  /** Extension modules, instantiated first; a main import module named `fq` is wired to them. */
+  extensions: { fq: string; module: WebAssembly.Module }[];
+}
+
+export interface GuestLimits {
+  /** Cap on stdout+stderr bytes. */
+  maxOutputBytes: number;
+  /** Cap on bytes of writable files (worker roots); undefined = none. */
+  diskQuotaBytes?: number;
+  /** The memory maximum written into the module (for reporting E_MEMORY_LIMIT); null = none. */
+  memoryMaxBytes: number | null;
+}
+
+export interface RunJobRequest {
+  type: 'run-job';
+  id: number;
+  modules: LinkedModules;
+  args: string[];
+  env: Record<string, string>;
+  stdin: Uint8Array;
+  mounts: MountTable | null;
+  limits: GuestLimits;
+}
+
+/** Requests of long-lived worker instances (see src/runtime/worker-instance*.ts). */
+export interface WorkerRequest {
+  type: 'worker';
+  id: number;
+  op: string;
+  payload: Record<string, unknown>;
+}
+
+export type ThreadRequest = RunJobRequest | WorkerRequest;
+
+export interface GuestErrorInfo {
+  code: string;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+export type ThreadReply =
+  | { type: 'ready'; id?: undefined }
+  | { type: 'stdout' | 'stderr'; id: number; chunk: Uint8Array }
+  | { type: 'done'; id: number; result: Record<string, unknown> }
+  | { type: 'error'; id: number; error: GuestErrorInfo };
+
+export interface JobOutcome {
+  exitCode: number;
+  /** Linear memory size at exit, bytes. */
+  memoryBytes: number;
+}

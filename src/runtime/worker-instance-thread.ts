@@ -1,0 +1,132 @@
+import { WasiHost, type MountTable } from '../wasi/index.js';
+import { classifyGuestError } from './guest-error.js';
+import { guestMemory, linkGuest } from './link-guest.js';
+import { OutputBatcher } from './output-batcher.js';
+import type { GuestLimits, LinkedModules, ThreadReply, WorkerRequest } from './thread-protocol.js';
+
+/**
+ * Thread side of long-lived worker instances: the instance, its memory and its WASI state stay
+ * in this thread between invocations. One thread holds one worker (the pool gives each live
+ * worker its own thread), so a timeout that kills the thread only resets that worker.
+ */
+interface LiveInstance {
+  instance: WebAssembly.Instance;
+  wasi: WasiHost;
+  memory: WebAssembly.Memory | null;
+  limits: GuestLimits;
+  /** Redirected per invocation: the WASI host's stdio callbacks write here. */
+  io: { stdin: Uint8Array; stdout: OutputBatcher | null; stderr: OutputBatcher | null };
+}
+
+export interface StartWorkerPayload {
+  workerId: string;
+  modules: LinkedModules;
+  args: string[];
+  env: Record<string, string>;
+  mounts: MountTable;
+  limits: GuestLimits;
+}
+
+export interface InvokePayload {
+  workerId: string;
+  /** An exported function to call with numeric args; absent = the stdin/stdout convention (`_start`). */
+  export?: string;
+  args?: number[];
+  stdin?: Uint8Array;
+}
+
+type Post = (reply: ThreadReply, transfer?: ArrayBuffer[]) => void;
+type Op = (req: WorkerRequest, post: Post) => Record<string, unknown>;
+
+const live = new Map<string, LiveInstance>();
+const ops = new Map<string, Op>();
+
+export function registerWorkerOp(name: string, op: Op): void {
+  ops.set(name, op);
+}
+
+export function liveInstance(workerId: string): LiveInstance {
+  const inst = live.get(workerId);
+  if (!inst) throw Object.assign(new Error(`worker ${workerId} has no live instance in this thread`), { code: 'E_WORKER_STATE' });
+  return inst;
+}
+
+export function setLiveInstance(workerId: string, inst: LiveInstance): void {
+  live.set(workerId, inst);
+}
+
+export function dropLiveInstance(workerId: string): void {
+  live.delete(workerId);
+}
+
+export function handleWorkerRequest(req: WorkerRequest, post: Post): void {
+  const op = ops.get(req.op);
+  try {
+    if (!op) throw Object.assign(new Error(`unknown worker op ${req.op}`), { code: 'E_INTERNAL' });
+    post({ type: 'done', id: req.id, result: op(req, post) });
+  } catch (err) {
+    const workerId = String(req.payload.workerId ?? '');
+    const inst = live.get(workerId);
+    const mem = inst?.memory ? { bytes: inst.memory.buffer.byteLength, maxBytes: inst.limits.memoryMaxBytes } : undefined;
+    post({ type: 'error', id: req.id, error: classifyGuestError(err, mem) });
+  }
+}
+
+/** Builds a WASI host whose stdio goes wherever the current invocation points it. */
+export function createInstance(p: StartWorkerPayload, restoreState?: Parameters<typeof WasiHost.restore>[0]): LiveInstance {
+  const io: LiveInstance['io'] = { stdin: new Uint8Array(0), stdout: null, stderr: null };
+  const common = {
+    stdout: (c: Uint8Array) => io.stdout?.write(c),
+    stderr: (c: Uint8Array) => io.stderr?.write(c),
+    maxOutputBytes: p.limits.maxOutputBytes,
+    diskQuotaBytes: p.limits.diskQuotaBytes,
+  };
+  const wasi = restoreState
+    ? WasiHost.restore(restoreState, { ...common, stdin: null })
+    : new WasiHost({ args: p.args, env: p.env, mounts: p.mounts, stdin: null, ...common });
+  const instance = linkGuest(p.modules, wasi);
+  return { instance, wasi, memory: guestMemory(instance), limits: p.limits, io };
+}
+
+registerWorkerOp('start', (req) => {
+  const p = req.payload as unknown as StartWorkerPayload;
+  const inst = createInstance(p);
+  live.set(p.workerId, inst);
+  const exports = inst.instance.exports;
+  const reactor = typeof exports._initialize === 'function' || typeof exports._start !== 'function';
+  if (reactor) inst.wasi.initialize(inst.instance);
+  else if (inst.memory) inst.wasi.bind(inst.memory);
+  return { reactor, memoryBytes: inst.memory?.buffer.byteLength ?? 0 };
+});
+
+registerWorkerOp('invoke', (req, post) => {
+  const p = req.payload as unknown as InvokePayload;
+  const inst = liveInstance(p.workerId);
+  inst.io.stdin = p.stdin ?? new Uint8Array(0);
+  inst.io.stdout = new OutputBatcher((chunk) => post({ type: 'stdout', id: req.id, chunk }));
+  inst.io.stderr = new OutputBatcher((chunk) => post({ type: 'stderr', id: req.id, chunk }));
+  inst.wasi.setStdin(inst.io.stdin);
+  try {
+    if (p.export) {
+      const fn = inst.instance.exports[p.export];
+      if (typeof fn !== 'function') {
+        throw Object.assign(new Error(`the worker's module exports no function ${JSON.stringify(p.export)}`), { code: 'E_NOT_FOUND', details: { export: p.export } });
+      }
+      const ret = (fn as (...a: number[]) => unknown)(...(p.args ?? []));
+      const returns = ret === undefined ? [] : Array.isArray(ret) ? ret : [ret];
+      return { returns: returns.map((v) => (typeof v === 'bigint' ? v.toString() : v)), memoryBytes: inst.memory?.buffer.byteLength ?? 0 };
+    }
+    const exitCode = inst.wasi.start(inst.instance);
+    return { exitCode, memoryBytes: inst.memory?.buffer.byteLength ?? 0, outputLimitExceeded: inst.wasi.outputLimitExceeded, diskQuotaExceeded: inst.wasi.diskQuotaExceeded };
+  } finally {
+    inst.io.stdout.flush();
+    inst.io.stderr.flush();
+    inst.io.stdout = null;
+    inst.io.stderr = null;
+  }
+});
+
+registerWorkerOp('stop', (req) => {
+  live.delete(String(req.payload.workerId));
+  return {};
+});

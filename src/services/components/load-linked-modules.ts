@@ -1,0 +1,46 @@
+import { WarrenError } from '../../errors.js';
+import { precompileVersion } from '../../precompile/precompile-version.js';
+import { setMemoryMaximum } from '../../precompile/memory-limit.js';
+import type { ComponentVersionRecord } from '../../records.js';
+import type { LinkedModules } from '../../runtime/thread-protocol.js';
+import type { NodeContext } from '../node-context.js';
+import { getComponentVersion } from './component-keys.js';
+
+export const PAGE_BYTES = 65536;
+
+/**
+ * The compiled modules to instantiate for a component version: precompiled artifacts (cached by
+ * engine id in the registry, compiled once per process in the module cache). A memory limit
+ * lower than the manifest's is written into a further copy of the main module, cached by digest.
+ */
+export async function loadLinkedModules(ctx: NodeContext, record: ComponentVersionRecord, memoryBytes?: number): Promise<LinkedModules & { memoryMaxBytes: number }> {
+  const { blobs, registry } = ctx.ports;
+  const manifestMemory = Number((record.manifest.limits as { memory: number }).memory);
+  const extensions = await Promise.all(record.extensions.map((e) => getComponentVersion(registry, e.fq, e.version)));
+  const map = await precompileVersion({
+    blobs,
+    registry,
+    record,
+    extensions,
+    engineId: ctx.engineId,
+    memoryMaxPages: Math.floor(manifestMemory / PAGE_BYTES),
+  });
+  const main = map.artifacts.find((a) => a.role === 'main');
+  if (!main) throw new WarrenError('E_INTERNAL', `artifact map of ${record.fq}@${record.version} has no main module`);
+  const limitBytes = Math.min(memoryBytes ?? manifestMemory, manifestMemory);
+  const limitPages = Math.floor(limitBytes / PAGE_BYTES);
+  let mainModule: WebAssembly.Module;
+  if (limitBytes < manifestMemory) {
+    mainModule = await ctx.moduleCache.get(`${main.digest}:max=${limitPages}`, async () => setMemoryMaximum(await blobs.get(main.digest), limitPages));
+  } else {
+    mainModule = await ctx.moduleCache.get(main.digest, () => blobs.get(main.digest));
+  }
+  const linked = await Promise.all(
+    record.extensions.map(async (e) => {
+      const node = map.artifacts.find((a) => a.role === `extension:${e.fq}`);
+      if (!node) throw new WarrenError('E_EXTENSION_MISSING', `artifact map of ${record.fq}@${record.version} lacks extension ${e.fq}`);
+      return { fq: e.fq, module: await ctx.moduleCache.get(node.digest, () => blobs.get(node.digest)) };
+    }),
+  );
+  return { main: mainModule, extensions: linked, memoryMaxBytes: limitPages * PAGE_BYTES };
+}

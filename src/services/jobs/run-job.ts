@@ -1,0 +1,66 @@
+import { WarrenError, isWarrenError } from '../../errors.js';
+import type { ComponentVersionRecord } from '../../records.js';
+import type { NodeContext } from '../node-context.js';
+import { getComponentVersion } from '../components/component-keys.js';
+import { loadLinkedModules } from '../components/load-linked-modules.js';
+
+export interface RunJobInput {
+  fq: string;
+  version?: string;
+  stdin: Uint8Array;
+  args: string[];
+  env: Record<string, string>;
+  /** Overrides, capped by the manifest's limits. */
+  limits?: { memoryBytes?: number; timeoutMs?: number };
+  onStdout?: (chunk: Uint8Array) => void;
+  onStderr?: (chunk: Uint8Array) => void;
+}
+
+export interface JobResult {
+  fq: string;
+  version: string;
+  exitCode: number;
+  durationMs: number;
+  memoryBytes: number;
+}
+
+/**
+ * One run of a component's `_start`: a fresh instance on a pooled thread, stdin in, stdout and
+ * stderr streamed out through the callbacks, nothing kept. argv[0] is the component's name.
+ */
+export async function runJob(ctx: NodeContext, input: RunJobInput): Promise<JobResult> {
+  const started = performance.now();
+  let record: ComponentVersionRecord | undefined;
+  try {
+    record = await getComponentVersion(ctx.ports.registry, input.fq, input.version);
+    const manifestLimits = record.manifest.limits as { memory: number; timeout: number };
+    const timeoutMs = Math.min(input.limits?.timeoutMs ?? manifestLimits.timeout, manifestLimits.timeout);
+    const modules = await loadLinkedModules(ctx, record, input.limits?.memoryBytes);
+    const manifestEnv = (record.manifest.env ?? {}) as Record<string, string>;
+    const result = await ctx.pool.runJob(
+      {
+        type: 'run-job',
+        modules: { main: modules.main, extensions: modules.extensions },
+        args: [record.name, ...input.args],
+        env: { ...manifestEnv, ...input.env },
+        stdin: input.stdin,
+        mounts: null,
+        limits: { maxOutputBytes: ctx.maxOutputBytes, memoryMaxBytes: modules.memoryMaxBytes },
+      },
+      { timeoutMs, onStdout: input.onStdout, onStderr: input.onStderr },
+    );
+    if (result.outputLimitExceeded) {
+      throw new WarrenError('E_OUTPUT_LIMIT', `job wrote more than ${ctx.maxOutputBytes} bytes of output and was cut off`, { limitBytes: ctx.maxOutputBytes });
+    }
+    const durationMs = performance.now() - started;
+    ctx.metrics.jobsRun.inc({ outcome: 'ok' });
+    ctx.metrics.jobDuration.observe(durationMs / 1000);
+    return { fq: record.fq, version: record.version, exitCode: Number(result.exitCode), durationMs, memoryBytes: Number(result.memoryBytes) };
+  } catch (err) {
+    ctx.metrics.jobsRun.inc({ outcome: 'error' });
+    ctx.metrics.jobFailures.inc({ code: isWarrenError(err) ? err.code : 'E_INTERNAL' });
+    ctx.metrics.jobDuration.observe((performance.now() - started) / 1000);
+    if (isWarrenError(err) && record) err.details.component = `${record.fq}@${record.version}`;
+    throw err;
+  }
+}

@@ -1,0 +1,20 @@
+import type { Logger } from 'pino';
+import type { DataLayout } from '../config.js';
+import type { Ports } from '../ports/open-ports.js';
+import type { GuestPool } from '../runtime/guest-pool.js';
+import type { ModuleCache } from '../precompile/module-cache.js';
+import type { WarrenMetrics } from './warren-metrics.js';
+
+/** What every service of one node needs: its ports, its threads, its caches. Plain data. */
+export interface NodeContext {
+  nodeId: string;
+  layout: DataLayout;
+  ports: Ports;
+  pool: GuestPool;
+  moduleCache: ModuleCache;
+  engineId: string;
+  metrics: WarrenMetrics;
+  logger: Logger;
+  /** Defaults for guests: output cap per call. */
+  maxOutputBytes: number;
+}

@@ -1,0 +1,27 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics of one node, on a registry of its own (several nodes may share a process in tests). */
+export class WarrenMetrics {
+  readonly registry = new Registry();
+  readonly jobsRun = new Counter({ name: 'warren_jobs_total', help: 'Jobs run, by outcome', labelNames: ['outcome'] as const, registers: [this.registry] });
+  readonly jobDuration = new Histogram({
+    name: 'warren_job_duration_seconds',
+    help: 'Wall-clock time of jobs',
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+    registers: [this.registry],
+  });
+  readonly jobFailures = new Counter({ name: 'warren_job_failures_total', help: 'Jobs that failed, by error code', labelNames: ['code'] as const, registers: [this.registry] });
+  readonly componentsPushed = new Counter({ name: 'warren_components_pushed_total', help: 'Component versions pushed', registers: [this.registry] });
+  readonly invocations = new Counter({ name: 'warren_worker_invocations_total', help: 'Worker invocations, by outcome', labelNames: ['outcome'] as const, registers: [this.registry] });
+  readonly liveWorkers = new Gauge({ name: 'warren_live_workers', help: 'Workers with a live instance on this node', registers: [this.registry] });
+  readonly placementCopyFallbacks = new Counter({
+    name: 'warren_placement_copy_fallbacks_total',
+    help: 'Read-only files copied instead of hardlinked (store on another filesystem)',
+    registers: [this.registry],
+  });
+  readonly gcSweptBlobs = new Counter({ name: 'warren_gc_swept_blobs_total', help: 'Blobs removed by GC', registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'warren_process_' });
+  }
+}

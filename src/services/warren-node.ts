@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import pino, { type Logger } from 'pino';
+import { dataLayout, resolveDataDir } from '../config.js';
+import { openEmbeddedPorts, type Ports } from '../ports/open-ports.js';
+import { GuestPool } from '../runtime/guest-pool.js';
+import { ModuleCache } from '../precompile/module-cache.js';
+import { engineId } from '../precompile/engine-id.js';
+import { TokenService } from './tokens/index.js';
+import type { NodeContext } from './node-context.js';
+import { WarrenMetrics } from './warren-metrics.js';
+
+export interface WarrenNodeOptions {
+  dataDir?: string;
+  nodeId?: string;
+  /** Cluster mode: NATS server URLs; absent = embedded ports. */
+  nats?: string[];
+  logger?: Logger;
+  jobThreads?: number;
+  maxOutputBytes?: number;
+  moduleCacheBytes?: number;
+}
+
+/**
+ * One Warren node: its ports (embedded or NATS), guest threads, caches and services' context.
+ * The API server and `--local` CLI runs both sit on top of one of these.
+ */
+export class WarrenNode {
+  private constructor(
+    readonly ctx: NodeContext,
+    readonly tokens: TokenService,
+  ) {}
+
+  static async open(opts: WarrenNodeOptions = {}): Promise<WarrenNode> {
+    const dataDir = resolveDataDir(opts.dataDir);
+    const layout = dataLayout(dataDir);
+    mkdirSync(layout.root, { recursive: true, mode: 0o700 });
+    mkdirSync(layout.workers, { recursive: true });
+    const logger = opts.logger ?? pino({ level: process.env.WARREN_LOG ?? 'warn' });
+    const nodeId = opts.nodeId ?? `${hostname().replace(/[^a-z0-9_-]/gi, '-').toLowerCase()}-${randomBytes(3).toString('hex')}`;
+    const ports: Ports = opts.nats?.length
+      ? await (await import('../ports/nats/open-nats-ports.js')).openNatsPorts({ servers: opts.nats, dataDir, nodeId })
+      : openEmbeddedPorts(dataDir);
+    const ctx: NodeContext = {
+      nodeId,
+      layout,
+      ports,
+      pool: new GuestPool({ jobThreads: opts.jobThreads }),
+      moduleCache: new ModuleCache(opts.moduleCacheBytes ?? 512 * 1024 * 1024),
+      engineId: engineId(),
+      metrics: new WarrenMetrics(),
+      logger,
+      maxOutputBytes: opts.maxOutputBytes ?? 64 * 1024 * 1024,
+    };
+    const tokens = await TokenService.open({ dataDir, registry: ports.registry });
+    return new WarrenNode(ctx, tokens);
+  }
+
+  async close(): Promise<void> {
+    await this.ctx.pool.close();
+    await this.ctx.ports.close();
+  }
+}
