@@ -5,6 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import { runJobInThread } from './run-job-in-thread.js';
 import { handleWorkerRequest } from './worker-instance-thread.js';
+import './worker-snapshot-ops.js';
 import type { ThreadReply, ThreadRequest } from './thread-protocol.js';
 
 const port = parentPort;
