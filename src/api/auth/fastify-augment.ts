@@ -1,0 +1,13 @@
+import type { Principal } from '../../services/tokens/index.js';
+import type { RouteRole } from './route-role.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the auth hook on every non-public route once the bearer token has verified. */
+    principal?: Principal;
+  }
+  interface FastifyContextConfig {
+    /** The role the route needs; every route declares one (assertEveryRouteDeclaresRole). */
+    role?: RouteRole;
+  }
+}
