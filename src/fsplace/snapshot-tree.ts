@@ -1,0 +1,76 @@
+import { constants } from 'node:fs';
+import { lstat, open } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Blobs, Integrity } from '../ports/blobs.js';
+import type { FileTree, FileTreeEntry } from '../records.js';
+import { cacheKeyOf, isCacheable, readDigestCache, writeDigestCache, type DigestCacheEntry } from './digest-cache.js';
+import { fileIdentity, readOnlyIdentities } from './file-identity.js';
+import { hostPathOf, isUnderGuestPrefix, normalizeGuestPrefixes } from './guest-path.js';
+import { listTree } from './list-tree.js';
+import { compareGuestPaths } from './place-file-tree.js';
+import { runBounded } from './run-bounded.js';
+
+export interface SnapshotWritableTreeOptions {
+  blobs: Blobs;
+  root: string;
+  /** The read-only paths of the placement: their inodes (under any name) are not snapshotted. */
+  readOnlyPaths: readonly string[];
+  /** Only files at or below these guest paths (e.g. durable mounts for `data` snapshots). */
+  include?: readonly string[];
+  concurrency?: number;
+}
+
+export interface SnapshotWritableTreeResult {
+  tree: FileTree;
+  /** Digest of the FileTree blob. */
+  digest: Integrity;
+  /** Bytes of files read and put into the store (0 when nothing changed since the last snapshot). */
+  bytesWritten: number;
+  /** Files read and put (cache misses). */
+  filesWritten: number;
+}
+
+/**
+ * Stores the worker's writable regular files as a FileTree blob (every entry `rw`). Files whose
+ * inode, size, mtime and ctime match the last snapshot are not read. Not captured: symlinks,
+ * FIFOs and the like, empty directories, and hardlinks between writable files (each name becomes
+ * its own entry). The worker must be paused: a file changing while read is stored as read.
+ */
+export async function snapshotWritableTree(options: SnapshotWritableTreeOptions): Promise<SnapshotWritableTreeResult> {
+  const { blobs } = options;
+  const root = resolve(options.root);
+  const prefixes = normalizeGuestPrefixes(options.include ?? ['/']);
+  const readOnly = await readOnlyIdentities(root, options.readOnlyPaths);
+  const cache = await readDigestCache(root);
+  const files = new Set<string>();
+  for (const prefix of prefixes) for (const f of (await listTree(root, prefix)).files) files.add(f);
+
+  const entries: FileTreeEntry[] = [];
+  const nextCache = new Map([...cache].filter(([path]) => !prefixes.some((p) => isUnderGuestPrefix(path, p))));
+  let bytesWritten = 0;
+  let filesWritten = 0;
+  await runBounded([...files], options.concurrency ?? 16, async (path) => {
+    const host = hostPathOf(root, path);
+    const st = await lstat(host, { bigint: true });
+    if (!st.isFile() || readOnly.has(fileIdentity(st))) return;
+    const key = cacheKeyOf(st);
+    const hit = cache.get(path);
+    let entry: DigestCacheEntry;
+    if (hit !== undefined && hit.key === key && (await blobs.has(hit.digest))) {
+      entry = hit;
+    } else {
+      const handle = await open(host, constants.O_RDONLY | constants.O_NOFOLLOW);
+      const info = await blobs.putStream(handle.createReadStream()).finally(() => handle.close().catch(() => undefined));
+      bytesWritten += info.size;
+      filesWritten++;
+      entry = { key, digest: info.integrity, size: info.size };
+    }
+    if (isCacheable(st)) nextCache.set(path, entry);
+    entries.push({ path, digest: entry.digest, mode: 'rw', size: entry.size });
+  });
+  entries.sort((a, b) => compareGuestPaths(a.path, b.path));
+  const tree: FileTree = { version: 1, entries };
+  const info = await blobs.put(JSON.stringify(tree));
+  await writeDigestCache(root, nextCache);
+  return { tree, digest: info.integrity, bytesWritten, filesWritten };
+}
