@@ -1,0 +1,40 @@
+import { headers, JsHeaders, type JetStreamClient, type JetStreamManager } from 'nats';
+import { isWrongLastSequence } from './nats-errors.js';
+
+/**
+ * Object Store meta lives on `$O.<bucket>.M.<base64url-padded name>` of stream `OBJ_<bucket>`
+ * (ADR-20); the client's `update()` rewrites meta but keeps `mtime`. Re-putting a blob must
+ * restart its GC grace period, as CacacheBlobs.touch does locally, so this republishes the meta
+ * with a fresh `mtime`, guarded by the meta's revision: a concurrent delete or re-upload wins
+ * and the caller uploads again.
+ *
+ * Returns false when the object is absent, deleted, or changed under us.
+ */
+export async function touchObject(js: JetStreamClient, jsm: JetStreamManager, bucket: string, name: string): Promise<boolean> {
+  const subject = `$O.${bucket}.M.${Buffer.from(name, 'utf8').toString('base64url')}${padding(name)}`;
+  let stored;
+  try {
+    stored = await jsm.streams.getMessage(`OBJ_${bucket}`, { last_by_subj: subject });
+  } catch (err) {
+    if ((err as { code?: string }).code === '404') return false;
+    throw err;
+  }
+  const meta = JSON.parse(Buffer.from(stored.data).toString('utf8')) as Record<string, unknown>;
+  if (meta.deleted === true) return false;
+  meta.mtime = new Date().toISOString();
+  const h = headers();
+  h.set(JsHeaders.RollupHdr, JsHeaders.RollupValueSubject);
+  try {
+    await js.publish(subject, Buffer.from(JSON.stringify(meta)), { headers: h, expect: { lastSubjectSequence: stored.seq } });
+  } catch (err) {
+    if (isWrongLastSequence(err)) return false;
+    throw err;
+  }
+  return true;
+}
+
+/** nats.js names meta subjects with *padded* base64url; Node's base64url has no padding. */
+function padding(name: string): string {
+  const rem = Buffer.byteLength(name, 'utf8') % 3;
+  return rem === 0 ? '' : '='.repeat(3 - rem);
+}

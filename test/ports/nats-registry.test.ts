@@ -1,0 +1,122 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, type NatsConnection } from 'nats';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isWarrenError } from '../../src/errors.js';
+import { NatsRegistry } from '../../src/ports/nats/nats-registry.js';
+import { decodeRegistryKey, encodeRegistryKey, prefixFilter } from '../../src/ports/nats/registry-key-codec.js';
+import type { RegistryEvent } from '../../src/ports/registry.js';
+import { startNatsServer, type NatsServerHandle } from '../support/nats-server.js';
+import { makeTempDir } from '../support/temp-dir.js';
+
+const tmp = makeTempDir('warren-nats-registry-');
+let server: NatsServerHandle;
+let nc: NatsConnection;
+
+before(async () => {
+  server = await startNatsServer({ jetstream: true, storeDir: tmp.path });
+  nc = await connect({ servers: server.url });
+});
+
+after(async () => {
+  await nc?.close();
+  await server?.stop();
+  tmp.dispose();
+});
+
+async function freshRegistry(bucket: string): Promise<NatsRegistry> {
+  return NatsRegistry.open(nc.jetstream(), { replicas: 1, bucket });
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await sleep(20);
+  assert.ok(check(), `timed out waiting for ${what}`);
+}
+
+test('key codec: reversible, valid KV keys, prefix filters on whole segments', () => {
+  const keys = ['component/sh.serval.loudify/1.2.0', 'precompile/node-20:v8-11/x/1.0.0-rc.1', 'a//b', '/lead', 'trail/', '', 'é ü/=3D/*/>', 'worker/w-1_x'];
+  for (const k of keys) {
+    const enc = encodeRegistryKey(k);
+    assert.match(enc, /^[-/_=.a-zA-Z0-9]+$/, `valid KV key for ${JSON.stringify(k)}: ${enc}`);
+    assert.ok(!enc.startsWith('.') && !enc.endsWith('.') && !enc.includes('..'), enc);
+    assert.equal(decodeRegistryKey(enc), k);
+  }
+  assert.equal(encodeRegistryKey('component/sh.serval.loudify/1.2.0'), 'component.sh=2Eserval=2Eloudify.1=2E2=2E0');
+  assert.equal(prefixFilter('component/'), 'component.>');
+  assert.equal(prefixFilter('component/sh.ser'), 'component.>');
+  assert.equal(prefixFilter('component/sh.serval.loudify/'), 'component.sh=2Eserval=2Eloudify.>');
+  assert.equal(prefixFilter('comp'), '>');
+  assert.equal(prefixFilter(''), '>');
+});
+
+test('nats registry: revisions, compare-and-set, prefix list, delete, watch', async () => {
+  const reg = await freshRegistry('reg_basic');
+  const events: string[] = [];
+  const unwatch = await reg.watch('component/', (e: RegistryEvent) => events.push(`${e.type}:${e.key}`));
+  const k = 'component/sh.serval.loudify/1.2.0';
+  const r1 = await reg.compareAndSet(k, { x: 1 }, 0);
+  await assert.rejects(reg.compareAndSet(k, { x: 2 }, 0), (e) => isWarrenError(e, 'E_CONFLICT'));
+  await assert.rejects(reg.compareAndSet(k, { x: 2 }, r1 + 100), (e) => isWarrenError(e, 'E_CONFLICT') && e.details.current === r1);
+  const r2 = await reg.compareAndSet(k, { x: 2 }, r1);
+  assert.ok(r2 > r1);
+  assert.deepEqual(await reg.get(k), { key: k, value: { x: 2 }, revision: r2 });
+  await reg.put('component/sh.serval.b-c/1.0.0:rc', { y: 1 });
+  await reg.put('componentx', 1);
+  await reg.put('component', 2);
+  await reg.put('worker/w1', { z: 1 });
+  assert.deepEqual(
+    (await reg.list('component/')).map((e) => e.key),
+    ['component/sh.serval.b-c/1.0.0:rc', 'component/sh.serval.loudify/1.2.0'],
+  );
+  assert.deepEqual((await reg.list('component/sh.serval.l')).map((e) => e.key), [k], 'prefix ending inside a segment');
+  assert.deepEqual((await reg.list('comp')).map((e) => e.key).sort(), ['component', 'component/sh.serval.b-c/1.0.0:rc', k, 'componentx'].sort());
+  assert.deepEqual((await reg.list('worker/')).map((e) => e.value), [{ z: 1 }]);
+  assert.equal(await reg.get('missing/key'), null);
+
+  await assert.rejects(reg.delete('component/sh.serval.b-c/1.0.0:rc', 999_999), (e) => isWarrenError(e, 'E_CONFLICT'));
+  await reg.delete('component/sh.serval.b-c/1.0.0:rc');
+  await reg.delete('component/never-was'); // missing keys are fine and emit nothing
+  assert.equal(await reg.get('component/sh.serval.b-c/1.0.0:rc'), null);
+  assert.deepEqual((await reg.list('component/')).map((e) => e.key), [k]);
+  // conditional delete at the right revision, then the key can be created again from 0
+  await reg.delete(k, r2);
+  assert.equal(await reg.get(k), null);
+  const r3 = await reg.compareAndSet(k, { x: 3 }, 0);
+  assert.ok(r3 > r2);
+  await assert.rejects(reg.compareAndSet(k, { x: 4 }, 0), (e) => isWarrenError(e, 'E_CONFLICT'));
+
+  const expected = [
+    `put:${k}`,
+    `put:${k}`,
+    'put:component/sh.serval.b-c/1.0.0:rc',
+    'delete:component/sh.serval.b-c/1.0.0:rc',
+    `delete:${k}`,
+    `put:${k}`,
+  ];
+  await until(() => events.length >= expected.length, 'watch events');
+  assert.deepEqual(events, expected);
+  unwatch();
+  await reg.put(k, { after: 'unwatch' });
+  await sleep(100);
+  assert.equal(events.length, expected.length, 'no events after unwatch');
+  await reg.close();
+});
+
+test('nats registry: values survive a new connection; two writers racing on one revision, one wins', async () => {
+  const a = await freshRegistry('reg_race');
+  const nc2 = await connect({ servers: server.url });
+  try {
+    const b = await NatsRegistry.open(nc2.jetstream(), { replicas: 1, bucket: 'reg_race' });
+    const r1 = await a.put('worker/w:1', { state: 'running' });
+    assert.deepEqual((await b.get('worker/w:1'))?.value, { state: 'running' });
+    const results = await Promise.allSettled([
+      a.compareAndSet('worker/w:1', { state: 'paused', by: 'a' }, r1),
+      b.compareAndSet('worker/w:1', { state: 'paused', by: 'b' }, r1),
+    ]);
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    assert.ok(isWarrenError(rejected.reason, 'E_CONFLICT'));
+  } finally {
+    await nc2.close();
+  }
+});
