@@ -1,0 +1,191 @@
+import { crc32 } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import yauzl, { type Entry, type ZipFile } from 'yauzl';
+import { WarrenError, isWarrenError } from '../errors.js';
+import type { Blobs, Integrity } from '../ports/blobs.js';
+import type { FileTree, FileTreeEntry } from '../records.js';
+import { checkZipEntry, unsafe, type CheckedEntry } from './check-zip-entry.js';
+import { comparePaths, treeOrderProblem, writeFileTree } from './file-tree.js';
+import type { Manifest } from './manifest-types.js';
+
+export interface UnpackLimits {
+  /** Sum of uncompressed sizes; default 8 GiB. */
+  maxTotalBytes?: number;
+  /** Default 100 000. */
+  maxEntries?: number;
+  /** Uncompressed / compressed per entry; default 200 (deflate's best is ~1030). */
+  maxRatio?: number;
+  /** Default: maxTotalBytes. */
+  maxEntryBytes?: number;
+  /**
+   * Entries smaller than this skip the ratio check (default 1 MiB): a few KiB of zeros compress
+   * 500:1 and are harmless; the ratio only matters where the bytes add up.
+   */
+  ratioMinBytes?: number;
+}
+
+export interface UnpackResult {
+  tree: FileTree;
+  treeDigest: Integrity;
+  totalBytes: number;
+}
+
+const DEFAULTS = { maxTotalBytes: 8 * 2 ** 30, maxEntries: 100_000, maxRatio: 200, ratioMinBytes: 2 ** 20 };
+
+/**
+ * Unpacks an uploaded files zip (server side) into blobs and stores the resulting file tree.
+ *
+ * Two passes. The first reads only the central directory and refuses anything unsafe (names,
+ * links, duplicates, entries outside the manifest's targets) or too large by its declared sizes,
+ * before a single byte is written. The second streams each file straight into `blobs.putStream`
+ * while counting real bytes, so a header that lies about its size is caught too (yauzl's
+ * `validateEntrySizes` plus our own count and CRC check).
+ *
+ * On any failure the function throws and returns no tree: nothing is recorded. File blobs
+ * already written for earlier entries stay as unreferenced garbage for GC; the tree blob is
+ * written last, only after every entry passed, so a failed unpack never leaves a tree behind.
+ *
+ * Permissions come from the manifest's target, never from the zip: an entry's unix mode
+ * (0444/0666 when packed by Warren) is ignored, even when it disagrees.
+ *
+ * Names are read as raw bytes (`decodeStrings: false`) so that every name rule is ours and
+ * each refusal names its entry; yauzl's `strictFileNames` only acts on names it decodes
+ * itself, and our check refuses backslashes just as it would.
+ */
+export async function unpackComponentFiles(zipPath: string, blobs: Blobs, manifest: Manifest, limits: UnpackLimits = {}): Promise<UnpackResult> {
+  const maxTotalBytes = limits.maxTotalBytes ?? DEFAULTS.maxTotalBytes;
+  const lim = {
+    maxTotalBytes,
+    maxEntries: limits.maxEntries ?? DEFAULTS.maxEntries,
+    maxRatio: limits.maxRatio ?? DEFAULTS.maxRatio,
+    maxEntryBytes: limits.maxEntryBytes ?? maxTotalBytes,
+    ratioMinBytes: limits.ratioMinBytes ?? DEFAULTS.ratioMinBytes,
+  };
+  const zip = await openZip(zipPath);
+  try {
+    if (zip.entryCount > lim.maxEntries) {
+      throw new WarrenError('E_ZIP_TOO_LARGE', `zip has ${zip.entryCount} entries, more than the limit of ${lim.maxEntries}`, {
+        rule: 'max-entries',
+        entries: zip.entryCount,
+        limit: lim.maxEntries,
+      });
+    }
+    const files = checkCentralDirectory(await readCentralDirectory(zip), manifest, lim);
+    const entries: FileTreeEntry[] = [];
+    let totalBytes = 0;
+    for (const file of files) {
+      const { digest, size } = await storeEntry(zip, file, blobs, lim, totalBytes);
+      totalBytes += size;
+      entries.push({ path: file.path, digest, mode: file.file.permissions === 'read-write' ? 'rw' : 'ro', size });
+    }
+    entries.sort((a, b) => comparePaths(a.path, b.path));
+    const tree: FileTree = { version: 1, entries };
+    const treeDigest = await writeFileTree(blobs, tree);
+    return { tree, treeDigest, totalBytes };
+  } finally {
+    zip.close();
+  }
+}
+
+type Limits = Required<UnpackLimits>;
+type FileEntry = Extract<CheckedEntry, { kind: 'file' }>;
+
+function openZip(zipPath: string): Promise<ZipFile> {
+  return new Promise((resolve, reject) => {
+    yauzl.open(zipPath, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true }, (err, zip) => {
+      if (err || !zip) return reject(invalid(err));
+      // yauzl emits 'error' on the ZipFile; an unheard one would crash the process.
+      zip.on('error', () => undefined);
+      resolve(zip);
+    });
+  });
+}
+
+function readCentralDirectory(zip: ZipFile): Promise<Entry[]> {
+  return new Promise((resolve, reject) => {
+    const entries: Entry[] = [];
+    zip.on('entry', (entry: Entry) => {
+      entries.push(entry);
+      zip.readEntry();
+    });
+    zip.once('end', () => resolve(entries));
+    zip.once('error', (err: Error) => reject(invalid(err)));
+    zip.readEntry();
+  });
+}
+
+function checkCentralDirectory(raw: Entry[], manifest: Manifest, lim: Limits): FileEntry[] {
+  const seenNames = new Set<string>();
+  const seenOffsets = new Map<number, string>();
+  const files: FileEntry[] = [];
+  let declaredTotal = 0;
+  for (const entry of raw) {
+    const checked = checkZipEntry(entry, manifest.files);
+    const { name } = checked;
+    // Compare as paths: `a/` and `a` are one name too.
+    const key = name.replace(/\/$/, '');
+    if (seenNames.has(key)) throw unsafe(name, 'unique-name', 'name appears more than once');
+    seenNames.add(key);
+    if (checked.kind === 'dir') continue;
+    // Entries sharing one local header share bytes: the overlapping-entries kind of zip bomb.
+    const other = seenOffsets.get(entry.relativeOffsetOfLocalHeader);
+    if (other !== undefined) throw unsafe(name, 'no-overlap', `shares its data with entry ${JSON.stringify(other)}`);
+    seenOffsets.set(entry.relativeOffsetOfLocalHeader, name);
+    const size = entry.uncompressedSize;
+    if (size > lim.maxEntryBytes) throw tooLarge(name, 'max-entry-bytes', `declares ${size} bytes, more than the per-entry limit of ${lim.maxEntryBytes}`);
+    declaredTotal += size;
+    if (declaredTotal > lim.maxTotalBytes) {
+      throw tooLarge(name, 'max-total-bytes', `brings the declared total to ${declaredTotal} bytes, more than the limit of ${lim.maxTotalBytes}`);
+    }
+    if (size >= lim.ratioMinBytes && size > lim.maxRatio * Math.max(entry.compressedSize, 1)) {
+      throw tooLarge(name, 'max-ratio', `expands ${entry.compressedSize} bytes to ${size} (ratio over ${lim.maxRatio})`);
+    }
+    files.push(checked);
+  }
+  const problem = treeOrderProblem(files.map((f) => ({ path: f.path })).sort((a, b) => comparePaths(a.path, b.path)));
+  if (problem) throw new WarrenError('E_ZIP_UNSAFE', `zip entries conflict: ${problem}`, { rule: 'file-is-directory', problem });
+  return files;
+}
+
+async function storeEntry(zip: ZipFile, file: FileEntry, blobs: Blobs, lim: Limits, totalBefore: number): Promise<{ digest: Integrity; size: number }> {
+  const { entry, name } = file;
+  const declared = entry.uncompressedSize;
+  let real = 0;
+  let crc = 0;
+  async function* counted(stream: Readable): AsyncIterable<Uint8Array> {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      real += chunk.length;
+      if (real > declared) throw unsafe(name, 'size-mismatch', `holds more than its declared ${declared} bytes`);
+      if (totalBefore + real > lim.maxTotalBytes) throw tooLarge(name, 'max-total-bytes', `real bytes pass the limit of ${lim.maxTotalBytes}`);
+      if (real >= lim.ratioMinBytes && real > lim.maxRatio * Math.max(entry.compressedSize, 1)) {
+        throw tooLarge(name, 'max-ratio', `expands ${entry.compressedSize} bytes to more than ${real} (ratio over ${lim.maxRatio})`);
+      }
+      crc = crc32(chunk, crc);
+      yield chunk;
+    }
+  }
+  try {
+    const stream = await new Promise<Readable>((resolve, reject) => {
+      zip.openReadStream(entry, (err, s) => (err || !s ? reject(err ?? new Error('no stream')) : resolve(s)));
+    });
+    const info = await blobs.putStream(counted(stream));
+    if (real !== declared) throw unsafe(name, 'size-mismatch', `declares ${declared} bytes but holds ${real}`);
+    if (crc !== entry.crc32) throw new WarrenError('E_ZIP_INVALID', `zip entry ${JSON.stringify(name)} fails its CRC-32 check`, { entry: name, rule: 'crc32' });
+    return { digest: info.integrity, size: real };
+  } catch (err) {
+    if (isWarrenError(err)) throw err;
+    const message = (err as Error)?.message ?? String(err);
+    if (/bytes in the stream|unexpected number of bytes/.test(message)) throw unsafe(name, 'size-mismatch', `real size differs from the declared ${declared} bytes (${message})`);
+    throw new WarrenError('E_ZIP_INVALID', `zip entry ${JSON.stringify(name)} cannot be read: ${message}`, { entry: name, cause: message });
+  }
+}
+
+function tooLarge(name: string, rule: string, message: string): WarrenError {
+  return new WarrenError('E_ZIP_TOO_LARGE', `zip entry ${JSON.stringify(name)} ${message}`, { entry: name, rule });
+}
+
+function invalid(err: unknown): WarrenError {
+  if (isWarrenError(err)) return err;
+  const message = (err as Error)?.message ?? String(err);
+  return new WarrenError('E_ZIP_INVALID', `not a valid zip: ${message}`, { cause: message });
+}
