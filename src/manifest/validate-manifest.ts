@@ -13,7 +13,7 @@ export type { Manifest, ManifestIssue } from './manifest-types.js';
  * (`E_FQ_NAME_INVALID`): then the narrower code says the same thing more precisely.
  */
 export function validateManifest(obj: unknown, opts: { file?: string } = {}): Manifest {
-  const parsed = manifestSchema.safeParse(obj);
+  const parsed = manifestSchema.safeParse(obj, { reportInput: true });
   const issues: ManifestIssue[] = parsed.success ? checkManifestRelations(parsed.data) : parsed.error.issues.flatMap(toManifestIssues);
   if (issues.length > 0) throw manifestError(issues, opts.file);
   const m = parsed.data!;
@@ -63,6 +63,7 @@ function toManifestIssues(issue: z.core.$ZodIssue): ManifestIssue[] {
   }
   const params = issue.code === 'custom' ? (issue.params as { rule?: unknown } | undefined) : undefined;
   const rule = typeof params?.rule === 'string' ? params.rule : (ZOD_RULES[issue.code] ?? issue.code);
+  // `reportInput` is on, so a missing key shows as input undefined (and not as a wrong type).
   if (issue.code === 'invalid_type' && issue.input === undefined) {
     // Zod's default text ("expected string, received undefined") hides that the key is missing.
     const message = issue.message.startsWith('Invalid input') ? 'is required' : issue.message;

@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isWarrenError } from '../../src/errors.js';
+import { validateFqName } from '../../src/manifest/validate-fq-name.js';
+import { parseComponentRef } from '../../src/manifest/parse-component-ref.js';
+import { validateVersion } from '../../src/manifest/validate-version.js';
+
+test('valid fq names pass unchanged', () => {
+  for (const s of ['sh.serval', 'sh.serval.loudify', 'a.b', 'a_1.b_2.c3', `${'a'.repeat(63)}.${'b'.repeat(64)}`]) {
+    assert.equal(validateFqName(s), s);
+  }
+});
+
+test('invalid fq names are refused with E_FQ_NAME_INVALID', () => {
+  const bad = ['', 'single', '../etc.passwd', '..', 'a..b', '.a.b', 'a.b.', 'a/b.c', 'a.b/c', 'Sh.serval', 'a.B', 'a-b.c', 'a.b c', 'a.b\0', `${'a'.repeat(64)}.${'b'.repeat(64)}`, 'ä.b'];
+  for (const s of bad) {
+    assert.throws(() => validateFqName(s), (err) => isWarrenError(err, 'E_FQ_NAME_INVALID') && err.details.fq === s, JSON.stringify(s));
+  }
+});
+
+test('parseComponentRef splits fq, namespace, name and version', () => {
+  assert.deepEqual(parseComponentRef('sh.serval.loudify@1.2.0'), { fq: 'sh.serval.loudify', namespace: 'sh.serval', name: 'loudify', version: '1.2.0' });
+  assert.deepEqual(parseComponentRef('ns.name'), { fq: 'ns.name', namespace: 'ns', name: 'name', version: null });
+  assert.throws(() => parseComponentRef('ns.name@latest'), (err) => isWarrenError(err, 'E_VERSION_INVALID'));
+  assert.throws(() => parseComponentRef('ns.name@'), (err) => isWarrenError(err, 'E_VERSION_INVALID'));
+  assert.throws(() => parseComponentRef('../x@1.0.0'), (err) => isWarrenError(err, 'E_FQ_NAME_INVALID'));
+});
+
+test('versions must be exact semver, written canonically', () => {
+  assert.equal(validateVersion('1.2.0-rc.1'), '1.2.0-rc.1');
+  for (const v of ['1.2', 'v1.2.0', '=1.2.0', ' 1.2.0', '1.2.0+build', '01.2.0', 'latest']) {
+    assert.throws(() => validateVersion(v), (err) => isWarrenError(err, 'E_VERSION_INVALID'), v);
+  }
+});
