@@ -35,9 +35,13 @@ export class TokenService {
     readonly keyModeFixed: boolean,
   ) {}
 
-  static async open({ dataDir, registry }: { dataDir: string; registry: Registry }): Promise<TokenService> {
+  /**
+   * `revocationCacheMs` bounds how long a revocation written by another process (which fires no
+   * watch event here) can go unnoticed; default 5 s.
+   */
+  static async open({ dataDir, registry, revocationCacheMs }: { dataDir: string; registry: Registry; revocationCacheMs?: number }): Promise<TokenService> {
     const key = await openServerKey(dataLayout(dataDir).keyFile);
-    const revocations = await RevocationCache.open(registry);
+    const revocations = await RevocationCache.open(registry, { ttlMs: revocationCacheMs });
     return new TokenService(registry, key.secretKey, key.publicKey, revocations, dataDir, key.modeFixed);
   }
 
