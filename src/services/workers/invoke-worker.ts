@@ -1,0 +1,111 @@
+import { WarrenError, isWarrenError, type ErrorCode } from '../../errors.js';
+import type { InvokePayload } from '../../runtime/worker-instance-thread.js';
+import type { WorkerRecord } from '../../records.js';
+import { getComponentVersion } from '../components/component-keys.js';
+import type { NodeContext } from '../node-context.js';
+import { callWorkerOp } from './call-worker-op.js';
+import { getWorker } from './get-worker.js';
+import { liveWorkersOf, type LiveInstance } from './live-workers.js';
+import { readWorkerSettings } from './read-worker-settings.js';
+import { startWorkerInstance } from './start-worker-instance.js';
+import { updateWorkerRecord } from './update-worker-record.js';
+
+export interface InvokeWorkerInput {
+  /** An exported function; absent = the stdin/stdout convention (`_start`). */
+  export?: string;
+  args?: number[];
+  stdin?: Uint8Array;
+  onStdout?: (chunk: Uint8Array) => void;
+  onStderr?: (chunk: Uint8Array) => void;
+}
+
+export interface InvokeWorkerResult {
+  workerId: string;
+  version: string;
+  /** Values returned by the export (i64 as decimal strings); absent for `_start`. */
+  returns?: (number | string)[];
+  /** Exit code of `_start`; absent for exports. */
+  exitCode?: number;
+  /** True when this call started a fresh instance (first call, after a timeout, trap or update). */
+  started: boolean;
+  durationMs: number;
+}
+
+/** Errors after which the instance cannot be trusted: the next call starts a fresh one. */
+const FATAL: ReadonlySet<string> = new Set<ErrorCode>(['E_TRAP', 'E_TIMEOUT', 'E_MEMORY_LIMIT', 'E_INTERNAL', 'E_EXTENSION_MISSING', 'E_WASM_INVALID', 'E_UNAVAILABLE']);
+const BUSY_STATES: ReadonlySet<string> = new Set(['pausing', 'paused', 'resuming', 'committing']);
+
+/**
+ * Calls a worker. Calls of one worker wait in its queue (never concurrent); the instance and
+ * its memory stay alive between calls. A trap or timeout marks the worker `failed` and drops
+ * its instance (until snapshots exist, the next call starts fresh from the worker's files).
+ */
+export function invokeWorker(ctx: NodeContext, workerId: string, input: InvokeWorkerInput): Promise<InvokeWorkerResult> {
+  return liveWorkersOf(ctx).enqueue(workerId, () => invokeNow(ctx, workerId, input));
+}
+
+async function invokeNow(ctx: NodeContext, workerId: string, input: InvokeWorkerInput): Promise<InvokeWorkerResult> {
+  const started = performance.now();
+  const live = liveWorkersOf(ctx);
+  const record = await getWorker(ctx, workerId);
+  if (BUSY_STATES.has(record.status)) {
+    throw new WarrenError('E_WORKER_STATE', `worker ${workerId} is ${record.status}; resume it first`, { id: workerId, status: record.status });
+  }
+  const version = await getComponentVersion(ctx.ports.registry, record.component, record.version);
+  const { timeout } = readWorkerSettings(version).limits;
+  await setStatus(ctx, workerId, 'running');
+  let fresh = false;
+  try {
+    let inst: LiveInstance | undefined = live.get(workerId);
+    if (inst && inst.version !== record.version) {
+      await live.stop(workerId);
+      inst = undefined;
+    }
+    if (!inst) {
+      inst = await startWorkerInstance(ctx, record);
+      live.set(workerId, inst);
+      ctx.metrics.liveWorkers.set(live.size);
+      fresh = true;
+    }
+    if (!input.export && inst.reactor) {
+      throw new WarrenError('E_BAD_REQUEST', `worker ${workerId} runs a reactor module (no _start): name an export to call`, { id: workerId });
+    }
+    const payload: InvokePayload = { workerId, export: input.export, args: input.args, stdin: input.stdin };
+    const result = await callWorkerOp(inst.thread, 'invoke', payload, { timeoutMs: timeout, onStdout: input.onStdout, onStderr: input.onStderr });
+    if (result.outputLimitExceeded) {
+      throw new WarrenError('E_OUTPUT_LIMIT', `worker wrote more than ${ctx.maxOutputBytes} bytes of output and was cut off`, { limitBytes: ctx.maxOutputBytes });
+    }
+    await setStatus(ctx, workerId, 'idle');
+    ctx.metrics.invocations.inc({ outcome: 'ok' });
+    return {
+      workerId,
+      version: record.version,
+      ...(input.export ? { returns: (result.returns as (number | string)[]) ?? [] } : { exitCode: Number(result.exitCode) }),
+      started: fresh,
+      durationMs: performance.now() - started,
+    };
+  } catch (err) {
+    ctx.metrics.invocations.inc({ outcome: 'error' });
+    const code = isWarrenError(err) ? err.code : 'E_INTERNAL';
+    const fatal = FATAL.has(code);
+    if (fatal) {
+      await live.stop(workerId);
+      ctx.metrics.liveWorkers.set(live.size);
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    await setStatus(ctx, workerId, fatal ? 'failed' : 'idle', fatal ? { code, message } : undefined).catch(() => undefined);
+    if (isWarrenError(err)) err.details.worker = workerId;
+    throw err;
+  }
+}
+
+/** Status changes never resurrect a worker that was deleted meanwhile. */
+async function setStatus(ctx: NodeContext, workerId: string, status: WorkerRecord['status'], error?: WorkerRecord['error']): Promise<void> {
+  await updateWorkerRecord(ctx, workerId, (r) => {
+    if (r.status === 'deleted') return null;
+    const next: WorkerRecord = { ...r, status };
+    if (error) next.error = error;
+    else if (status !== 'failed') delete next.error;
+    return next;
+  });
+}

@@ -1,0 +1,78 @@
+import type { GuestThread } from '../../runtime/guest-thread.js';
+import type { NodeContext } from '../node-context.js';
+
+/** A worker's instance kept alive in its own guest thread between invocations. */
+export interface LiveInstance {
+  thread: GuestThread;
+  /** Component version the instance was started from (an update stops it). */
+  version: string;
+  /** Reactor (has `_initialize` or no `_start`) vs command module. */
+  reactor: boolean;
+}
+
+/**
+ * The node's live worker instances and the per-worker queues. Every operation on one worker
+ * (invocation, file read, update, delete) runs through `enqueue`, so they never overlap: a
+ * file read sees the state between invocations, an update never races a call. Different
+ * workers have different queues and threads, so they run in parallel.
+ */
+export class LiveWorkers {
+  private readonly queues = new Map<string, Promise<void>>();
+  private readonly instances = new Map<string, LiveInstance>();
+
+  enqueue<T>(workerId: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(workerId) ?? Promise.resolve();
+    const run = previous.then(task);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queues.set(workerId, tail);
+    void tail.then(() => {
+      if (this.queues.get(workerId) === tail) this.queues.delete(workerId);
+    });
+    return run;
+  }
+
+  get(workerId: string): LiveInstance | undefined {
+    const inst = this.instances.get(workerId);
+    if (inst && !inst.thread.alive) {
+      this.instances.delete(workerId);
+      return undefined;
+    }
+    return inst;
+  }
+
+  set(workerId: string, inst: LiveInstance): void {
+    this.instances.set(workerId, inst);
+  }
+
+  get size(): number {
+    return this.instances.size;
+  }
+
+  /** Drops the instance and ends its thread (the thread holds nothing else). */
+  async stop(workerId: string): Promise<boolean> {
+    const inst = this.instances.get(workerId);
+    if (!inst) return false;
+    this.instances.delete(workerId);
+    await inst.thread.terminate();
+    return true;
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.instances.keys()].map((id) => this.stop(id)));
+  }
+}
+
+const byNode = new WeakMap<NodeContext, LiveWorkers>();
+
+/** The one LiveWorkers of a node (services get the context, which stays plain data). */
+export function liveWorkersOf(ctx: NodeContext): LiveWorkers {
+  let live = byNode.get(ctx);
+  if (!live) {
+    live = new LiveWorkers();
+    byNode.set(ctx, live);
+  }
+  return live;
+}

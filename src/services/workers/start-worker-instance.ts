@@ -1,0 +1,41 @@
+import type { StartWorkerPayload } from '../../runtime/worker-instance-thread.js';
+import type { WorkerRecord } from '../../records.js';
+import { getComponentVersion } from '../components/component-keys.js';
+import { loadLinkedModules } from '../components/load-linked-modules.js';
+import type { NodeContext } from '../node-context.js';
+import { callWorkerOp } from './call-worker-op.js';
+import { buildWorkerMounts } from './build-worker-mounts.js';
+import { findReadOnlyFiles } from './find-read-only-files.js';
+import type { LiveInstance } from './live-workers.js';
+import { loadFileTree } from './load-file-tree.js';
+import { readWorkerSettings } from './read-worker-settings.js';
+import { workerPaths } from './worker-keys.js';
+
+/**
+ * Starts a fresh instance of a worker's current version on a thread of its own (`_initialize`
+ * for reactors runs here, under the version's timeout). The caller owns the returned thread.
+ */
+export async function startWorkerInstance(ctx: NodeContext, record: WorkerRecord): Promise<LiveInstance> {
+  const version = await getComponentVersion(ctx.ports.registry, record.component, record.version);
+  const settings = readWorkerSettings(version);
+  const modules = await loadLinkedModules(ctx, version);
+  const paths = workerPaths(ctx, record.id);
+  const tree = await loadFileTree(ctx.ports.blobs, version.fileTree);
+  const readOnly = await findReadOnlyFiles(ctx.ports.blobs, paths.root, tree);
+  const payload: StartWorkerPayload = {
+    workerId: record.id,
+    modules: { main: modules.main, extensions: modules.extensions },
+    args: [version.name, ...record.args],
+    env: { ...settings.env, ...record.env },
+    mounts: buildWorkerMounts(paths, settings.volumes, readOnly.paths),
+    limits: { maxOutputBytes: ctx.maxOutputBytes, memoryMaxBytes: modules.memoryMaxBytes, diskQuotaBytes: settings.limits.disk },
+  };
+  const thread = await ctx.pool.checkout();
+  try {
+    const result = await callWorkerOp(thread, 'start', payload, { timeoutMs: settings.limits.timeout });
+    return { thread, version: record.version, reactor: Boolean(result.reactor) };
+  } catch (err) {
+    await ctx.pool.retire(thread);
+    throw err;
+  }
+}

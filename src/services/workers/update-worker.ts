@@ -1,0 +1,59 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { WarrenError } from '../../errors.js';
+import { applyUpdate, planUpdate } from '../../fsplace/index.js';
+import type { WorkerRecord } from '../../records.js';
+import { getComponentVersion } from '../components/component-keys.js';
+import type { NodeContext } from '../node-context.js';
+import { getWorker } from './get-worker.js';
+import { liveWorkersOf } from './live-workers.js';
+import { loadFileTree } from './load-file-tree.js';
+import { readWorkerSettings } from './read-worker-settings.js';
+import { updateWorkerRecord } from './update-worker-record.js';
+import { volumeDir, workerPaths } from './worker-keys.js';
+
+export interface UpdateWorkerResult {
+  worker: WorkerRecord;
+  from: string;
+  to: string;
+  /** False when the worker already ran that version. */
+  changed: boolean;
+}
+
+/**
+ * Moves a worker to another version of its component, after the calls queued before it. The
+ * root follows Golem's rules (fsplace's plan: ro→ro replaced, ro→rw copied, ro→missing
+ * deleted, rw→rw kept, missing→* created, rw→ro refused with E_UPDATE_CONFLICT and nothing
+ * changed). Files first, then the record; the live instance is stopped and the next call
+ * starts the new version. Durable volumes are kept; volumes new in the target are created.
+ */
+export function updateWorker(ctx: NodeContext, workerId: string, targetVersion: string): Promise<UpdateWorkerResult> {
+  const live = liveWorkersOf(ctx);
+  return live.enqueue(workerId, async () => {
+    const record = await getWorker(ctx, workerId);
+    if (!['idle', 'running', 'failed'].includes(record.status)) {
+      // `running` can only be a stale mark here: the calls queued before this update are done.
+      throw new WarrenError('E_WORKER_STATE', `worker ${workerId} is ${record.status}; resume it before updating`, { id: workerId, status: record.status });
+    }
+    const { blobs, registry } = ctx.ports;
+    const from = await getComponentVersion(registry, record.component, record.version);
+    const to = await getComponentVersion(registry, record.component, targetVersion);
+    if (from.version === to.version) return { worker: record, from: from.version, to: to.version, changed: false };
+    const paths = workerPaths(ctx, workerId);
+    const plan = planUpdate(await loadFileTree(blobs, from.fileTree), await loadFileTree(blobs, to.fileTree));
+    await applyUpdate({ blobs, root: paths.root, plan, onCopyFallback: () => ctx.metrics.placementCopyFallbacks.inc(), logger: ctx.logger });
+    for (const v of readWorkerSettings(to).volumes) {
+      await mkdir(volumeDir(paths, v.name), { recursive: true });
+      await mkdir(join(paths.root, v.mount.slice(1)), { recursive: true }).catch(() => undefined);
+    }
+    await live.stop(workerId);
+    ctx.metrics.liveWorkers.set(live.size);
+    const worker = await updateWorkerRecord(ctx, workerId, (r) => {
+      const next: WorkerRecord = { ...r, version: to.version, status: 'idle' };
+      delete next.error;
+      return next;
+    });
+    ctx.logger.info({ worker: workerId, from: from.version, to: to.version }, 'worker updated');
+    return { worker, from: from.version, to: to.version, changed: true };
+  });
+}
