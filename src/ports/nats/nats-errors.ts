@@ -21,7 +21,7 @@ export function isWrongLastSequence(err: unknown): boolean {
 /** No server answered in time, nobody listens, or the connection is gone: the cluster is unavailable. */
 export function isUnavailable(err: unknown): boolean {
   const code = asNats(err).code;
-  return code === 'TIMEOUT' || code === '503' || code === 'CONNECTION_CLOSED' || code === 'CONNECTION_DRAINING' || code === 'DISCONNECT';
+  return code === 'TIMEOUT' || code === '503' || code === 'CONNECTION_REFUSED' || code === 'CONNECTION_CLOSED' || code === 'CONNECTION_DRAINING' || code === 'DISCONNECT';
 }
 
 /** Wraps anything NATS throws that has no better Warren meaning. */
