@@ -10,6 +10,7 @@ import { componentRoutes } from './routes/component-routes.js';
 import { jobRoutes } from './routes/job-routes.js';
 import { blobRoutes } from './routes/blob-routes.js';
 import { adminRoutes } from './routes/admin-routes.js';
+import { workerRoutes } from './routes/worker-routes.js';
 import { tokenRoutes } from './auth/token-routes.js';
 import { whoamiRoute } from './auth/whoami-route.js';
 
@@ -60,6 +61,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(jobRoutes, deps);
   await app.register(blobRoutes, deps);
   await app.register(adminRoutes, deps);
+  await app.register(workerRoutes, deps);
   await app.register(tokenRoutes, { tokens: opts.node.tokens });
   await app.register(whoamiRoute);
   for (const plugin of opts.plugins ?? []) await app.register(plugin, deps);

@@ -1,0 +1,94 @@
+import type { FastifyInstance } from 'fastify';
+import type { WarrenNode } from '../../services/warren-node.js';
+import { archiveWorkerDir } from '../../services/workers/archive-worker-dir.js';
+import { listWorkerFiles } from '../../services/workers/list-worker-files.js';
+import { readWorkerFile } from '../../services/workers/read-worker-file.js';
+import { errorResponses } from './schemas.js';
+import { authorizedWorker, workerIdParams } from './worker-routes.js';
+
+const pathQuery = (required: boolean) =>
+  ({
+    type: 'object',
+    ...(required ? { required: ['path'] } : {}),
+    properties: {
+      path: { type: 'string', maxLength: 4096, description: 'absolute guest path; no "..", symbolic links are never followed' },
+      recursive: { type: 'boolean' },
+    },
+  }) as const;
+
+const fileNodeSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    path: { type: 'string' },
+    kind: { type: 'string', enum: ['file', 'directory'] },
+    size: { type: 'number' },
+    permissions: { type: 'string', enum: ['read-only', 'read-write'] },
+    lastModified: { type: 'string' },
+  },
+} as const;
+
+/**
+ * Golem's worker file API. Every read runs in the worker's queue, between two calls, so it
+ * never sees a half-written file; contents and archives are then streamed from a staged copy.
+ */
+export async function workerFileRoutes(app: FastifyInstance, { node }: { node: WarrenNode }): Promise<void> {
+  const ctx = node.ctx;
+
+  app.get(
+    '/v1/workers/:id/files',
+    {
+      config: { role: 'project' },
+      schema: {
+        summary: "List a worker's files: a directory's children (all descendants with recursive=true), or one file",
+        params: workerIdParams,
+        querystring: pathQuery(false),
+        response: { 200: { type: 'object', properties: { nodes: { type: 'array', items: fileNodeSchema } } }, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const q = request.query as { path?: string; recursive?: boolean };
+      await authorizedWorker(node, request, id);
+      return { nodes: await listWorkerFiles(ctx, id, q.path ?? '/', q.recursive ?? false) };
+    },
+  );
+
+  app.get(
+    '/v1/workers/:id/file-contents',
+    {
+      config: { role: 'project' },
+      schema: { summary: "A worker file's bytes", params: workerIdParams, querystring: pathQuery(true), produces: ['application/octet-stream'], response: { ...errorResponses } },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      await authorizedWorker(node, request, id);
+      const file = await readWorkerFile(ctx, id, (request.query as { path: string }).path);
+      return reply
+        .header('content-type', 'application/octet-stream')
+        .header('content-length', String(file.size))
+        .header('last-modified', file.lastModified.toUTCString())
+        .header('x-warren-permissions', file.readOnly ? 'read-only' : 'read-write')
+        .send(file.stream);
+    },
+  );
+
+  app.get(
+    '/v1/workers/:id/archive',
+    {
+      config: { role: 'project' },
+      schema: { summary: 'A zip of a worker directory', params: workerIdParams, querystring: pathQuery(false), produces: ['application/zip'], response: { ...errorResponses } },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const worker = await authorizedWorker(node, request, id);
+      const path = (request.query as { path?: string }).path ?? '/';
+      const archive = await archiveWorkerDir(ctx, id, path);
+      const base = archive.guestPath === '/' ? worker.name : archive.guestPath.slice(archive.guestPath.lastIndexOf('/') + 1);
+      return reply
+        .header('content-type', 'application/zip')
+        .header('content-disposition', `attachment; filename="${base.replace(/[^\w.-]/g, '_')}.zip"`)
+        .send(archive.stream);
+    },
+  );
+}

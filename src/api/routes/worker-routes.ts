@@ -1,0 +1,233 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { WarrenError } from '../../errors.js';
+import type { WorkerRecord } from '../../records.js';
+import type { WarrenNode } from '../../services/warren-node.js';
+import { createWorker } from '../../services/workers/create-worker.js';
+import { deleteWorker } from '../../services/workers/delete-worker.js';
+import { ensureWorkersRecovered } from '../../services/workers/ensure-workers-recovered.js';
+import { getWorker } from '../../services/workers/get-worker.js';
+import { invokeWorker, type InvokeWorkerInput } from '../../services/workers/invoke-worker.js';
+import { listWorkers, MAX_PAGE } from '../../services/workers/list-workers.js';
+import { liveWorkersOf } from '../../services/workers/live-workers.js';
+import { updateWorker } from '../../services/workers/update-worker.js';
+import { authorizeNamespace, principalNamespaces } from '../auth/index.js';
+import { errorResponses } from './schemas.js';
+import { workerFileRoutes } from './worker-file-routes.js';
+
+const MAX_STDIN_BYTES = 64 * 1024 * 1024;
+const MAX_HEADER_STDERR = 8 * 1024;
+
+export const workerIdParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 64 } },
+} as const;
+
+export const workerSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    namespace: { type: 'string' },
+    component: { type: 'string' },
+    version: { type: 'string' },
+    node: { type: 'string' },
+    status: { type: 'string' },
+    env: { type: 'object', additionalProperties: { type: 'string' } },
+    args: { type: 'array', items: { type: 'string' } },
+    createdAt: { type: 'string' },
+    updatedAt: { type: 'string' },
+    lastSnapshot: { type: ['string', 'null'] },
+    lastCommit: { type: ['string', 'null'] },
+    error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
+  },
+} as const;
+
+/** The worker of `id`, if the caller may see its namespace; another namespace's worker is 404. */
+export async function authorizedWorker(node: WarrenNode, request: FastifyRequest, id: string): Promise<WorkerRecord> {
+  const worker = await getWorker(node.ctx, id);
+  authorizeNamespace(request, worker.namespace, { hideAs404: true, notFoundMessage: `no worker ${id}` });
+  return worker;
+}
+
+/** `/v1/workers`: create, list (filter + cursor), show, delete, update, invoke. */
+export async function workerRoutes(app: FastifyInstance, { node }: { node: WarrenNode }): Promise<void> {
+  const ctx = node.ctx;
+  await ensureWorkersRecovered(ctx);
+  app.addHook('onClose', async () => liveWorkersOf(ctx).stopAll());
+  await app.register(workerFileRoutes, { node });
+
+  app.post(
+    '/v1/workers',
+    {
+      config: { role: 'project' },
+      schema: {
+        summary: 'Create a worker of a component version (default: the latest)',
+        body: {
+          type: 'object',
+          required: ['component', 'name'],
+          additionalProperties: false,
+          properties: {
+            component: { type: 'string', maxLength: 128, description: 'fq name, e.g. sh.warren.counter' },
+            version: { type: 'string', maxLength: 64 },
+            name: { type: 'string', maxLength: 63, description: 'unique per namespace; a DNS label ([a-z0-9-], 1-63)' },
+            env: { type: 'object', additionalProperties: { type: 'string' } },
+            args: { type: 'array', items: { type: 'string' }, maxItems: 256 },
+          },
+        },
+        response: { 201: workerSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as { component: string; version?: string; name: string; env?: Record<string, string>; args?: string[] };
+      const worker = await createWorker(ctx, {
+        ...body,
+        authorize: (ns) => authorizeNamespace(request, ns, { hideAs404: true, notFoundMessage: `no component ${body.component}` }),
+      });
+      return reply.status(201).send(worker);
+    },
+  );
+
+  app.get(
+    '/v1/workers',
+    {
+      config: { role: 'project' },
+      schema: {
+        summary: 'List workers: ?filter=status == idle and env.REGION == eu&count=50&cursor=…',
+        description:
+          'Filters are `FIELD OP VALUE` clauses joined by `and`; fields name, status, version, created_at, component, env.NAME; operators == != > < >= <= like startswith. A project token sees its namespaces only.',
+        querystring: {
+          type: 'object',
+          properties: {
+            filter: { type: 'array', items: { type: 'string', maxLength: 4096 }, maxItems: 16 },
+            count: { type: 'integer', minimum: 1, maximum: MAX_PAGE },
+            cursor: { type: 'string', maxLength: 512 },
+          },
+        },
+        response: { 200: { type: 'object', properties: { workers: { type: 'array', items: workerSchema }, cursor: { type: ['string', 'null'] } } }, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const q = request.query as { filter?: string[]; count?: number; cursor?: string };
+      return listWorkers(ctx, { filter: q.filter, count: q.count, cursor: q.cursor, namespaces: principalNamespaces(request) });
+    },
+  );
+
+  app.get(
+    '/v1/workers/:id',
+    { config: { role: 'project' }, schema: { summary: 'One worker', params: workerIdParams, response: { 200: workerSchema, ...errorResponses } } },
+    async (request) => authorizedWorker(node, request, (request.params as { id: string }).id),
+  );
+
+  app.delete(
+    '/v1/workers/:id',
+    {
+      config: { role: 'project' },
+      schema: { summary: 'Delete a worker: stops it and removes its files (blobs stay until GC)', params: workerIdParams, response: { 200: workerSchema, ...errorResponses } },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      await authorizedWorker(node, request, id);
+      return deleteWorker(ctx, id);
+    },
+  );
+
+  app.post(
+    '/v1/workers/:id/update',
+    {
+      config: { role: 'project' },
+      schema: {
+        summary: "Move a worker to another version of its component (Golem's file rules; rw→ro is refused)",
+        params: workerIdParams,
+        body: { type: 'object', required: ['version'], additionalProperties: false, properties: { version: { type: 'string', minLength: 1, maxLength: 64 } } },
+        response: {
+          200: { type: 'object', properties: { worker: workerSchema, from: { type: 'string' }, to: { type: 'string' }, changed: { type: 'boolean' } } },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      await authorizedWorker(node, request, id);
+      return updateWorker(ctx, id, (request.body as { version: string }).version);
+    },
+  );
+
+  await app.register(async (invokeScope) => {
+    // Raw bodies here: JSON `{export, args}` or stdin bytes, decided per request.
+    invokeScope.removeAllContentTypeParsers();
+    invokeScope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_STDIN_BYTES }, (_req, body, done) => done(null, body));
+    invokeScope.post(
+      '/v1/workers/:id/invoke',
+      {
+        config: { role: 'project' },
+        schema: {
+          summary: 'Call a worker: JSON {export, args} → {returns}; or stdin/stdout (?stdin=1 or a non-JSON body)',
+          description:
+            'JSON body `{"export": "increment", "args": [1, 2]}` calls an exported function and answers `{returns, stdout, stderr}`. With `?stdin=1` or any non-JSON content type the body is stdin, `_start` runs (or `?export=`), the response is stdout, and the exit code and stderr are the headers `x-warren-exit-code` and `x-warren-stderr` (URI-encoded). Calls of one worker run one at a time.',
+          params: workerIdParams,
+          querystring: { type: 'object', properties: { stdin: { type: 'string', enum: ['1', 'true', '0', 'false'] }, export: { type: 'string', maxLength: 256 } } },
+          response: { ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const { id } = request.params as { id: string };
+        await authorizedWorker(node, request, id);
+        const q = request.query as { stdin?: string; export?: string };
+        const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+        const json = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase() === 'application/json';
+        if (q.stdin === '1' || q.stdin === 'true' || !json) return invokeWithStdin(node, id, body, q.export, reply);
+        return invokeJson(node, id, parseInvokeBody(body));
+      },
+    );
+  });
+}
+
+function parseInvokeBody(body: Buffer): { export: string; args: number[] } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new WarrenError('E_BAD_REQUEST', 'invoke body is not valid JSON: send {"export": NAME, "args": [numbers]}, or stdin with ?stdin=1');
+  }
+  const p = parsed as { export?: unknown; args?: unknown };
+  if (typeof p !== 'object' || p === null || typeof p.export !== 'string' || p.export.length === 0 || p.export.length > 256) {
+    throw new WarrenError('E_BAD_REQUEST', 'invoke body needs "export": the name of an exported function', { field: 'export' });
+  }
+  const args = p.args ?? [];
+  if (!Array.isArray(args) || args.length > 64 || !args.every((a) => typeof a === 'number' && Number.isFinite(a))) {
+    throw new WarrenError('E_BAD_REQUEST', '"args" must be an array of at most 64 finite numbers', { field: 'args' });
+  }
+  return { export: p.export, args };
+}
+
+async function invokeJson(node: WarrenNode, id: string, call: { export: string; args: number[] }): Promise<Record<string, unknown>> {
+  const out = collector();
+  const err = collector();
+  const result = await invokeWorker(node.ctx, id, { export: call.export, args: call.args, onStdout: out.push, onStderr: err.push });
+  return { ...result, stdout: out.text(), stderr: err.text() };
+}
+
+async function invokeWithStdin(node: WarrenNode, id: string, stdin: Buffer, exportName: string | undefined, reply: FastifyReply): Promise<FastifyReply> {
+  const out = collector();
+  const err = collector();
+  const input: InvokeWorkerInput = { stdin, export: exportName || undefined, onStdout: out.push, onStderr: err.push };
+  const result = await invokeWorker(node.ctx, id, input);
+  reply
+    .header('content-type', 'application/octet-stream')
+    .header('x-warren-stderr', encodeURIComponent(err.bytes().subarray(0, MAX_HEADER_STDERR).toString('utf8')))
+    .header('x-warren-version', result.version)
+    .header('x-warren-duration-ms', result.durationMs.toFixed(1));
+  if (result.exitCode !== undefined) reply.header('x-warren-exit-code', String(result.exitCode));
+  if (result.returns !== undefined) reply.header('x-warren-returns', JSON.stringify(result.returns));
+  return reply.send(out.bytes());
+}
+
+function collector(): { push: (c: Uint8Array) => void; bytes: () => Buffer; text: () => string } {
+  const chunks: Buffer[] = [];
+  return {
+    push: (c) => chunks.push(Buffer.from(c)),
+    bytes: () => Buffer.concat(chunks),
+    text: () => Buffer.concat(chunks).toString('utf8'),
+  };
+}

@@ -1,0 +1,224 @@
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import type { Command } from 'commander';
+import { WarrenError } from '../../errors.js';
+import type { WorkerRecord } from '../../records.js';
+import { readAll, type ApiClient } from '../api-client.js';
+import { withConnection } from '../connect.js';
+import { printJson, printTable } from '../output.js';
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+const workerPath = (id: string, rest = '') => `/v1/workers/${encodeURIComponent(id)}${rest}`;
+
+interface FileNode {
+  name: string;
+  path: string;
+  kind: string;
+  size: number;
+  permissions: string;
+  lastModified: string;
+}
+
+export function registerWorkerCommand(program: Command): void {
+  const worker = program.command('worker').alias('workers').description('create, call and inspect long-lived workers');
+
+  worker
+    .command('create')
+    .argument('<component>', 'FQ[@VERSION], e.g. sh.warren.counter or sh.warren.counter@1.0.0 (default: latest)')
+    .requiredOption('--name <name>', 'worker name, unique in the namespace ([a-z0-9-], 1-63)')
+    .option('--env <K=V>', 'an environment variable (repeatable)', collect, [])
+    .option('--arg <value>', 'an argument (repeatable)', collect, [])
+    .description('create a worker: its own root with the component files, and durable volumes')
+    .addHelpText('after', '\nExamples:\n  warren worker create sh.warren.counter --name c1\n  warren worker create sh.warren.counter@1.0.0 --name eu-1 --env REGION=eu\n')
+    .action(async (ref: string, opts: { name: string; env: string[]; arg: string[] }, cmd: Command) => {
+      const at = ref.indexOf('@');
+      const body = {
+        component: at === -1 ? ref : ref.slice(0, at),
+        ...(at === -1 ? {} : { version: ref.slice(at + 1) }),
+        name: opts.name,
+        env: parseEnv(opts.env),
+        args: opts.arg,
+      };
+      await withConnection(cmd, async (client, g) => {
+        const w = await client.json<WorkerRecord>('POST', '/v1/workers', body);
+        if (g.json) printJson(w);
+        else process.stdout.write(`created worker ${w.id} (${w.namespace}/${w.name}) of ${w.component}@${w.version}\n`);
+      });
+    });
+
+  worker
+    .command('ls')
+    .alias('list')
+    .option('--filter <expr>', 'e.g. "status == idle and env.REGION == eu" (fields name, status, version, created_at, component, env.X)')
+    .option('--count <n>', 'page size (default 50)')
+    .option('--all', 'follow the cursor through every page')
+    .description('list workers')
+    .action(async (opts: { filter?: string; count?: string; all?: boolean }, cmd: Command) => {
+      await withConnection(cmd, async (client, g) => {
+        const workers: WorkerRecord[] = [];
+        let cursor: string | null = null;
+        do {
+          const q = new URLSearchParams();
+          if (opts.filter) q.set('filter', opts.filter);
+          if (opts.count) q.set('count', opts.count);
+          if (cursor) q.set('cursor', cursor);
+          const page: { workers: WorkerRecord[]; cursor: string | null } = await client.json('GET', `/v1/workers?${q}`);
+          workers.push(...page.workers);
+          cursor = page.cursor;
+        } while (opts.all && cursor);
+        if (g.json) printJson(opts.all ? { workers } : { workers, cursor });
+        else {
+          printTable(workers as unknown as Record<string, unknown>[], ['id', 'name', 'namespace', 'component', 'version', 'status', 'createdAt']);
+          if (cursor && !opts.all) process.stdout.write(`(more: --all, or the next page with the API cursor ${cursor})\n`);
+        }
+      });
+    });
+
+  worker
+    .command('show')
+    .argument('<id>', 'worker id')
+    .description('show a worker')
+    .action(async (id: string, _opts, cmd: Command) => {
+      await withConnection(cmd, async (client, g) => {
+        const w = await client.json<WorkerRecord>('GET', workerPath(id));
+        if (g.json) printJson(w);
+        else printWorker(w);
+      });
+    });
+
+  worker
+    .command('invoke')
+    .argument('<id>', 'worker id')
+    .argument('[export]', 'an exported function to call (reactor modules)')
+    .argument('[numbers...]', 'numeric arguments of the export')
+    .option('--stdin <file>', 'stdin/stdout convention: FILE or - as stdin, stdout printed, exit code returned')
+    .description('call a worker: an export with numbers, or _start with stdin (--stdin)')
+    .addHelpText('after', '\nExamples:\n  warren worker invoke w_… increment\n  warren worker invoke w_… add 2 3\n  echo hi | warren worker invoke w_… --stdin -\n')
+    .action(async (id: string, exportName: string | undefined, numbers: string[], opts: { stdin?: string }, cmd: Command) => {
+      const args = numbers.map((n) => {
+        const v = Number(n);
+        if (n.trim() === '' || !Number.isFinite(v)) throw new WarrenError('E_BAD_REQUEST', `argument ${JSON.stringify(n)} is not a number`);
+        return v;
+      });
+      if (!exportName && opts.stdin === undefined) throw new WarrenError('E_BAD_REQUEST', 'name an export to call, or give --stdin FILE|-');
+      const exitCode = await withConnection(cmd, async (client, g) => {
+        if (opts.stdin !== undefined) return invokeWithStdin(client, id, opts.stdin, exportName, g.json ?? false);
+        const res = await client.json<{ returns: unknown[]; stdout: string; stderr: string }>('POST', workerPath(id, '/invoke'), { export: exportName, args });
+        if (g.json) printJson(res);
+        else {
+          if (res.stdout) process.stdout.write(res.stdout);
+          if (res.stderr) process.stderr.write(res.stderr);
+          process.stdout.write(`${res.returns.map(String).join(' ')}\n`);
+        }
+        return 0;
+      });
+      process.exitCode = exitCode;
+    });
+
+  worker
+    .command('rm')
+    .alias('delete')
+    .argument('<id>', 'worker id')
+    .description('delete a worker: stops it and removes its files')
+    .action(async (id: string, _opts, cmd: Command) => {
+      await withConnection(cmd, async (client, g) => {
+        const w = await client.json<WorkerRecord>('DELETE', workerPath(id));
+        if (g.json) printJson(w);
+        else process.stdout.write(`deleted worker ${w.id} (${w.name})\n`);
+      });
+    });
+
+  worker
+    .command('update')
+    .argument('<id>', 'worker id')
+    .requiredOption('--version <version>', 'the version to move to')
+    .description("move a worker to another version (read-write files kept; rw→ro refused)")
+    .action(async (id: string, opts: { version: string }, cmd: Command) => {
+      await withConnection(cmd, async (client, g) => {
+        const res = await client.json<{ worker: WorkerRecord; from: string; to: string; changed: boolean }>('POST', workerPath(id, '/update'), { version: opts.version });
+        if (g.json) printJson(res);
+        else process.stdout.write(res.changed ? `updated ${id} from ${res.from} to ${res.to}\n` : `${id} already runs ${res.to}\n`);
+      });
+    });
+
+  worker
+    .command('files')
+    .argument('<id>', 'worker id')
+    .argument('[path]', 'guest path', '/')
+    .option('-r, --recursive', 'list every descendant')
+    .description("list a worker's files")
+    .action(async (id: string, path: string, opts: { recursive?: boolean }, cmd: Command) => {
+      await withConnection(cmd, async (client, g) => {
+        const q = new URLSearchParams({ path, recursive: String(Boolean(opts.recursive)) });
+        const { nodes } = await client.json<{ nodes: FileNode[] }>('GET', workerPath(id, `/files?${q}`));
+        if (g.json) printJson(nodes);
+        else printTable(nodes as unknown as Record<string, unknown>[], ['path', 'kind', 'size', 'permissions', 'lastModified']);
+      });
+    });
+
+  worker
+    .command('cat')
+    .argument('<id>', 'worker id')
+    .argument('<path>', 'guest path of a file')
+    .description("print a worker file's bytes")
+    .action(async (id: string, path: string, _opts, cmd: Command) => {
+      await withConnection(cmd, async (client) => {
+        const res = await client.raw('GET', workerPath(id, `/file-contents?${new URLSearchParams({ path })}`));
+        await pipeline(res.body, process.stdout, { end: false });
+      });
+    });
+
+  worker
+    .command('download')
+    .argument('<id>', 'worker id')
+    .argument('[path]', 'guest path of a directory', '/')
+    .requiredOption('-o, --output <file>', 'where to write the zip')
+    .description('download a worker directory as a zip')
+    .action(async (id: string, path: string, opts: { output: string }, cmd: Command) => {
+      await withConnection(cmd, async (client, g) => {
+        const res = await client.raw('GET', workerPath(id, `/archive?${new URLSearchParams({ path })}`));
+        await pipeline(res.body, createWriteStream(opts.output));
+        if (g.json) printJson({ output: opts.output, path });
+        else process.stdout.write(`wrote ${opts.output}\n`);
+      });
+    });
+}
+
+async function invokeWithStdin(client: ApiClient, id: string, source: string, exportName: string | undefined, json: boolean): Promise<number> {
+  let stdin: Buffer;
+  if (source === '-') stdin = await readAll(process.stdin);
+  else {
+    if (!existsSync(source)) throw new WarrenError('E_NOT_FOUND', `stdin file ${source} not found`);
+    stdin = await readAll(createReadStream(source));
+  }
+  const q = new URLSearchParams({ stdin: '1' });
+  if (exportName) q.set('export', exportName);
+  const res = await client.raw('POST', workerPath(id, `/invoke?${q}`), stdin, { 'content-type': 'application/octet-stream' });
+  const stdout = await readAll(res.body);
+  const stderr = decodeURIComponent(String(res.headers['x-warren-stderr'] ?? ''));
+  const exitCode = Number(res.headers['x-warren-exit-code'] ?? 0);
+  if (json) {
+    printJson({ exitCode, stdout: stdout.toString('utf8'), stderr, returns: res.headers['x-warren-returns'] ? JSON.parse(String(res.headers['x-warren-returns'])) : undefined });
+    return exitCode;
+  }
+  process.stdout.write(stdout);
+  if (stderr) process.stderr.write(stderr);
+  return exitCode;
+}
+
+function parseEnv(pairs: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const p of pairs) {
+    const i = p.indexOf('=');
+    if (i <= 0) throw new WarrenError('E_BAD_REQUEST', `--env takes KEY=VALUE, got ${JSON.stringify(p)}`);
+    env[p.slice(0, i)] = p.slice(i + 1);
+  }
+  return env;
+}
+
+function printWorker(w: WorkerRecord): void {
+  const env = Object.entries(w.env).map(([k, v]) => `${k}=${v}`).join(' ');
+  process.stdout.write(
+    `${w.id}  ${w.namespace}/${w.name}\n  component ${w.component}@${w.version}\n  status    ${w.status}${w.error ? ` (${w.error.code}: ${w.error.message})` : ''}\n  node      ${w.node}\n  env       ${env || '-'}\n  args      ${w.args.join(' ') || '-'}\n  created   ${w.createdAt}\n  snapshot  ${w.lastSnapshot ?? '-'}\n`,
+  );
+}
