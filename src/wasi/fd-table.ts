@@ -1,0 +1,99 @@
+import { closeSync } from 'node:fs';
+import { E, Errno } from './abi.js';
+
+export type FdKind = 'stdin' | 'stdout' | 'stderr' | 'dir' | 'file';
+
+/** One cached directory listing, so reading a big directory in many fd_readdir calls stays O(n). */
+export interface DirListing {
+  names: string[];
+  types: Uint8Array;
+  inos: Float64Array;
+}
+
+/** An open guest fd. Everything but hostFd and listing is plain data that goes into WasiState. */
+export interface FdEntry {
+  kind: FdKind;
+  /** preview1 filetype, as reported by fd_fdstat_get. */
+  filetype: number;
+  /** Host fd; -1 for stdio. */
+  hostFd: number;
+  /** Index into the mount table; -1 for stdio. */
+  mount: number;
+  /** Canonical path relative to the mount root ('' = the mount root). */
+  mountRel: string;
+  guestPath: string;
+  hostPath: string;
+  offset: number;
+  fdflags: number;
+  readable: boolean;
+  writable: boolean;
+  /** In a ro mount or a read-only file: writes give EROFS instead of EBADF. */
+  readOnly: boolean;
+  rightsBase: number;
+  rightsInheriting: number;
+  /** The preopen name for preopened directories, else null. */
+  preopen: string | null;
+  dev: number;
+  ino: number;
+  listing: DirListing | null;
+}
+
+/** Guest fd numbers to entries; lowest free number first, as POSIX does. */
+export class FdTable {
+  readonly entries: (FdEntry | undefined)[] = [];
+  private open = 0;
+
+  constructor(private readonly maxOpen: number) {}
+
+  get size(): number {
+    return this.open;
+  }
+
+  get full(): boolean {
+    return this.open >= this.maxOpen;
+  }
+
+  get(fd: number): FdEntry {
+    const e = this.entries[fd];
+    if (e === undefined) throw new Errno(E.BADF);
+    return e;
+  }
+
+  add(entry: FdEntry): number {
+    if (this.open >= this.maxOpen) throw new Errno(E.MFILE);
+    let fd = 0;
+    while (this.entries[fd] !== undefined) fd++;
+    this.set(fd, entry);
+    return fd;
+  }
+
+  set(fd: number, entry: FdEntry): void {
+    if (this.entries[fd] === undefined) this.open++;
+    this.entries[fd] = entry;
+  }
+
+  remove(fd: number): FdEntry {
+    const e = this.get(fd);
+    this.entries[fd] = undefined;
+    this.open--;
+    while (this.entries.length > 0 && this.entries[this.entries.length - 1] === undefined) this.entries.pop();
+    return e;
+  }
+
+  closeAll(): void {
+    for (let fd = 0; fd < this.entries.length; fd++) {
+      const e = this.entries[fd];
+      if (e && e.hostFd >= 0) closeQuietly(e.hostFd);
+    }
+    this.entries.length = 0;
+    this.open = 0;
+  }
+}
+
+export function closeQuietly(hostFd: number): void {
+  try {
+    closeSync(hostFd);
+  } catch {
+    // already closed: nothing to release
+  }
+}

@@ -1,0 +1,144 @@
+import { closeSync, constants, existsSync, lstatSync, openSync, readlinkSync } from 'node:fs';
+import { E, Errno } from './abi.js';
+
+/** A directory a path is resolved from: an open host fd that is known to lie inside its mount. */
+export interface BaseDir {
+  hostFd: number;
+  /** Host path of the directory (used only where /proc/self/fd is unavailable). */
+  hostPath: string;
+  mountRel: string;
+}
+
+/** Where a guest path ended up: `parent` is a host path naming a verified directory. */
+export interface Resolved {
+  parent: string;
+  /** Final component; '' when the path names the base directory itself. */
+  name: string;
+  /** `parent/name` (or `parent` when name is ''): use it only for an operation on that last name. */
+  target: string;
+  /** Canonical path of the target relative to its mount root ('' = the mount root). */
+  mountRel: string;
+}
+
+const MAX_SYMLINK_HOPS = 32;
+const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+const CACHE_LIMIT = 128;
+const hasProcFd = process.platform === 'linux' && existsSync('/proc/self/fd');
+
+/** The host path through which an open fd is reached (openat semantics on Linux). */
+export function fdPath(hostFd: number, hostPath: string): string {
+  return hasProcFd ? `/proc/self/fd/${hostFd}` : hostPath;
+}
+
+/** Test seam for race tests: called after a path is checked and before it is used. */
+export const raceHooks: { afterResolve: ((r: Resolved) => void) | null } = { afterResolve: null };
+
+/**
+ * Resolves guest paths one component at a time. Every directory on the way is opened with
+ * O_NOFOLLOW relative to its parent's fd (through /proc/self/fd/N, which behaves like openat),
+ * so a component swapped for a symlink after it was checked cannot lead outside: the walk never
+ * hands a path string containing an unchecked directory to the kernel. Symlinks are followed by
+ * us, inside the base directory, with a hop limit; `..` past the base and absolute targets are
+ * EPERM, as cap-std (wasmtime) reports escapes.
+ */
+export class PathResolver {
+  private readonly dirCache = new Map<string, number>();
+
+  resolve(base: BaseDir, path: string, follow: boolean): Resolved {
+    if (path.length === 0) throw new Errno(E.NOENT);
+    if (path.charCodeAt(0) === 47) throw new Errno(E.PERM);
+    if (path.includes('\0')) throw new Errno(E.INVAL);
+    let queue = path.split('/');
+    const stack: string[] = [];
+    const handles: string[] = [fdPath(base.hostFd, base.hostPath)];
+    let hops = 0;
+    let name = '';
+    for (let i = 0; i < queue.length; i++) {
+      const c = queue[i]!;
+      if (c === '' || c === '.') continue;
+      if (c === '..') {
+        if (stack.length === 0) throw new Errno(E.PERM);
+        stack.pop();
+        handles.pop();
+        continue;
+      }
+      let isLast = true;
+      for (let j = i + 1; j < queue.length; j++) {
+        const n = queue[j];
+        if (n !== '' && n !== '.') { isLast = false; break; }
+      }
+      const mustBeDir = isLast && i + 1 < queue.length;
+      const parent = handles[handles.length - 1]!;
+      if (isLast && !follow && !mustBeDir) { name = c; break; }
+      if (!isLast) {
+        const child = this.openChildDir(base, stack, c, parent);
+        if (child !== null) {
+          stack.push(c);
+          handles.push(child);
+          continue;
+        }
+      } else {
+        let st;
+        try {
+          st = lstatSync(`${parent}/${c}`);
+        } catch (err) {
+          if ((err as { code?: string }).code === 'ENOENT') { name = c; break; }
+          throw err;
+        }
+        if (!st.isSymbolicLink()) {
+          if (mustBeDir && !st.isDirectory()) throw new Errno(E.NOTDIR);
+          name = c;
+          break;
+        }
+      }
+      // c is a symlink: splice its target in, relative to its own directory.
+      if (++hops > MAX_SYMLINK_HOPS) throw new Errno(E.LOOP);
+      const target = readlinkSync(`${parent}/${c}`);
+      if (target.startsWith('/')) throw new Errno(E.PERM);
+      queue = target.split('/').concat(mustBeDir ? [''] : [], queue.slice(i + 1));
+      i = -1;
+    }
+    if (name === '' && stack.length > 0) {
+      name = stack.pop()!;
+      handles.pop();
+    }
+    const parent = handles[handles.length - 1]!;
+    const relParts = base.mountRel === '' ? stack : [base.mountRel, ...stack];
+    const parentRel = relParts.join('/');
+    const mountRel = name === '' ? parentRel : parentRel === '' ? name : `${parentRel}/${name}`;
+    const resolved: Resolved = { parent, name, target: name === '' ? parent : `${parent}/${name}`, mountRel };
+    if (raceHooks.afterResolve) raceHooks.afterResolve(resolved);
+    return resolved;
+  }
+
+  /** Opens (or reuses) directory `c` under `parent` without following a symlink; null if it is one. */
+  private openChildDir(base: BaseDir, stack: string[], c: string, parent: string): string | null {
+    const key = `${base.hostFd}/${stack.join('/')}/${c}`;
+    const cached = this.dirCache.get(key);
+    if (cached !== undefined) return fdPath(cached, `${parent}/${c}`);
+    let fd: number;
+    try {
+      fd = openSync(`${parent}/${c}`, DIR_FLAGS);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'ELOOP' || code === 'ENOTDIR') {
+        if (lstatSync(`${parent}/${c}`).isSymbolicLink()) return null;
+        throw new Errno(E.NOTDIR);
+      }
+      throw err;
+    }
+    if (this.dirCache.size >= CACHE_LIMIT) {
+      const [oldKey, oldFd] = this.dirCache.entries().next().value as [string, number];
+      this.dirCache.delete(oldKey);
+      closeSync(oldFd);
+    }
+    this.dirCache.set(key, fd);
+    return fdPath(fd, `${parent}/${c}`);
+  }
+
+  /** Drops cached directory fds: after a rename or rmdir a cached path may name another directory. */
+  invalidate(): void {
+    for (const fd of this.dirCache.values()) closeSync(fd);
+    this.dirCache.clear();
+  }
+}

@@ -1,0 +1,135 @@
+import { lstatSync, type Stats } from 'node:fs';
+import { E, Errno } from './abi.js';
+import type { DiskQuota } from './disk-quota.js';
+import type { FdEntry, FdTable } from './fd-table.js';
+import type { Mount } from './mount-table.js';
+import { PathResolver, type Resolved } from './path-resolver.js';
+import type { ReadOnlySet } from './read-only-set.js';
+import { StdinReader, writeToSink, type OutputSink } from './stdio.js';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A resolved guest path together with the directory fd it was resolved from. */
+export interface GuestPath extends Resolved {
+  dir: FdEntry;
+  mount: Mount;
+  guestPath: string;
+}
+
+/**
+ * The state every syscall group works on: memory views, fd table, mounts, read-only set and
+ * limits. The syscall files are thin functions over this object.
+ */
+export class WasiContext {
+  memory: WebAssembly.Memory | null = null;
+  private u8 = new Uint8Array(0);
+  private dv = new DataView(new ArrayBuffer(0));
+  readonly resolver = new PathResolver();
+  outputBytes = 0;
+  outputLimitExceeded = false;
+  stdin: StdinReader;
+
+  constructor(
+    readonly args: string[],
+    readonly env: Record<string, string>,
+    readonly mounts: Mount[],
+    readonly readOnly: ReadOnlySet,
+    readonly fds: FdTable,
+    stdin: StdinReader,
+    public stdout: OutputSink,
+    public stderr: OutputSink,
+    public maxOutputBytes: number,
+    public quota: DiskQuota | null,
+  ) {
+    this.stdin = stdin;
+  }
+
+  bind(memory: WebAssembly.Memory): void {
+    this.memory = memory;
+    this.u8 = new Uint8Array(0);
+  }
+
+  /** The guest's memory as bytes; re-made after memory.grow detached the old buffer. */
+  bytes(): Uint8Array {
+    if (this.u8.byteLength === 0) this.refresh();
+    return this.u8;
+  }
+
+  view(): DataView {
+    if (this.u8.byteLength === 0) this.refresh();
+    return this.dv;
+  }
+
+  private refresh(): void {
+    if (!this.memory) throw new Error('WASI call before the guest memory was bound (call start, initialize or bind)');
+    const buf = this.memory.buffer;
+    this.u8 = new Uint8Array(buf);
+    this.dv = new DataView(buf);
+  }
+
+  readString(ptr: number, len: number): string {
+    const b = this.bytes();
+    if (ptr + len > b.byteLength) throw new RangeError('path pointer out of bounds');
+    try {
+      return utf8.decode(b.subarray(ptr, ptr + len));
+    } catch {
+      throw new Errno(E.ILSEQ);
+    }
+  }
+
+  /** Writes guest bytes to stdout/stderr within the output cap; returns bytes accepted. */
+  writeOutput(sink: OutputSink, off: number, len: number): number {
+    let n = len;
+    const room = this.maxOutputBytes - this.outputBytes;
+    if (n > room) {
+      this.outputLimitExceeded = true;
+      if (room <= 0) throw new Errno(E.FBIG);
+      n = room;
+    }
+    writeToSink(sink, this.bytes(), off, n);
+    this.outputBytes += n;
+    return n;
+  }
+
+  /** A directory fd to resolve paths from (ENOTDIR for files, EBADF for stdio and unknown fds). */
+  dirEntry(fd: number): FdEntry {
+    const e = this.fds.get(fd);
+    if (e.kind === 'dir') return e;
+    throw new Errno(e.kind === 'file' ? E.NOTDIR : E.BADF);
+  }
+
+  resolve(fd: number, pathPtr: number, pathLen: number, follow: boolean): GuestPath {
+    const dir = this.dirEntry(fd);
+    const path = this.readString(pathPtr, pathLen);
+    const r = this.resolver.resolve(dir, path, follow);
+    const mount = this.mounts[dir.mount]!;
+    return { ...r, dir, mount, guestPath: this.guestPathOf(dir.mount, r.mountRel) };
+  }
+
+  guestPathOf(mountIndex: number, mountRel: string): string {
+    const g = this.mounts[mountIndex]!.guestPath;
+    if (mountRel === '') return g;
+    return g === '/' ? `/${mountRel}` : `${g}/${mountRel}`;
+  }
+
+  lstatOrNull(p: GuestPath): Stats | null {
+    return lstatSync(p.target, { throwIfNoEntry: false }) ?? null;
+  }
+
+  isReadOnlyFile(st: Stats | null, guestPath: string): boolean {
+    if (this.readOnly.empty) return false;
+    if (st && !st.isDirectory() && this.readOnly.hasId(st.dev, st.ino)) return true;
+    return this.readOnly.hasPath(guestPath);
+  }
+
+  /**
+   * Refuses a change to an existing name: EROFS in a ro mount, `roErrno` (EPERM for
+   * unlink/rename/set-times) for a read-only file, and EPERM for a directory holding one
+   * (moving it would give the read-only file a path the set does not know).
+   */
+  checkMutable(p: GuestPath, st: Stats | null, roErrno: number, movesName: boolean): void {
+    if (p.mount.mode === 'ro') throw new Errno(E.ROFS);
+    if (this.isReadOnlyFile(st, p.guestPath)) throw new Errno(roErrno);
+    if (movesName && st && st.isDirectory() && !this.readOnly.empty && this.readOnly.hasPathUnder(p.guestPath)) throw new Errno(E.PERM);
+  }
+}

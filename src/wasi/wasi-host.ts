@@ -1,0 +1,204 @@
+import { WarrenError } from '../errors.js';
+import { errnoOf } from './abi.js';
+import { fdIoCalls } from './calls-fd-io.js';
+import { fdMetaCalls } from './calls-fd-meta.js';
+import { pathOpenCalls } from './calls-path-open.js';
+import { pathCalls } from './calls-path.js';
+import { procCalls, type Syscall } from './calls-proc.js';
+import { DiskQuota } from './disk-quota.js';
+import { closeQuietly, FdTable, type FdEntry } from './fd-table.js';
+import { normalizeGuestPath, type MountTable } from './mount-table.js';
+import { ReadOnlySet } from './read-only-set.js';
+import { StdinReader, type OutputSink, type StdinSource } from './stdio.js';
+import { WasiContext } from './wasi-context.js';
+import { WasiExit } from './wasi-exit.js';
+import { exportFds, keyReadOnlySet, openMountRoot, reopenFd, stdioEntry, type WasiState } from './wasi-state.js';
+
+export interface WasiHostOptions {
+  args: string[];
+  env: Record<string, string>;
+  mounts: MountTable;
+  stdin?: StdinSource;
+  stdout?: OutputSink;
+  stderr?: OutputSink;
+  /** Cap on stdout+stderr bytes per start(); past it fd_write gives EFBIG and outputLimitExceeded is set. */
+  maxOutputBytes?: number;
+  /** Cap on bytes of regular files under rw mounts; past it ENOSPC and diskQuotaExceeded is set. */
+  diskQuotaBytes?: number;
+  /** Default 1024; past it EMFILE. */
+  maxOpenFiles?: number;
+}
+
+export interface WasiRestoreIo {
+  stdin?: StdinSource;
+  stdout?: OutputSink;
+  stderr?: OutputSink;
+  maxOutputBytes?: number;
+  diskQuotaBytes?: number;
+}
+
+/**
+ * Warren's wasi_snapshot_preview1 host: every call goes through the mount table, the read-only
+ * set and the fd table in a WasiContext; all of it can be exported as plain data and restored
+ * in another process. Synchronous (Node's sync fs), so it belongs in a worker thread.
+ */
+export class WasiHost {
+  readonly imports: WebAssembly.Imports;
+  private readonly ctx: WasiContext;
+  private readonly maxOpenFiles: number;
+
+  constructor(opts: WasiHostOptions) {
+    const mounts = opts.mounts.mounts.map((m) => ({ ...m, guestPath: normalizeGuestPath(m.guestPath) }));
+    const readOnly = new ReadOnlySet(opts.mounts.readOnlyFiles.map(normalizeGuestPath));
+    this.maxOpenFiles = opts.maxOpenFiles ?? 1024;
+    const fds = new FdTable(this.maxOpenFiles);
+    this.ctx = new WasiContext(
+      [...opts.args], { ...opts.env }, mounts, readOnly, fds, new StdinReader(opts.stdin ?? null),
+      opts.stdout === undefined ? null : opts.stdout, opts.stderr === undefined ? null : opts.stderr,
+      opts.maxOutputBytes ?? Number.POSITIVE_INFINITY, null,
+    );
+    fds.set(0, stdioEntry('stdin'));
+    fds.set(1, stdioEntry('stdout'));
+    fds.set(2, stdioEntry('stderr'));
+    try {
+      mounts.forEach((_, i) => fds.set(3 + i, openMountRoot(mounts, i)));
+      keyReadOnlySet(readOnly, mounts, this.mountRoots(), this.ctx.resolver);
+    } catch (err) {
+      this.close();
+      throw err;
+    }
+    if (opts.diskQuotaBytes !== undefined) this.setDiskQuota(opts.diskQuotaBytes);
+    this.imports = { wasi_snapshot_preview1: this.buildImports() };
+  }
+
+  /** Rebuilds a host from exportState(): same args, env, mounts, read-only set, fds and offsets. */
+  static restore(state: WasiState, io: WasiRestoreIo = {}): WasiHost {
+    if (state?.version !== 1) throw new WarrenError('E_SNAPSHOT_INVALID', 'unknown WASI state version');
+    const host = new WasiHost({
+      args: state.args, env: state.env, mounts: state.mounts, maxOpenFiles: state.maxOpenFiles,
+      stdin: io.stdin, stdout: io.stdout, stderr: io.stderr, maxOutputBytes: io.maxOutputBytes,
+    });
+    const ctx = host.ctx;
+    const roots = host.mountRoots();
+    const entries: [number, FdEntry][] = [];
+    try {
+      for (const s of state.fds) {
+        if (s.kind === 'stdin' || s.kind === 'stdout' || s.kind === 'stderr') entries.push([s.fd, { ...stdioEntry(s.kind), fdflags: s.fdflags }]);
+        else entries.push([s.fd, reopenFd(s, ctx.mounts, roots, ctx.resolver, (st, g) => ctx.isReadOnlyFile(st, g))]);
+      }
+    } catch (err) {
+      for (const [, e] of entries) if (e.hostFd >= 0) closeQuietly(e.hostFd);
+      host.close();
+      throw err;
+    }
+    ctx.fds.closeAll();
+    for (const [fd, e] of entries) ctx.fds.set(fd, e);
+    if (io.diskQuotaBytes !== undefined) host.setDiskQuota(io.diskQuotaBytes);
+    return host;
+  }
+
+  /** Binds memory and runs `_start`; returns 0, or the proc_exit code. Traps are rethrown. */
+  start(instance: WebAssembly.Instance): number {
+    this.bindInstance(instance);
+    const start = instance.exports._start;
+    if (typeof start !== 'function') throw new WarrenError('E_WASM_INVALID', 'the module exports no _start function (is it a reactor?)');
+    this.ctx.outputBytes = 0;
+    try {
+      (start as () => void)();
+      return 0;
+    } catch (err) {
+      if (err instanceof WasiExit) return err.code;
+      throw err;
+    }
+  }
+
+  /** Binds memory and calls `_initialize` when the module has one (reactors). */
+  initialize(instance: WebAssembly.Instance): void {
+    this.bindInstance(instance);
+    const init = instance.exports._initialize;
+    if (typeof init === 'function') (init as () => void)();
+  }
+
+  bind(memory: WebAssembly.Memory): void {
+    this.ctx.bind(memory);
+  }
+
+  /** Points stdin somewhere else (a worker takes new input per invocation). */
+  setStdin(stdin: StdinSource): void {
+    this.ctx.stdin = new StdinReader(stdin);
+  }
+
+  exportState(): WasiState {
+    const c = this.ctx;
+    return {
+      version: 1,
+      args: [...c.args],
+      env: { ...c.env },
+      mounts: { mounts: c.mounts.map((m) => ({ ...m })), readOnlyFiles: [...c.readOnly.guestPaths].sort() },
+      readOnlyIds: c.readOnly.idList(),
+      fds: exportFds(c.fds),
+      maxOpenFiles: this.maxOpenFiles,
+    };
+  }
+
+  /** Closes every host fd this host holds. The host is unusable afterwards. */
+  close(): void {
+    this.ctx.fds.closeAll();
+    this.ctx.resolver.invalidate();
+  }
+
+  get outputLimitExceeded(): boolean {
+    return this.ctx.outputLimitExceeded;
+  }
+
+  set outputLimitExceeded(v: boolean) {
+    this.ctx.outputLimitExceeded = v;
+  }
+
+  get diskQuotaExceeded(): boolean {
+    return this.ctx.quota?.exceeded ?? false;
+  }
+
+  set diskQuotaExceeded(v: boolean) {
+    if (this.ctx.quota) this.ctx.quota.exceeded = v;
+  }
+
+  /** Bytes counted against the disk quota (undefined without a quota). */
+  get diskUsedBytes(): number | undefined {
+    return this.ctx.quota?.used;
+  }
+
+  private setDiskQuota(limit: number): void {
+    const c = this.ctx;
+    const rw = c.mounts.filter((m) => m.mode === 'rw').map((m) => m.hostPath);
+    c.quota = new DiskQuota(limit, DiskQuota.measure(rw, c.readOnly));
+  }
+
+  private mountRoots(): FdEntry[] {
+    return this.ctx.mounts.map((_, i) => this.ctx.fds.entries[3 + i]!);
+  }
+
+  private bindInstance(instance: WebAssembly.Instance): void {
+    const mem = instance.exports.memory ?? instance.exports.__warren_memory;
+    if (!(mem instanceof WebAssembly.Memory)) throw new WarrenError('E_WASM_INVALID', 'the module exports no memory');
+    this.ctx.bind(mem);
+  }
+
+  private buildImports(): Record<string, (...args: never[]) => number> {
+    const calls: Record<string, Syscall> = {
+      ...procCalls(this.ctx), ...fdIoCalls(this.ctx), ...fdMetaCalls(this.ctx), ...pathOpenCalls(this.ctx), ...pathCalls(this.ctx),
+    };
+    const out: Record<string, (...args: never[]) => number> = {};
+    for (const [name, call] of Object.entries(calls)) {
+      const fn = call as unknown as (a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown, g: unknown, h: unknown, i: unknown) => number;
+      out[name] = ((a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown, g: unknown, h: unknown, i: unknown) => {
+        try {
+          return fn(a, b, c, d, e, f, g, h, i);
+        } catch (err) {
+          return errnoOf(err);
+        }
+      }) as (...args: never[]) => number;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,136 @@
+import { constants, fstatSync, openSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
+import { WarrenError } from '../errors.js';
+import { FILETYPE, filetypeOfMode } from './abi.js';
+import { closeQuietly, type FdEntry, type FdKind, type FdTable } from './fd-table.js';
+import { findMount, type Mount, type MountTable } from './mount-table.js';
+import type { PathResolver } from './path-resolver.js';
+import type { ReadOnlySet } from './read-only-set.js';
+
+/** One open fd as plain data. Host fds are not kept: restore reopens by path. */
+export interface WasiFdState {
+  fd: number;
+  kind: FdKind;
+  filetype: number;
+  mount: number;
+  mountRel: string;
+  guestPath: string;
+  hostPath: string;
+  offset: number;
+  fdflags: number;
+  readable: boolean;
+  writable: boolean;
+  readOnly: boolean;
+  rightsBase: number;
+  rightsInheriting: number;
+  preopen: string | null;
+  dev: number;
+  ino: number;
+}
+
+/**
+ * Everything a guest's WASI view consists of, JSON-serializable. To restore on a node where the
+ * roots live elsewhere, rewrite `mounts.mounts[i].hostPath` before WasiHost.restore: fds are
+ * reopened by mount index + mount-relative path, and the read-only set is re-keyed by stat of
+ * `mounts.readOnlyFiles` (inode numbers change when a root is placed again).
+ */
+export interface WasiState {
+  version: 1;
+  args: string[];
+  env: Record<string, string>;
+  mounts: MountTable;
+  /** dev:ino of the read-only files when exported (informational; restore re-keys from paths). */
+  readOnlyIds: string[];
+  fds: WasiFdState[];
+  maxOpenFiles: number;
+}
+
+export function exportFds(fds: FdTable): WasiFdState[] {
+  const out: WasiFdState[] = [];
+  fds.entries.forEach((e, fd) => {
+    if (!e) return;
+    const { hostFd: _h, listing: _l, ...data } = e;
+    out.push({ ...data, fd });
+  });
+  return out;
+}
+
+export function stdioEntry(kind: 'stdin' | 'stdout' | 'stderr'): FdEntry {
+  return {
+    kind, filetype: FILETYPE.UNKNOWN, hostFd: -1, mount: -1, mountRel: '', guestPath: '', hostPath: '', offset: 0,
+    fdflags: 0, readable: kind === 'stdin', writable: kind !== 'stdin', readOnly: false, rightsBase: 0,
+    rightsInheriting: 0, preopen: null, dev: 0, ino: 0, listing: null,
+  };
+}
+
+/** Opens a mount's root as a preopened directory entry. */
+export function openMountRoot(mounts: Mount[], index: number): FdEntry {
+  const m = mounts[index]!;
+  let hostFd: number;
+  try {
+    hostFd = openSync(m.hostPath, constants.O_RDONLY | constants.O_DIRECTORY);
+  } catch (err) {
+    throw new WarrenError('E_NOT_FOUND', `mount ${m.guestPath}: cannot open host directory ${m.hostPath}: ${(err as Error).message}`, {
+      guestPath: m.guestPath, hostPath: m.hostPath,
+    });
+  }
+  const st = fstatSync(hostFd);
+  return {
+    kind: 'dir', filetype: FILETYPE.DIRECTORY, hostFd, mount: index, mountRel: '', guestPath: m.guestPath,
+    hostPath: m.hostPath, offset: 0, fdflags: 0, readable: true, writable: false, readOnly: m.mode === 'ro',
+    rightsBase: 0, rightsInheriting: 0, preopen: m.guestPath, dev: st.dev, ino: st.ino, listing: null,
+  };
+}
+
+/** Keys the read-only set by the identity of each listed guest path that exists now. */
+export function keyReadOnlySet(set: ReadOnlySet, mounts: Mount[], roots: FdEntry[], resolver: PathResolver): void {
+  for (const guestPath of set.guestPaths) {
+    const at = findMount(mounts, guestPath);
+    if (!at || at.rel === '') continue;
+    try {
+      const r = resolver.resolve(roots[at.index]!, at.rel, true);
+      const st = fstatOfPath(r.target);
+      if (st) set.addId(st.dev, st.ino);
+    } catch {
+      // a listed file that does not exist (yet): its guest path alone keeps it read-only
+    }
+  }
+}
+
+function fstatOfPath(path: string): { dev: number; ino: number } | null {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return null;
+  }
+  try {
+    return fstatSync(fd);
+  } finally {
+    closeQuietly(fd);
+  }
+}
+
+/** Reopens one exported fd inside its mount (by path, re-checked by the resolver). */
+export function reopenFd(s: WasiFdState, mounts: Mount[], roots: FdEntry[], resolver: PathResolver, isReadOnly: (st: Stats, guestPath: string) => boolean): FdEntry {
+  const m = mounts[s.mount];
+  const root = roots[s.mount];
+  if (!m || !root) throw new WarrenError('E_SNAPSHOT_INVALID', `fd ${s.fd} refers to mount #${s.mount}, which the state does not have`);
+  if (s.preopen !== null && s.mountRel === '') return { ...openMountRoot(mounts, s.mount), preopen: s.preopen };
+  const target = s.mountRel === '' ? null : resolver.resolve(root, s.mountRel, false).target;
+  let hostFd: number;
+  const { O_RDONLY, O_WRONLY, O_RDWR, O_DIRECTORY, O_NOFOLLOW } = constants;
+  const flags = O_NOFOLLOW | (s.kind === 'dir' ? O_RDONLY | O_DIRECTORY : s.writable ? (s.readable ? O_RDWR : O_WRONLY) : O_RDONLY);
+  try {
+    hostFd = openSync(target ?? m.hostPath, target === null ? flags & ~O_NOFOLLOW : flags);
+  } catch (err) {
+    throw new WarrenError('E_SNAPSHOT_INVALID', `cannot reopen ${s.guestPath} (fd ${s.fd}): ${(err as Error).message}`, { fd: s.fd, guestPath: s.guestPath });
+  }
+  const st = fstatSync(hostFd);
+  const readOnly = s.readOnly || m.mode === 'ro' || isReadOnly(st, s.guestPath);
+  const { fd: _fd, ...rest } = s;
+  return {
+    ...rest, hostFd, filetype: filetypeOfMode(st.mode), hostPath: join(m.hostPath, s.mountRel),
+    writable: s.writable && !readOnly, readOnly, dev: st.dev, ino: st.ino, listing: null,
+  };
+}
