@@ -103,7 +103,10 @@ export function replaceSections(wasm: Uint8Array, sections: SectionSpan[], repla
 }
 
 export function concatBytes(pieces: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+  const total = pieces.reduce((n, p) => n + p.length, 0);
+  // Every byte is written below, so skip the zero fill (a measurable share of a 21 MB edit).
+  const slow = Buffer.allocUnsafeSlow(total);
+  const out = new Uint8Array(slow.buffer as ArrayBuffer, slow.byteOffset, total);
   let pos = 0;
   for (const p of pieces) {
     out.set(p, pos);
