@@ -168,7 +168,14 @@ async function storeEntry(zip: ZipFile, file: FileEntry, blobs: Blobs, lim: Limi
     const stream = await new Promise<Readable>((resolve, reject) => {
       zip.openReadStream(entry, (err, s) => (err || !s ? reject(err ?? new Error('no stream')) : resolve(s)));
     });
-    const info = await blobs.putStream(counted(stream));
+    let info;
+    if (declared === 0) {
+      // cacache refuses an empty stream; still drain it so a lying empty entry is caught.
+      for await (const _ of counted(stream)) void _;
+      info = await blobs.put(new Uint8Array(0));
+    } else {
+      info = await blobs.putStream(counted(stream));
+    }
     if (real !== declared) throw unsafe(name, 'size-mismatch', `declares ${declared} bytes but holds ${real}`);
     if (crc !== entry.crc32) throw new WarrenError('E_ZIP_INVALID', `zip entry ${JSON.stringify(name)} fails its CRC-32 check`, { entry: name, rule: 'crc32' });
     return { digest: info.integrity, size: real };
