@@ -37,7 +37,8 @@ export interface RestoreWritableTreeResult {
  * Puts the worker's writable files back to a snapshot's tree: each file is a private copy from
  * the store (never a hardlink: they are writable), written to a temporary name and renamed in,
  * so a name that is a guest hardlink is replaced, never written through. Writable files and
- * symlinks the tree does not have are removed; read-only files stay; empty directories stay.
+ * symlinks the tree does not have are removed; read-only inodes stay under every name (the
+ * snapshot skipped them) unless the tree has a file at that name; empty directories stay.
  * Everything is checked (blobs present, no read-only file in the way) before anything changes.
  * A crash part way leaves a mix; running it again converges. The worker must not be running.
  */
@@ -63,21 +64,23 @@ export async function restoreWritableTree(options: RestoreWritableTreeOptions): 
     const part = await listTree(root, prefix);
     for (const kind of ['dirs', 'files', 'symlinks', 'others'] as const) listing[kind].push(...part[kind]);
   }
-  const readOnlyFiles = new Set<string>();
+  // Read-only inodes are never removed, under any name; the placed read-only names are never replaced.
+  const readOnlyNames = new Set<string>();
   await runBounded(listing.files, limit, async (path) => {
     const st = await lstat(hostPathOf(root, path), { bigint: true });
-    if (readOnly.has(fileIdentity(st))) readOnlyFiles.add(path);
+    if (readOnly.has(fileIdentity(st))) readOnlyNames.add(path);
   });
-  const readOnlyDirs = new Set([...readOnlyFiles].flatMap((f) => guestAncestorsOf(f)));
+  const placedReadOnly = new Set(options.readOnlyPaths.filter((p) => readOnlyNames.has(p)));
+  const placedReadOnlyDirs = new Set([...placedReadOnly].flatMap((f) => guestAncestorsOf(f)));
   for (const entry of tree.entries) {
-    if (readOnlyFiles.has(entry.path) || readOnlyDirs.has(entry.path) || guestAncestorsOf(entry.path).some((d) => readOnlyFiles.has(d))) {
+    if (placedReadOnly.has(entry.path) || placedReadOnlyDirs.has(entry.path) || guestAncestorsOf(entry.path).some((d) => readOnlyNames.has(d))) {
       throw invalid(entry.path, 'a read-only file is in the way');
     }
   }
 
   const wanted = new Set(tree.entries.map((e) => e.path));
   let removed = 0;
-  const strays = [...listing.files, ...listing.symlinks, ...listing.others].filter((p) => !wanted.has(p) && !readOnlyFiles.has(p));
+  const strays = [...listing.files, ...listing.symlinks, ...listing.others].filter((p) => !wanted.has(p) && !readOnlyNames.has(p));
   await runBounded(strays, limit, async (path) => {
     await unlink(hostPathOf(root, path));
     removed++;

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { lstat, open } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { Blobs, Integrity } from '../ports/blobs.js';
+import type { BlobInfo, Blobs, Integrity } from '../ports/blobs.js';
 import type { FileTree, FileTreeEntry } from '../records.js';
 import { cacheKeyOf, isCacheable, readDigestCache, writeDigestCache, type DigestCacheEntry } from './digest-cache.js';
 import { fileIdentity, readOnlyIdentities } from './file-identity.js';
@@ -59,8 +59,7 @@ export async function snapshotWritableTree(options: SnapshotWritableTreeOptions)
     if (hit !== undefined && hit.key === key && (await blobs.has(hit.digest))) {
       entry = hit;
     } else {
-      const handle = await open(host, constants.O_RDONLY | constants.O_NOFOLLOW);
-      const info = await blobs.putStream(handle.createReadStream()).finally(() => handle.close().catch(() => undefined));
+      const info = st.size === 0n ? await blobs.put(new Uint8Array(0)) : await putFile(blobs, host);
       bytesWritten += info.size;
       filesWritten++;
       entry = { key, digest: info.integrity, size: info.size };
@@ -73,4 +72,14 @@ export async function snapshotWritableTree(options: SnapshotWritableTreeOptions)
   const info = await blobs.put(JSON.stringify(tree));
   await writeDigestCache(root, nextCache);
   return { tree, digest: info.integrity, bytesWritten, filesWritten };
+}
+
+/** cacache refuses an empty stream, hence the size check before; O_NOFOLLOW: never read through a link. */
+async function putFile(blobs: Blobs, host: string): Promise<BlobInfo> {
+  const handle = await open(host, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    return await blobs.putStream(handle.createReadStream({ autoClose: false }));
+  } finally {
+    await handle.close();
+  }
 }
