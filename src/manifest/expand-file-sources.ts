@@ -147,8 +147,10 @@ function checkExpandedTargets(entries: PackEntry[]): void {
   }
   const problem = treeOrderProblem(entries.map((e) => ({ path: e.target })));
   if (problem) {
-    throw new WarrenError('E_MANIFEST_INVALID', `initial files overlap: ${problem}`, {
-      issues: [{ path: 'files', rule: 'target-under-file', message: problem }],
+    const culprit = entries.find((e) => e.target === problem.path);
+    const field = culprit ? `files[${culprit.fileIndex}].target` : 'files';
+    throw new WarrenError('E_MANIFEST_INVALID', `initial files overlap: ${field}: ${problem.message}`, {
+      issues: [{ path: field, rule: 'target-under-file', message: problem.message }],
     });
   }
 }

@@ -55,21 +55,25 @@ export function decodeFileTree(bytes: Uint8Array | string): FileTree {
   }
   const entries: FileTreeEntry[] = parsed.data.entries;
   const problem = treeOrderProblem(entries);
-  if (problem) throw new WarrenError('E_INTEGRITY', `file tree is malformed: ${problem}`);
+  if (problem) throw new WarrenError('E_INTEGRITY', `file tree is malformed: ${problem.message}`, { path: problem.path });
   return { version: 1, entries };
 }
 
-/** Why a list of entries is not a valid tree (unsorted, duplicate, file used as a dir), or null. */
-export function treeOrderProblem(entries: readonly { path: string }[]): string | null {
+/**
+ * Why a list of entries is not a valid tree (unsorted, duplicate, a file used as a directory),
+ * naming the offending path, or null.
+ */
+export function treeOrderProblem(entries: readonly { path: string }[]): { path: string; message: string } | null {
   const files = new Set<string>();
   for (let i = 0; i < entries.length; i++) {
     const path = entries[i]!.path;
-    if (i > 0 && comparePaths(entries[i - 1]!.path, path) >= 0) return `entries not sorted or duplicate at ${path}`;
+    if (i > 0 && comparePaths(entries[i - 1]!.path, path) >= 0) return { path, message: `entries not sorted or duplicate at ${path}` };
     files.add(path);
   }
   for (const { path } of entries) {
     for (let slash = path.indexOf('/', 1); slash !== -1; slash = path.indexOf('/', slash + 1)) {
-      if (files.has(path.slice(0, slash))) return `${path.slice(0, slash)} is a file and the directory of ${path}`;
+      const dir = path.slice(0, slash);
+      if (files.has(dir)) return { path, message: `${dir} is a file and also the directory of ${path}` };
     }
   }
   return null;

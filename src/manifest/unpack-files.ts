@@ -143,7 +143,9 @@ function checkCentralDirectory(raw: Entry[], manifest: Manifest, lim: Limits): F
     files.push(checked);
   }
   const problem = treeOrderProblem(files.map((f) => ({ path: f.path })).sort((a, b) => comparePaths(a.path, b.path)));
-  if (problem) throw new WarrenError('E_ZIP_UNSAFE', `zip entries conflict: ${problem}`, { rule: 'file-is-directory', problem });
+  if (problem) {
+    throw new WarrenError('E_ZIP_UNSAFE', `zip entries conflict: ${problem.message}`, { entry: problem.path.slice(1), rule: 'file-is-directory' });
+  }
   return files;
 }
 

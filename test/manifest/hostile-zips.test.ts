@@ -103,7 +103,7 @@ test('symlinks, devices, duplicates, strays, overlaps and file/dir conflicts are
   await refused(writeRawZip([ok, { name: 'other/x', data: Buffer.from('x') }]), 'E_ZIP_UNSAFE', 'under-declared-target', 'other/x');
   await refused(writeRawZip([ok, { name: 'staticx', data: Buffer.from('x') }]), 'E_ZIP_UNSAFE', 'under-declared-target', 'staticx');
   await refused(writeRawZip([ok, { name: 'static/copy.txt', data: Buffer.from('fine'), shareDataWith: 0 }]), 'E_ZIP_UNSAFE', 'no-overlap', 'static/copy.txt');
-  await refused(writeRawZip([{ name: 'static/a', data: Buffer.from('x') }, { name: 'static/a/b', data: Buffer.from('y') }]), 'E_ZIP_UNSAFE', 'file-is-directory', null);
+  await refused(writeRawZip([{ name: 'static/a', data: Buffer.from('x') }, { name: 'static/a/b', data: Buffer.from('y') }]), 'E_ZIP_UNSAFE', 'file-is-directory', 'static/a/b');
 });
 
 test('declared and real sizes must agree', async () => {

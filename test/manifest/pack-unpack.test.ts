@@ -194,7 +194,7 @@ test('packing re-checks targets after expanding directories', async (t) => {
   await assert.rejects(packComponentFiles(tmp.path, dup), (err) => isWarrenError(err, 'E_MANIFEST_INVALID') && /both yield \/s\/a\.txt/.test(err.message));
   // A target inside a target that turned out to be a file.
   const nested = manifestOf([{ source: 'other.txt', target: '/o' }, { source: 'extra.txt', target: '/o/x' }]);
-  await assert.rejects(packComponentFiles(tmp.path, nested), (err) => isWarrenError(err, 'E_MANIFEST_INVALID'));
+  await assert.rejects(packComponentFiles(tmp.path, nested), (err) => isWarrenError(err, 'E_MANIFEST_INVALID') && err.message.includes('files[1].target'));
   // A file added into a directory target is fine and keeps its own permissions.
   const overlay = manifestOf([{ source: 'static', target: '/s' }, { source: 'extra.txt', target: '/s/extra.txt', permissions: 'read-write' }]);
   const packed = await packComponentFiles(tmp.path, overlay);
