@@ -28,6 +28,10 @@ test('cacache blobs: put, get, path, stream, delete, verify', async () => {
     const chunks: Buffer[] = [];
     for await (const c of blobs.stream(b.integrity)) chunks.push(c as Buffer);
     assert.equal(Buffer.concat(chunks).toString(), 'world');
+    const empty = await blobs.putStream(Readable.from([]));
+    assert.equal(empty.size, 0);
+    assert.equal((await blobs.get(empty.integrity)).length, 0);
+    await blobs.delete(empty.integrity);
     const listed = [];
     for await (const x of blobs.list()) listed.push(x.integrity);
     assert.deepEqual(listed.sort(), [a.integrity, b.integrity].sort());

@@ -29,12 +29,22 @@ export class CacacheBlobs implements Blobs {
   }
 
   async putStream(source: Readable | AsyncIterable<Uint8Array>): Promise<BlobInfo> {
+    // cacache refuses an empty stream; an empty blob is still a blob.
+    const iter = source[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+    const first = await iter.next();
+    if (first.done) return this.put(new Uint8Array(0));
+    const rest = Readable.from(
+      (async function* () {
+        yield first.value;
+        for (let n = await iter.next(); !n.done; n = await iter.next()) yield n.value;
+      })(),
+    );
     const sink = cacache.put.stream(this.dir, 'warren-blob', { algorithms: [ALGORITHM] });
     let integrity = '';
     sink.on('integrity', (i: unknown) => {
       integrity = String(i);
     });
-    await pipeline(source instanceof Readable ? source : Readable.from(source), sink);
+    await pipeline(rest, sink);
     return this.touch(integrity);
   }
 
