@@ -1,4 +1,4 @@
-import { constants, fstatSync, ftruncateSync, lstatSync, openSync } from 'node:fs';
+import { constants, fstatSync, ftruncateSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { E, Errno, FDFLAGS, LOOKUP_SYMLINK_FOLLOW, OFLAGS, R, RIGHTS_ALL, filetypeOfMode } from './abi.js';
 import type { Syscall } from './calls-proc.js';
@@ -27,8 +27,9 @@ export function pathOpenCalls(ctx: WasiContext): Record<string, Syscall> {
       if (p.mount.mode === 'ro' && mutating) throw new Errno(E.ROFS);
       if (ctx.fds.full) throw new Errno(E.MFILE);
 
-      const st = lstatSync(p.target, { throwIfNoEntry: false });
-      let flags = O_NOFOLLOW;
+      const st = ctx.lstatTarget(p) ?? undefined;
+      // The base directory itself is reached through its /proc magic link, which must be followed.
+      let flags = p.name === '' ? 0 : O_NOFOLLOW;
       if (st === undefined) {
         if (!creat) throw new Errno(E.NOENT);
         if (ctx.readOnly.hasPath(p.guestPath)) throw new Errno(E.ROFS);

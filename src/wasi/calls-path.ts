@@ -1,4 +1,4 @@
-import { linkSync, lstatSync, lutimesSync, mkdirSync, readlinkSync, renameSync, rmdirSync, symlinkSync, unlinkSync } from 'node:fs';
+import { futimesSync, linkSync, lstatSync, lutimesSync, mkdirSync, readlinkSync, renameSync, rmdirSync, symlinkSync, unlinkSync } from 'node:fs';
 import { E, Errno, LOOKUP_SYMLINK_FOLLOW } from './abi.js';
 import type { Syscall } from './calls-proc.js';
 import { requestedTimes, writeFilestat } from './filestat.js';
@@ -45,16 +45,17 @@ export function pathCalls(ctx: WasiContext): Record<string, Syscall> {
 
     path_filestat_get: ((fd: number, flags: number, ptr: number, len: number, out: number) => {
       const p = ctx.resolve(fd, ptr, len, (flags & LOOKUP_SYMLINK_FOLLOW) !== 0);
-      writeFilestat(ctx.view(), out, lstatSync(p.target, { bigint: true }));
+      writeFilestat(ctx.view(), out, ctx.lstatTargetBig(p));
       return E.SUCCESS;
     }) as Syscall,
 
     path_filestat_set_times: ((fd: number, flags: number, ptr: number, len: number, atim: bigint, mtim: bigint, fst: number) => {
       const p = ctx.resolve(fd, ptr, len, (flags & LOOKUP_SYMLINK_FOLLOW) !== 0);
-      const st = lstatSync(p.target);
+      const st = ctx.lstatTarget(p)!;
       ctx.checkMutable(p, st, E.PERM, false);
       const [a, m] = requestedTimes(st, atim, mtim, fst);
-      lutimesSync(p.target, a, m); // never follows: the resolver already did, inside the mount
+      if (p.name === '') futimesSync(p.dir.hostFd, a, m);
+      else lutimesSync(p.target, a, m); // never follows: the resolver already did, inside the mount
       return E.SUCCESS;
     }) as Syscall,
 
@@ -83,6 +84,7 @@ export function pathCalls(ctx: WasiContext): Record<string, Syscall> {
 
     path_readlink: ((fd: number, ptr: number, len: number, buf: number, bufLen: number, out: number) => {
       const p = ctx.resolve(fd, ptr, len, false);
+      if (p.name === '') throw new Errno(E.INVAL); // never reveal the host path behind a handle
       const link = Buffer.from(readlinkSync(p.target), 'utf8');
       const n = Math.min(link.byteLength, bufLen);
       ctx.bytes().set(link.subarray(0, n), buf);

@@ -1,4 +1,4 @@
-import { lstatSync, type Stats } from 'node:fs';
+import { fstatSync, lstatSync, type BigIntStats, type Stats } from 'node:fs';
 import { E, Errno } from './abi.js';
 import type { DiskQuota } from './disk-quota.js';
 import type { FdEntry, FdTable } from './fd-table.js';
@@ -112,8 +112,18 @@ export class WasiContext {
     return g === '/' ? `/${mountRel}` : `${g}/${mountRel}`;
   }
 
-  lstatOrNull(p: GuestPath): Stats | null {
+  /**
+   * lstat of what a resolved path names. When it names the base directory itself, its handle
+   * path is a /proc magic link, so the directory's own fd is asked instead.
+   */
+  lstatTarget(p: GuestPath): Stats | null {
+    if (p.name === '') return fstatSync(p.dir.hostFd);
     return lstatSync(p.target, { throwIfNoEntry: false }) ?? null;
+  }
+
+  lstatTargetBig(p: GuestPath): BigIntStats {
+    if (p.name === '') return fstatSync(p.dir.hostFd, { bigint: true });
+    return lstatSync(p.target, { bigint: true });
   }
 
   isReadOnlyFile(st: Stats | null, guestPath: string): boolean {
