@@ -113,11 +113,13 @@ export class NatsRegistry implements Registry {
         for await (const e of iter) {
           const key = decodeRegistryKey(e.key);
           if (!key.startsWith(prefix)) continue;
-          onEvent(
-            e.operation === 'PUT'
-              ? { type: 'put', key, value: decodeValue(e.value), revision: e.revision }
-              : { type: 'delete', key, revision: e.revision },
-          );
+          const event: RegistryEvent =
+            e.operation === 'PUT' ? { type: 'put', key, value: decodeValue(e.value), revision: e.revision } : { type: 'delete', key, revision: e.revision };
+          try {
+            onEvent(event);
+          } catch {
+            // a failing listener must not end the watch for the events after it
+          }
         }
       } catch {
         // The watch ends with the connection; callers re-list after a reconnect.
