@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { PublicKeyFromCryptoKey, SecretKeyFromCryptoKey, type PublicKey, type SecretKey } from 'paseto/v4/public';
 import { WarrenError } from '../../errors.js';
 import { createPrivateFile, restrictToOwner } from './private-file.js';
@@ -18,6 +19,7 @@ export interface ServerKey {
  * the first time, loaded after. Every token this server accepts was signed with it.
  */
 export async function openServerKey(file: string): Promise<ServerKey> {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const created = !existsSync(file) && createPrivateFile(file, generatePem());
   const modeFixed = created ? false : restrictToOwner(file);
   const keys = await importServerKey(readFileSync(file, 'utf8'), file);
