@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { E, Errno, FDFLAGS, LOOKUP_SYMLINK_FOLLOW, OFLAGS, R, RIGHTS_ALL, filetypeOfMode } from './abi.js';
 import type { Syscall } from './calls-proc.js';
 import { closeQuietly } from './fd-table.js';
+import { raceHooks } from './path-resolver.js';
 import type { WasiContext } from './wasi-context.js';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_DIRECTORY, O_NOFOLLOW } = constants;
@@ -45,6 +46,7 @@ export function pathOpenCalls(ctx: WasiContext): Record<string, Syscall> {
       if (isDir || (oflags & OFLAGS.DIRECTORY) !== 0) flags |= O_DIRECTORY | O_RDONLY;
       else flags |= wantWrite ? (wantRead ? O_RDWR : O_WRONLY) : O_RDONLY;
 
+      if (raceHooks.beforeOpen) raceHooks.beforeOpen(p);
       const hostFd = openSync(p.target, flags, 0o666);
       let entryFd = -1;
       try {

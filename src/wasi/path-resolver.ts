@@ -30,8 +30,14 @@ export function fdPath(hostFd: number, hostPath: string): string {
   return hasProcFd ? `/proc/self/fd/${hostFd}` : hostPath;
 }
 
-/** Test seam for race tests: called after a path is checked and before it is used. */
-export const raceHooks: { afterResolve: ((r: Resolved) => void) | null } = { afterResolve: null };
+/**
+ * Test seams for race tests: `afterResolve` runs when a path has been walked, `beforeOpen` when
+ * path_open has checked the final name and is about to open it. Null outside tests.
+ */
+export const raceHooks: { afterResolve: ((r: Resolved) => void) | null; beforeOpen: ((r: Resolved) => void) | null } = {
+  afterResolve: null,
+  beforeOpen: null,
+};
 
 /**
  * Resolves guest paths one component at a time. Every directory on the way is opened with
