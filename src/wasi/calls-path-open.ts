@@ -25,7 +25,7 @@ export function pathOpenCalls(ctx: WasiContext): Record<string, Syscall> {
       const trunc = (oflags & OFLAGS.TRUNC) !== 0;
       const append = (fdflags & FDFLAGS.APPEND) !== 0;
       const mutating = wantWrite || trunc || creat || append;
-      if (p.mount.mode === 'ro' && mutating) throw new Errno(E.ROFS);
+      if (p.mount.mode === 'ro' && mutating) throw ctx.refuse(p.guestPath, E.ROFS);
       if (ctx.fds.full) throw new Errno(E.MFILE);
 
       const st = ctx.lstatTarget(p) ?? undefined;
@@ -33,14 +33,14 @@ export function pathOpenCalls(ctx: WasiContext): Record<string, Syscall> {
       let flags = p.name === '' ? 0 : O_NOFOLLOW;
       if (st === undefined) {
         if (!creat) throw new Errno(E.NOENT);
-        if (ctx.readOnly.hasPath(p.guestPath)) throw new Errno(E.ROFS);
+        if (ctx.readOnly.hasPath(p.guestPath)) throw ctx.refuse(p.guestPath, E.ROFS);
         flags |= O_CREAT | O_EXCL;
       } else {
         if (creat && (oflags & OFLAGS.EXCL) !== 0) throw new Errno(E.EXIST);
         if (st.isSymbolicLink()) throw new Errno(E.LOOP);
         if ((oflags & OFLAGS.DIRECTORY) !== 0 && !st.isDirectory()) throw new Errno(E.NOTDIR);
         if (st.isDirectory() && (wantWrite || trunc)) throw new Errno(E.ISDIR);
-        if (mutating && ctx.isReadOnlyFile(st, p.guestPath)) throw new Errno(E.ROFS);
+        if (mutating && ctx.isReadOnlyFile(st, p.guestPath)) throw ctx.refuse(p.guestPath, E.ROFS);
       }
       const isDir = st !== undefined && st.isDirectory();
       if (isDir || (oflags & OFLAGS.DIRECTORY) !== 0) flags |= O_DIRECTORY | O_RDONLY;
@@ -53,7 +53,7 @@ export function pathOpenCalls(ctx: WasiContext): Record<string, Syscall> {
         const fst = fstatSync(hostFd);
         // The authoritative check: whatever name led here, these bytes may be read-only.
         const readOnly = p.mount.mode === 'ro' || ctx.isReadOnlyFile(fst, p.guestPath);
-        if (readOnly && mutating) throw new Errno(E.ROFS);
+        if (readOnly && mutating) throw ctx.refuse(p.guestPath, E.ROFS);
         if (trunc && fst.isFile() && fst.size > 0) {
           if (ctx.quota) ctx.quota.grow(-fst.size);
           ftruncateSync(hostFd, 0);

@@ -27,6 +27,8 @@ export class WasiContext {
   readonly resolver = new PathResolver();
   outputBytes = 0;
   outputLimitExceeded = false;
+  /** Guest paths whose opening for write was refused as read-only (first few), for messages. */
+  readonly refusedWrites: string[] = [];
   stdin: StdinReader;
 
   constructor(
@@ -104,6 +106,12 @@ export class WasiContext {
     const r = this.resolver.resolve(dir, path, follow);
     const mount = this.mounts[dir.mount]!;
     return { ...r, dir, mount, guestPath: this.guestPathOf(dir.mount, r.mountRel) };
+  }
+
+  /** Remembers a refused write for the caller's message, and returns the errno to throw. */
+  refuse(guestPath: string, errno: number): Errno {
+    if (this.refusedWrites.length < 16 && !this.refusedWrites.includes(guestPath)) this.refusedWrites.push(guestPath);
+    return new Errno(errno);
   }
 
   guestPathOf(mountIndex: number, mountRel: string): string {

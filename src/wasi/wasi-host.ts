@@ -163,6 +163,11 @@ export class WasiHost {
     if (this.ctx.quota) this.ctx.quota.exceeded = v;
   }
 
+  /** Guest paths the guest tried to open for writing and was refused as read-only (first 16). */
+  get refusedWrites(): readonly string[] {
+    return this.ctx.refusedWrites;
+  }
+
   /** Bytes counted against the disk quota (undefined without a quota). */
   get diskUsedBytes(): number | undefined {
     return this.ctx.quota?.used;

