@@ -9,7 +9,8 @@ import { copyWritableBlob, errorCode, linkReadOnlyBlob, type CopyFallbackEvent }
 import { CopyFallbackTally, type PlacementLogger } from './placement-logger.js';
 import { runBounded } from './run-bounded.js';
 
-export const DEFAULT_PLACEMENT_CONCURRENCY = 32;
+// libuv has 4 threads by default: more calls in flight only queue (measured: 8 beat 32 by ~1.6x).
+export const DEFAULT_PLACEMENT_CONCURRENCY = 8;
 const DIR_MODE = 0o755;
 
 export interface PlaceFileTreeOptions {
