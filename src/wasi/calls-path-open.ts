@@ -1,5 +1,4 @@
 import { constants, fstatSync, ftruncateSync, openSync } from 'node:fs';
-import { join } from 'node:path';
 import { E, Errno, FDFLAGS, LOOKUP_SYMLINK_FOLLOW, OFLAGS, R, RIGHTS_ALL, filetypeOfMode } from './abi.js';
 import type { Syscall } from './calls-proc.js';
 import { closeQuietly } from './fd-table.js';
@@ -17,48 +16,61 @@ export function pathOpenCalls(ctx: WasiContext): Record<string, Syscall> {
   return {
     path_open: ((dirfd: number, dirflags: number, pathPtr: number, pathLen: number, oflags: number,
       rightsBase: bigint, rightsInheriting: bigint, fdflags: number, out: number) => {
-      const p = ctx.resolve(dirfd, pathPtr, pathLen, (dirflags & LOOKUP_SYMLINK_FOLLOW) !== 0);
+      const follow = (dirflags & LOOKUP_SYMLINK_FOLLOW) !== 0;
       const rights = Number(rightsBase & BigInt(RIGHTS_ALL));
       const wantWrite = (rights & R.FD_WRITE) !== 0;
       const wantRead = (rights & (R.FD_READ | R.FD_READDIR)) !== 0;
       const creat = (oflags & OFLAGS.CREAT) !== 0;
+      const excl = (oflags & OFLAGS.EXCL) !== 0;
       const trunc = (oflags & OFLAGS.TRUNC) !== 0;
       const append = (fdflags & FDFLAGS.APPEND) !== 0;
       const mutating = wantWrite || trunc || creat || append;
+      // Fast path: the last name is opened with O_NOFOLLOW; only when it is a symlink and the
+      // guest asked to follow is the path walked again with the resolver following it.
+      let p = ctx.resolve(dirfd, pathPtr, pathLen, false);
       if (p.mount.mode === 'ro' && mutating) throw ctx.refuse(p.guestPath, E.ROFS);
       if (ctx.fds.full) throw new Errno(E.MFILE);
-
-      const st = ctx.lstatTarget(p) ?? undefined;
-      // The base directory itself is reached through its /proc magic link, which must be followed.
-      let flags = p.name === '' ? 0 : O_NOFOLLOW;
-      if (st === undefined) {
-        if (!creat) throw new Errno(E.NOENT);
-        if (ctx.readOnly.hasPath(p.guestPath)) throw ctx.refuse(p.guestPath, E.ROFS);
-        flags |= O_CREAT | O_EXCL;
-      } else {
-        if (creat && (oflags & OFLAGS.EXCL) !== 0) throw new Errno(E.EXIST);
-        if (st.isSymbolicLink()) throw new Errno(E.LOOP);
-        if ((oflags & OFLAGS.DIRECTORY) !== 0 && !st.isDirectory()) throw new Errno(E.NOTDIR);
-        if (st.isDirectory() && (wantWrite || trunc)) throw new Errno(E.ISDIR);
-        if (mutating && ctx.isReadOnlyFile(st, p.guestPath)) throw ctx.refuse(p.guestPath, E.ROFS);
+      let flags = (oflags & OFLAGS.DIRECTORY) !== 0 ? O_DIRECTORY | O_RDONLY : wantWrite ? (wantRead ? O_RDWR : O_WRONLY) : O_RDONLY;
+      let created = false;
+      let hostFd = -1;
+      for (let attempt = 0; hostFd < 0; attempt++) {
+        // The base directory itself is reached through its /proc magic link, which must be followed.
+        const nofollow = p.name === '' ? 0 : O_NOFOLLOW;
+        try {
+          if (raceHooks.beforeOpen) raceHooks.beforeOpen(p);
+          hostFd = openSync(p.target, flags | nofollow);
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          if (code === 'ELOOP' && follow && attempt === 0) {
+            p = ctx.resolve(dirfd, pathPtr, pathLen, true);
+            if (p.mount.mode === 'ro' && mutating) throw ctx.refuse(p.guestPath, E.ROFS);
+            continue;
+          }
+          if (code === 'ENOENT' && creat && !created && p.name !== '') {
+            if (ctx.readOnly.hasPath(p.guestPath)) throw ctx.refuse(p.guestPath, E.ROFS);
+            flags |= O_CREAT | O_EXCL;
+            created = true;
+            hostFd = openSync(p.target, flags | nofollow, 0o666);
+            break;
+          }
+          throw err;
+        }
       }
-      const isDir = st !== undefined && st.isDirectory();
-      if (isDir || (oflags & OFLAGS.DIRECTORY) !== 0) flags |= O_DIRECTORY | O_RDONLY;
-      else flags |= wantWrite ? (wantRead ? O_RDWR : O_WRONLY) : O_RDONLY;
-
-      if (raceHooks.beforeOpen) raceHooks.beforeOpen(p);
-      const hostFd = openSync(p.target, flags, 0o666);
       let entryFd = -1;
       try {
         const fst = fstatSync(hostFd);
         // The authoritative check: whatever name led here, these bytes may be read-only.
+        if (creat && excl && !created) throw new Errno(E.EXIST);
+        const isDir = fst.isDirectory();
+        if ((oflags & OFLAGS.DIRECTORY) !== 0 && !isDir) throw new Errno(E.NOTDIR);
+        if (isDir && (wantWrite || trunc)) throw new Errno(E.ISDIR);
         const readOnly = p.mount.mode === 'ro' || ctx.isReadOnlyFile(fst, p.guestPath);
         if (readOnly && mutating) throw ctx.refuse(p.guestPath, E.ROFS);
         if (trunc && fst.isFile() && fst.size > 0) {
           if (ctx.quota) ctx.quota.grow(-fst.size);
           ftruncateSync(hostFd, 0);
         }
-        const kind = fst.isDirectory() ? 'dir' : 'file';
+        const kind = isDir ? 'dir' : 'file';
         entryFd = ctx.fds.add({
           kind,
           filetype: filetypeOfMode(fst.mode),
@@ -66,7 +78,7 @@ export function pathOpenCalls(ctx: WasiContext): Record<string, Syscall> {
           mount: p.dir.mount,
           mountRel: p.mountRel,
           guestPath: p.guestPath,
-          hostPath: join(p.mount.hostPath, p.mountRel),
+          hostPath: p.mountRel === '' ? p.mount.hostPath : `${p.mount.hostPath}/${p.mountRel}`,
           offset: 0,
           fdflags: fdflags & (FDFLAGS.APPEND | FDFLAGS.NONBLOCK | FDFLAGS.DSYNC | FDFLAGS.RSYNC | FDFLAGS.SYNC),
           readable: wantRead || kind === 'dir',

@@ -144,7 +144,8 @@ describe('no path escapes a mount', () => {
       }
     };
     const run = runProbe(mounts(), ['read', '/data/victim.txt', 'write', '/data/victim2.txt', 'pwned']);
-    assert.equal(result(run, 'read'), err(ERRNO.ELOOP));
+    // O_NOFOLLOW sees the symlink (ELOOP); following it again is refused by the resolver (EPERM).
+    assert.match(result(run, 'read'), new RegExp(`^ERR (${ERRNO.ELOOP}|${ERRNO.EPERM})$`));
     assert.equal(result(run, 'write'), err(ERRNO.EROFS));
     assert.equal(readFileSync(join(data, 'ro.txt'), 'utf8'), 'read-only');
     noSecret(run.stdout);
