@@ -35,6 +35,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: 16 * 1024 * 1024,
+    // HEAD routes are declared explicitly where they make sense (components, blobs), with their role.
+    exposeHeadRoutes: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   await app.register(swagger, {

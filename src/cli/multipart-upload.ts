@@ -24,22 +24,20 @@ export async function multipartBody(parts: UploadPart[], onProgress?: (sent: num
   }
   pieces.push(Buffer.from(`--${boundary}--\r\n`));
   const total = pieces.reduce((n, p) => n + (Buffer.isBuffer(p) ? p.length : p.size), 0);
-  const body = new PassThrough();
+  // Progress counts bytes handed to the stream; with backpressure that tracks what was sent.
+  // (A 'data' listener would switch the stream to flowing mode and lose the bytes.)
+  const body = new PassThrough({ highWaterMark: 256 * 1024 });
   let sent = 0;
-  body.on('data', (c: Buffer) => {
-    sent += c.length;
+  const write = async (chunk: Buffer) => {
+    sent += chunk.length;
     onProgress?.(sent, total);
-  });
+    if (!body.write(chunk)) await new Promise((r) => body.once('drain', r));
+  };
   void (async () => {
     try {
       for (const p of pieces) {
-        if (Buffer.isBuffer(p)) {
-          if (!body.write(p)) await new Promise((r) => body.once('drain', r));
-        } else {
-          for await (const chunk of createReadStream(p.file)) {
-            if (!body.write(chunk)) await new Promise((r) => body.once('drain', r));
-          }
-        }
+        if (Buffer.isBuffer(p)) await write(p);
+        else for await (const chunk of createReadStream(p.file)) await write(chunk as Buffer);
       }
       body.end();
     } catch (err) {
