@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { recoverRoot, removeWorkerDir } from '../../fsplace/index.js';
 import type { WorkerRecord } from '../../records.js';
@@ -22,24 +22,44 @@ export interface RecoveryReport {
 const TRANSIENT: ReadonlySet<string> = new Set(['running', 'pausing', 'resuming', 'committing']);
 
 /**
+ * Leftovers younger than this are left alone: another process on the same data dir (`warren
+ * serve` and a `--local` command) may be creating that worker right now, files placed and the
+ * record not yet written. A crashed create's leftovers go at a later start.
+ */
+export const IN_FLIGHT_GRACE_MS = 15 * 60_000;
+
+async function isRecent(dir: string, now: number): Promise<boolean> {
+  const st = await stat(dir).catch(() => null);
+  return st !== null && now - st.mtimeMs < IN_FLIGHT_GRACE_MS;
+}
+
+/**
  * Run at node start, before the API serves: brings `<data>/workers` and the worker records of
  * this node back in line after a crash. Each root also gets fsplace's `recoverRoot` (an update
  * interrupted half-way is rolled back or forward).
  */
 export async function recoverWorkers(ctx: NodeContext): Promise<RecoveryReport> {
   const { registry } = ctx.ports;
+  const now = Date.now();
   const report: RecoveryReport = { orphanDirs: [], finishedDeletes: [], danglingNames: [], reset: [] };
   const records = new Map((await registry.list<WorkerRecord>(REGISTRY_PREFIX.worker)).map((e) => [e.value.id, e.value]));
+  // Embedded storage has one node, whose id may change between starts: every worker is its own.
+  const embedded = ctx.ports.blobs === ctx.ports.localBlobs;
+  const ours = (node: string) => embedded || node === ctx.nodeId;
 
   for (const record of records.values()) {
-    if (record.node !== ctx.nodeId) continue;
+    if (!ours(record.node)) continue;
     if (record.status === 'deleted') {
       await finishDelete(ctx, record);
       records.delete(record.id);
       report.finishedDeletes.push(record.id);
-    } else if (TRANSIENT.has(record.status)) {
-      await updateWorkerRecord(ctx, record.id, (r) => ({ ...r, status: r.status === 'running' ? 'idle' : 'failed' }));
-      report.reset.push(record.id);
+    } else if (TRANSIENT.has(record.status) || record.node !== ctx.nodeId) {
+      await updateWorkerRecord(ctx, record.id, (r) => ({
+        ...r,
+        node: ctx.nodeId,
+        status: !TRANSIENT.has(r.status) ? r.status : r.status === 'running' ? 'idle' : 'failed',
+      }));
+      if (TRANSIENT.has(record.status)) report.reset.push(record.id);
     }
   }
 
@@ -47,7 +67,9 @@ export async function recoverWorkers(ctx: NodeContext): Promise<RecoveryReport> 
   for (const d of dirs) {
     if (!d.isDirectory()) continue;
     if (!records.has(d.name)) {
-      await removeWorkerDir(join(ctx.layout.workers, d.name));
+      const dir = join(ctx.layout.workers, d.name);
+      if (await isRecent(dir, now)) continue;
+      await removeWorkerDir(dir);
       report.orphanDirs.push(d.name);
       continue;
     }
@@ -55,7 +77,8 @@ export async function recoverWorkers(ctx: NodeContext): Promise<RecoveryReport> 
   }
 
   for (const entry of await registry.list<WorkerNameIndex>(REGISTRY_PREFIX.workerName)) {
-    if (entry.value.node !== ctx.nodeId || records.has(entry.value.id)) continue;
+    if (!ours(entry.value.node) || records.has(entry.value.id)) continue;
+    if (now - Date.parse(entry.value.createdAt) < IN_FLIGHT_GRACE_MS) continue;
     if (await registry.get(workerKey(entry.value.id))) continue;
     await registry.delete(entry.key, entry.revision).catch(() => undefined);
     report.danglingNames.push(entry.key);

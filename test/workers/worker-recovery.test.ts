@@ -1,0 +1,70 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { WorkerRecord } from '../../src/records.js';
+import { IN_FLIGHT_GRACE_MS } from '../../src/services/workers/recover-workers.js';
+import { startTestServer } from '../support/start-server.js';
+import { makeTempDir } from '../support/temp-dir.js';
+import { call, createWorker, fileText, pushTestComponent } from './worker-fixtures.js';
+
+const data = makeTempDir('warren-workers-recovery-');
+const work = makeTempDir('warren-workers-recovery-src-');
+after(() => {
+  data.dispose();
+  work.dispose();
+});
+
+test('node start recovers workers: orphan dirs go, interrupted deletes finish, stale marks reset, files survive', async () => {
+  const first = await startTestServer({ dataDir: data.path });
+  const old = (Date.now() - IN_FLIGHT_GRACE_MS - 60_000) / 1000;
+  let keep: WorkerRecord;
+  let halfDeleted: WorkerRecord;
+  let running: WorkerRecord;
+  try {
+    await pushTestComponent(first.client, work.path, 'rec', 'app', '1.0.0', {
+      files: { 'static/greeting.txt': 'hi\n', 'state/count.txt': '' },
+      modes: { '/state/count.txt': 'read-write' },
+    });
+    keep = await createWorker(first.client, 'rec.app', 'keep');
+    assert.equal(await call(first.client, keep.id, 'increment'), 1);
+    halfDeleted = await createWorker(first.client, 'rec.app', 'half-deleted');
+    running = await createWorker(first.client, 'rec.app', 'was-running');
+    const reg = first.node.ctx.ports.registry;
+    // A delete that crashed after its `deleted` mark; a call that crashed mid-way.
+    await reg.put(`worker/${halfDeleted.id}`, { ...halfDeleted, status: 'deleted' });
+    await reg.put(`worker/${running.id}`, { ...running, status: 'running' });
+    // A create that crashed after placing files (old), and one that may still be placing (fresh).
+    for (const [id, mtime] of [['w_0000000000deadbeef', old], ['w_0000000001cafecafe', null]] as const) {
+      const dir = join(first.dataDir, 'workers', id);
+      mkdirSync(join(dir, 'root', 'state'), { recursive: true });
+      writeFileSync(join(dir, 'root', 'state', 'x'), 'x');
+      if (mtime) utimesSync(dir, mtime, mtime);
+    }
+    // A create that crashed after winning its name, before its record.
+    await reg.put('worker-name/rec/ghost', { id: 'w_0000000002feedfeed', node: first.node.ctx.nodeId, createdAt: new Date(old * 1000).toISOString() });
+  } finally {
+    await first.close();
+  }
+
+  const second = await startTestServer({ dataDir: data.path });
+  try {
+    const c = second.client;
+    const workers = (await c.json<{ workers: WorkerRecord[] }>('GET', '/v1/workers')).workers;
+    assert.deepEqual(workers.map((w) => w.name).sort(), ['keep', 'was-running']);
+    assert.ok(workers.every((w) => w.node === second.node.ctx.nodeId && w.status === 'idle'));
+    assert.equal(existsSync(join(data.path, 'workers', 'w_0000000000deadbeef')), false, 'old orphan dir removed');
+    assert.equal(existsSync(join(data.path, 'workers', 'w_0000000001cafecafe')), true, 'a fresh one may be in flight: kept');
+    assert.equal(existsSync(join(data.path, 'workers', halfDeleted.id)), false, 'interrupted delete finished');
+    assert.equal(await second.node.ctx.ports.registry.get(`worker/${halfDeleted.id}`), null);
+    assert.equal(await second.node.ctx.ports.registry.get('worker-name/rec/ghost'), null, 'dangling name freed');
+    await createWorker(c, 'rec.app', 'ghost');
+    await createWorker(c, 'rec.app', 'half-deleted');
+    // The kept worker's files outlived the restart; its memory did not (no snapshots yet).
+    assert.equal(await fileText(c, keep.id, '/state/count.txt'), '1\n');
+    assert.equal(await call(c, keep.id, 'increment'), 1);
+    assert.equal(await fileText(c, keep.id, '/state/count.txt'), '1\n1\n');
+  } finally {
+    await second.close();
+  }
+});
