@@ -58,6 +58,7 @@ export class WarrenNode {
   }
 
   async close(): Promise<void> {
+    await this.tokens.close();
     await this.ctx.pool.close();
     await this.ctx.ports.close();
   }
