@@ -156,3 +156,19 @@ test('disk quota: past limits.disk the guest gets ENOSPC, and the worker and nod
   const other = await createWorker(server.client, 'test.files', 'bystander');
   assert.equal(await call(server.client, other.id, 'increment'), 1);
 });
+
+test('file reads wait for the running call: never a half-written file', async () => {
+  const w = await createWorker(server.client, 'test.files', 'slow-writer');
+  assert.equal(await call(server.client, w.id, 'increment'), 1, 'the instance is up before the race');
+  const kib = 32 * 1024;
+  const writing = call(server.client, w.id, 'fill', [kib]);
+  // Give the call a head start so the reads below arrive while it is writing.
+  await new Promise((r) => setTimeout(r, 30));
+  const reads = await Promise.all([
+    server.client.raw('GET', `/v1/workers/${w.id}/file-contents?path=/data/big.bin`).then(async (res) => (await readAll(res.body)).length, (e: { code: string }) => e.code),
+    listFiles(server.client, w.id, '/data').then((nodes) => nodes.find((n) => n.name === 'big.bin')?.size ?? 'E_NOT_FOUND'),
+  ]);
+  assert.equal(await writing, 0);
+  for (const got of reads) assert.ok(got === kib * 1024 || got === 'E_NOT_FOUND', `saw ${got} bytes: a half-written file`);
+  assert.equal((await listFiles(server.client, w.id, '/data/big.bin'))[0].size, kib * 1024);
+});
