@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { WarrenError } from '../errors.js';
-import type { ThreadReply, ThreadRequest } from './thread-protocol.js';
+import type { ThreadReply, ThreadRequest, ThreadRequestBody } from './thread-protocol.js';
 
 const THREAD_URL = new URL('./guest-thread-main.js', import.meta.url);
 
@@ -49,7 +49,7 @@ export class GuestThread {
   }
 
   /** Sends a request; `onReply` sees every reply including the last one; resolves with the last. */
-  call(request: Omit<ThreadRequest, 'id'>, onReply: (r: ThreadReply) => void = () => undefined, transfer: ArrayBuffer[] = []): Promise<ThreadReply> {
+  call(request: ThreadRequestBody, onReply: (r: ThreadReply) => void = () => undefined, transfer: ArrayBuffer[] = []): Promise<ThreadReply> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

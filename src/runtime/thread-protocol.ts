@@ -40,6 +40,9 @@ export interface WorkerRequest {
 
 export type ThreadRequest = RunJobRequest | WorkerRequest;
 
+/** A request before the thread wrapper gives it an id (Omit distributed over the union). */
+export type ThreadRequestBody = ThreadRequest extends infer R ? (R extends ThreadRequest ? Omit<R, 'id'> : never) : never;
+
 export interface GuestErrorInfo {
   code: string;
   message: string;

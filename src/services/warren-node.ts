@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
 import { dataLayout, resolveDataDir } from '../config.js';
@@ -38,7 +39,7 @@ export class WarrenNode {
     mkdirSync(layout.root, { recursive: true, mode: 0o700 });
     mkdirSync(layout.workers, { recursive: true });
     const logger = opts.logger ?? pino({ level: process.env.WARREN_LOG ?? 'warn' });
-    const nodeId = opts.nodeId ?? `${hostname().replace(/[^a-z0-9_-]/gi, '-').toLowerCase()}-${randomBytes(3).toString('hex')}`;
+    const nodeId = opts.nodeId ?? persistentNodeId(layout.root);
     const ports: Ports = opts.nats?.length
       ? await (await import('../ports/nats/open-nats-ports.js')).openNatsPorts({ servers: opts.nats, dataDir, nodeId })
       : openEmbeddedPorts(dataDir);
@@ -62,4 +63,21 @@ export class WarrenNode {
     await this.ctx.pool.close();
     await this.ctx.ports.close();
   }
+}
+
+/**
+ * A node keeps its id across restarts (`<data>/node-id`), so the records naming it stay true:
+ * an embedded node that restarts still holds its workers.
+ */
+function persistentNodeId(dataDir: string): string {
+  const file = join(dataDir, 'node-id');
+  try {
+    const id = readFileSync(file, 'utf8').trim();
+    if (/^[a-z0-9_-]{1,64}$/.test(id)) return id;
+  } catch {
+    // first start
+  }
+  const id = `${hostname().replace(/[^a-z0-9_-]/gi, '-').toLowerCase().slice(0, 40)}-${randomBytes(3).toString('hex')}`;
+  writeFileSync(file, id + '\n', { flag: 'w' });
+  return id;
 }
