@@ -11,6 +11,7 @@ import { engineId } from '../precompile/engine-id.js';
 import { TokenService } from './tokens/index.js';
 import type { NodeContext } from './node-context.js';
 import { WarrenMetrics } from './warren-metrics.js';
+import { startGcTimer } from './gc/start-gc-timer.js';
 
 export interface WarrenNodeOptions {
   dataDir?: string;
@@ -21,6 +22,8 @@ export interface WarrenNodeOptions {
   jobThreads?: number;
   maxOutputBytes?: number;
   moduleCacheBytes?: number;
+  /** Run GC in the background this often; absent = only on demand. */
+  gcIntervalMs?: number;
 }
 
 /**
@@ -55,10 +58,16 @@ export class WarrenNode {
       maxOutputBytes: opts.maxOutputBytes ?? 64 * 1024 * 1024,
     };
     const tokens = await TokenService.open({ dataDir, registry: ports.registry });
-    return new WarrenNode(ctx, tokens);
+    const node = new WarrenNode(ctx, tokens);
+    if (opts.gcIntervalMs) node.onClose.push(startGcTimer(ctx, opts.gcIntervalMs));
+    return node;
   }
 
+  /** Timers and watchers to stop when the node closes. */
+  readonly onClose: (() => void)[] = [];
+
   async close(): Promise<void> {
+    for (const stop of this.onClose.splice(0)) stop();
     await this.tokens.close();
     await this.ctx.pool.close();
     await this.ctx.ports.close();

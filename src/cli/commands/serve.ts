@@ -3,6 +3,7 @@ import pino from 'pino';
 import { buildApp } from '../../api/build-app.js';
 import { WarrenNode } from '../../services/warren-node.js';
 import { routePlugins } from '../../api/route-plugins.js';
+import { parseDuration } from '../../manifest/parse-units.js';
 import type { GlobalOptions } from '../connect.js';
 
 interface ServeOptions {
@@ -11,6 +12,7 @@ interface ServeOptions {
   dev?: boolean;
   nats?: string;
   nodeId?: string;
+  gcInterval: string;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -21,12 +23,13 @@ export function registerServeCommand(program: Command): void {
     .option('--host <addr>', 'address to bind', '127.0.0.1')
     .option('--dev', 'development mode: verbose logs and dev-only routes')
     .option('--nats <urls>', 'join a cluster: comma-separated NATS URLs, e.g. nats://127.0.0.1:4222')
-    .option('--node-id <id>', 'this node\'s id in a cluster (default: hostname + random)')
+    .option('--node-id <id>', 'this node\'s id in a cluster (default: hostname + random, kept in <data>/node-id)')
+    .option('--gc-interval <duration>', 'collect garbage in the background this often (0 = never)', '1h')
     .addHelpText('after', '\nExamples:\n  warren serve                  # embedded storage in $WARREN_HOME or ~/.warren\n  warren serve --port 0 --dev\n  warren serve --nats nats://127.0.0.1:4222 --node-id a\n')
     .action(async (opts: ServeOptions, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const logger = pino({ level: opts.dev ? 'debug' : (process.env.WARREN_LOG ?? 'info') });
-      const node = await WarrenNode.open({ dataDir: g.data, nodeId: opts.nodeId, nats: opts.nats?.split(',').filter(Boolean), logger });
+      const node = await WarrenNode.open({ dataDir: g.data, nodeId: opts.nodeId, nats: opts.nats?.split(',').filter(Boolean), logger, gcIntervalMs: opts.gcInterval === '0' ? undefined : parseDuration(opts.gcInterval, 'gc-interval') });
       const app = await buildApp({ node, dev: opts.dev, logger: opts.dev ? { level: 'debug' } : false, plugins: routePlugins });
       const url = await app.listen({ host: opts.host, port: Number(opts.port) });
       const admin = await node.tokens.ensureDevAdminToken();

@@ -1,0 +1,24 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { utimesSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WarrenNode } from '../../src/services/warren-node.js';
+import { makeTempDir } from '../support/temp-dir.js';
+
+test('the GC timer sweeps an old unreachable blob in the background and keeps a young one', async () => {
+  const tmp = makeTempDir('warren-gc-timer-');
+  const node = await WarrenNode.open({ dataDir: tmp.path, gcIntervalMs: 50, jobThreads: 1 });
+  try {
+    const blobs = node.ctx.ports.blobs;
+    const old = await blobs.put('nobody refers to me');
+    const young = await blobs.put('written a moment ago');
+    const hourAgo = new Date(Date.now() - 3600_000);
+    utimesSync((await blobs.path(old.integrity))!, hourAgo, hourAgo);
+    for (let i = 0; i < 200 && (await blobs.has(old.integrity)); i++) await sleep(50);
+    assert.equal(await blobs.has(old.integrity), false, 'old unreachable blob swept');
+    assert.equal(await blobs.has(young.integrity), true, 'grace period keeps a young blob');
+  } finally {
+    await node.close();
+    tmp.dispose();
+  }
+});
