@@ -9,6 +9,8 @@ import { GuestPool } from '../runtime/guest-pool.js';
 import { ModuleCache } from '../precompile/module-cache.js';
 import { engineId } from '../precompile/engine-id.js';
 import { TokenService } from './tokens/index.js';
+import type { ClusterMember } from './cluster/cluster-member.js';
+import type { ClusterOptions } from './cluster/cluster-options.js';
 import type { NodeContext } from './node-context.js';
 import { WarrenMetrics } from './warren-metrics.js';
 import { startGcTimer } from './gc/start-gc-timer.js';
@@ -24,6 +26,8 @@ export interface WarrenNodeOptions {
   moduleCacheBytes?: number;
   /** Run GC in the background this often; absent = only on demand. */
   gcIntervalMs?: number;
+  /** Cluster mode only: heartbeat, failover and node cache settings (defaults in cluster/cluster-options.ts). */
+  cluster?: Partial<ClusterOptions>;
 }
 
 /**
@@ -34,6 +38,8 @@ export class WarrenNode {
   private constructor(
     readonly ctx: NodeContext,
     readonly tokens: TokenService,
+    /** This node's membership in a NATS cluster; null when embedded. */
+    readonly cluster: ClusterMember | null = null,
   ) {}
 
   static async open(opts: WarrenNodeOptions = {}): Promise<WarrenNode> {
@@ -57,8 +63,22 @@ export class WarrenNode {
       logger,
       maxOutputBytes: opts.maxOutputBytes ?? 64 * 1024 * 1024,
     };
+    let cluster: ClusterMember | null = null;
+    if (opts.nats?.length) {
+      try {
+        // One signing key for the cluster, written into server.key before the token service loads it.
+        const { adoptClusterServerKey } = await import('./cluster/shared-server-key.js');
+        await adoptClusterServerKey(ports.registry, layout.keyFile, logger);
+        const { ClusterMember } = await import('./cluster/cluster-member.js');
+        cluster = new ClusterMember(ctx, opts.cluster);
+      } catch (err) {
+        await ctx.pool.close();
+        await ports.close();
+        throw err;
+      }
+    }
     const tokens = await TokenService.open({ dataDir, registry: ports.registry });
-    const node = new WarrenNode(ctx, tokens);
+    const node = new WarrenNode(ctx, tokens, cluster);
     if (opts.gcIntervalMs) node.onClose.push(startGcTimer(ctx, opts.gcIntervalMs));
     return node;
   }
@@ -68,6 +88,7 @@ export class WarrenNode {
 
   async close(): Promise<void> {
     for (const stop of this.onClose.splice(0)) stop();
+    await this.cluster?.close();
     await this.tokens.close();
     await this.ctx.pool.close();
     await this.ctx.ports.close();

@@ -26,7 +26,8 @@ export async function openServerKey(file: string): Promise<ServerKey> {
   return { ...keys, created, modeFixed };
 }
 
-function generatePem(): string {
+/** A fresh Ed25519 private key as PKCS#8 PEM. */
+export function generatePem(): string {
   const { privateKey } = generateKeyPairSync('ed25519');
   return privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
 }

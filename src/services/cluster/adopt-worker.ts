@@ -1,0 +1,84 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isWarrenError } from '../../errors.js';
+import { placeFileTree, removeWorkerDir } from '../../fsplace/index.js';
+import type { RegistryEntry } from '../../ports/registry.js';
+import type { WorkerRecord } from '../../records.js';
+import { getComponentVersion } from '../components/component-keys.js';
+import type { NodeContext } from '../node-context.js';
+import { finishDelete } from '../workers/delete-worker.js';
+import { loadFileTree } from '../workers/load-file-tree.js';
+import { readWorkerSettings } from '../workers/read-worker-settings.js';
+import { updateWorkerRecord } from '../workers/update-worker-record.js';
+import { volumeDir, workerKey, workerPaths } from '../workers/worker-keys.js';
+import { prefetchComponent } from './prefetch-component.js';
+import { findResumeWorker } from './resume-from-commit.js';
+
+export type AdoptOutcome = 'adopted' | 'resumed' | 'deleted' | 'lost';
+
+/**
+ * Takes over a worker whose node died. Its files come first (the version's blobs prefetched into
+ * this node's cache, the root placed from the file tree, one directory per volume); then one
+ * compare-and-set on the revision the monitor read moves `node` to this node. Of several
+ * survivors only one wins; the others remove what they placed ('lost'). Callers see the worker
+ * on its old node until the record flips, so no call reaches a half-placed root.
+ *
+ * State: the worker resumes from its last commit when the snapshots service is built in
+ * (`resumed`); until then it restarts fresh from its files (`adopted`, status idle, the next
+ * call starts a new instance). A pause kept on the dead node's disk is gone either way.
+ */
+export async function adoptWorker(ctx: NodeContext, entry: RegistryEntry<WorkerRecord>, prefetchConcurrency: number): Promise<AdoptOutcome> {
+  const old = entry.value;
+  const { registry, blobs } = ctx.ports;
+  if (old.status === 'deleted') {
+    // Its node died half-way through a delete: finish it here (removes the name and the record).
+    await registry.compareAndSet(workerKey(old.id), { ...old, node: ctx.nodeId, updatedAt: new Date().toISOString() }, entry.revision);
+    await finishDelete(ctx, { ...old, node: ctx.nodeId });
+    return 'deleted';
+  }
+  const version = await getComponentVersion(registry, old.component, old.version);
+  await prefetchComponent(ctx, version, prefetchConcurrency);
+  const paths = workerPaths(ctx, old.id);
+  await removeWorkerDir(paths.dir); // left from an earlier stay of this worker here
+  let flipped = false;
+  try {
+    await placeFileTree({
+      blobs,
+      tree: await loadFileTree(blobs, version.fileTree),
+      root: paths.root,
+      onCopyFallback: () => ctx.metrics.placementCopyFallbacks.inc(),
+      logger: ctx.logger,
+    });
+    for (const v of readWorkerSettings(version).volumes) {
+      await mkdir(volumeDir(paths, v.name), { recursive: true });
+      await mkdir(join(paths.root, v.mount.slice(1)), { recursive: true }).catch(() => undefined);
+    }
+    const resume = old.lastCommit ? await findResumeWorker() : null;
+    const next: WorkerRecord = {
+      ...old,
+      node: ctx.nodeId,
+      // `paused` lets the snapshots service resume it; without it the next call starts fresh.
+      status: resume ? 'paused' : 'idle',
+      lastSnapshot: old.lastCommit,
+      updatedAt: new Date().toISOString(),
+    };
+    delete next.error;
+    await registry.compareAndSet(workerKey(old.id), next, entry.revision);
+    flipped = true;
+    if (resume) {
+      await resume(ctx, old.id);
+      return 'resumed';
+    }
+    return 'adopted';
+  } catch (err) {
+    if (flipped) {
+      // Ours now, but its commit would not restore: failed, so the API says why.
+      const error = { code: isWarrenError(err) ? err.code : 'E_INTERNAL', message: `resume after failover: ${err instanceof Error ? err.message : String(err)}` };
+      await updateWorkerRecord(ctx, old.id, (r) => (r.node === ctx.nodeId && r.status !== 'deleted' ? { ...r, status: 'failed', error } : null)).catch(() => undefined);
+      throw err;
+    }
+    await removeWorkerDir(paths.dir);
+    if (isWarrenError(err, 'E_CONFLICT')) return 'lost';
+    throw err;
+  }
+}
