@@ -14,6 +14,30 @@ export const PAGE_BYTES = 65536;
  * lower than the manifest's is written into a further copy of the main module, cached by digest.
  */
 export async function loadLinkedModules(ctx: NodeContext, record: ComponentVersionRecord, memoryBytes?: number): Promise<LinkedModules & { memoryMaxBytes: number }> {
+  // Versions are immutable and the engine id is fixed for the process, so the linked set of a
+  // (version, memory limit) never changes: resolve it once, not on every job.
+  const key = `${record.fq}@${record.version}#${record.contentDigest}:${memoryBytes ?? ''}`;
+  const cache = linkedCacheOf(ctx);
+  let entry = cache.get(key);
+  if (!entry) {
+    entry = resolveLinkedModules(ctx, record, memoryBytes);
+    cache.set(key, entry);
+    entry.catch(() => cache.delete(key));
+    if (cache.size > 1024) cache.delete(cache.keys().next().value!);
+  }
+  return entry;
+}
+
+type Linked = LinkedModules & { memoryMaxBytes: number };
+const linkedCaches = new WeakMap<NodeContext, Map<string, Promise<Linked>>>();
+
+function linkedCacheOf(ctx: NodeContext): Map<string, Promise<Linked>> {
+  let m = linkedCaches.get(ctx);
+  if (!m) linkedCaches.set(ctx, (m = new Map()));
+  return m;
+}
+
+async function resolveLinkedModules(ctx: NodeContext, record: ComponentVersionRecord, memoryBytes?: number): Promise<Linked> {
   const { blobs, registry } = ctx.ports;
   const manifestMemory = Number((record.manifest.limits as { memory: number }).memory);
   const extensions = await Promise.all(record.extensions.map((e) => getComponentVersion(registry, e.fq, e.version)));
