@@ -4,6 +4,7 @@ import multipart from '@fastify/multipart';
 import { WarrenError, isWarrenError } from '../errors.js';
 import type { WarrenNode } from '../services/warren-node.js';
 import { registerAuth } from './auth/index.js';
+import { registerClusterRouting } from './cluster/register-cluster-routing.js';
 import { statusOf } from './error-status.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { componentRoutes } from './routes/component-routes.js';
@@ -56,6 +57,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     void reply.status(404).send({ error: { code: 'E_NOT_FOUND', message: `no route ${request.method} ${request.url}`, details: {} } });
   });
   await registerAuth(app, { tokens: opts.node.tokens });
+  await registerClusterRouting(app, { node: opts.node });
   const dev = opts.dev ?? false;
   const deps = { node: opts.node, dev };
   await app.register(healthRoutes, deps);

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { WarrenNode } from '../services/warren-node.js';
+import { clusterRoutes } from './cluster/cluster-routes.js';
 
 /** Route plugins beyond components/jobs/blobs/admin, registered by `warren serve` and `--local`. */
-export const routePlugins: ((app: FastifyInstance, opts: { node: WarrenNode; dev: boolean }) => Promise<void>)[] = [];
+export const routePlugins: ((app: FastifyInstance, opts: { node: WarrenNode; dev: boolean }) => Promise<void>)[] = [clusterRoutes];

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { buildApp } from '../../api/build-app.js';
 import { WarrenNode } from '../../services/warren-node.js';
 import { routePlugins } from '../../api/route-plugins.js';
-import { parseDuration } from '../../manifest/parse-units.js';
+import { parseByteSize, parseDuration } from '../../manifest/parse-units.js';
 import type { GlobalOptions } from '../connect.js';
 
 interface ServeOptions {
@@ -13,6 +13,10 @@ interface ServeOptions {
   nats?: string;
   nodeId?: string;
   gcInterval: string;
+  heartbeat: string;
+  deadAfter: string;
+  cacheBudget: string;
+  advertiseUrl?: string;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -25,11 +29,28 @@ export function registerServeCommand(program: Command): void {
     .option('--nats <urls>', 'join a cluster: comma-separated NATS URLs, e.g. nats://127.0.0.1:4222')
     .option('--node-id <id>', 'this node\'s id in a cluster (default: hostname + random, kept in <data>/node-id)')
     .option('--gc-interval <duration>', 'collect garbage in the background this often (0 = never)', '1h')
+    .option('--heartbeat <duration>', 'cluster: how often this node announces itself in node/<id>', '1s')
+    .option('--dead-after <duration>', 'cluster: a node whose heartbeat is this old is dead and its workers move', '5s')
+    .option('--cache-budget <size>', 'cluster: local blob cache size kept by eviction (blobs of workers placed here are kept)', '10GiB')
+    .option('--advertise-url <url>', 'cluster: the HTTP address other nodes and clients reach this node at (default: the listen address)')
     .addHelpText('after', '\nExamples:\n  warren serve                  # embedded storage in $WARREN_HOME or ~/.warren\n  warren serve --port 0 --dev\n  warren serve --nats nats://127.0.0.1:4222 --node-id a\n')
     .action(async (opts: ServeOptions, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const logger = pino({ level: opts.dev ? 'debug' : (process.env.WARREN_LOG ?? 'info') });
-      const node = await WarrenNode.open({ dataDir: g.data, nodeId: opts.nodeId, nats: opts.nats?.split(',').filter(Boolean), logger, gcIntervalMs: opts.gcInterval === '0' ? undefined : parseDuration(opts.gcInterval, 'gc-interval') });
+      const node = await WarrenNode.open({
+        dataDir: g.data,
+        nodeId: opts.nodeId,
+        nats: opts.nats?.split(',').filter(Boolean),
+        logger,
+        gcIntervalMs: opts.gcInterval === '0' ? undefined : parseDuration(opts.gcInterval, 'gc-interval'),
+        cluster: {
+          heartbeatMs: parseDuration(opts.heartbeat, 'heartbeat'),
+          deadAfterMs: parseDuration(opts.deadAfter, 'dead-after'),
+          monitorMs: parseDuration(opts.heartbeat, 'heartbeat'),
+          cacheBudgetBytes: parseByteSize(opts.cacheBudget, 'cache-budget'),
+          advertiseUrl: opts.advertiseUrl,
+        },
+      });
       const app = await buildApp({ node, dev: opts.dev, logger: opts.dev ? { level: 'debug' } : false, plugins: routePlugins });
       const url = await app.listen({ host: opts.host, port: Number(opts.port) });
       const admin = await node.tokens.ensureDevAdminToken();
