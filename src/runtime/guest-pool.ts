@@ -4,7 +4,10 @@ import { GuestThread } from './guest-thread.js';
 import type { RunJobRequest, ThreadReply } from './thread-protocol.js';
 
 export interface PoolOptions {
-  /** Threads kept for jobs; default: the number of cores. */
+  /**
+   * Threads kept for jobs; default: twice the cores (at most 16). A job thread waits on the
+   * API thread between jobs (message round trips), so one per core leaves cores idle.
+   */
   jobThreads?: number;
   /** Warm spare threads kept ready for workers (spawning one costs ~30 ms). */
   spareThreads?: number;
@@ -32,7 +35,7 @@ export class GuestPool {
   readonly stats = { jobsRun: 0, timeouts: 0, threadsSpawned: 0 };
 
   constructor(opts: PoolOptions = {}) {
-    this.jobThreads = Math.max(1, opts.jobThreads ?? availableParallelism());
+    this.jobThreads = Math.max(1, opts.jobThreads ?? Math.min(16, 2 * availableParallelism()));
     this.spareThreads = Math.max(0, opts.spareThreads ?? 2);
     for (let i = 0; i < this.jobThreads; i++) this.addJobThread();
     for (let i = 0; i < this.spareThreads; i++) this.spares.push(this.spawn());
