@@ -51,8 +51,10 @@ export function pathCalls(ctx: WasiContext): Record<string, Syscall> {
 
     path_filestat_set_times: ((fd: number, flags: number, ptr: number, len: number, atim: bigint, mtim: bigint, fst: number) => {
       const p = ctx.resolve(fd, ptr, len, (flags & LOOKUP_SYMLINK_FOLLOW) !== 0);
-      const st = ctx.lstatTarget(p)!;
+      const st = ctx.lstatTarget(p);
       ctx.checkMutable(p, st, E.PERM, false);
+      // A missing name is ENOENT: without this the null stat threw a TypeError through the guest.
+      if (!st) throw new Errno(E.NOENT);
       const [a, m] = requestedTimes(st, atim, mtim, fst);
       if (p.name === '') futimesSync(p.dir.hostFd, a, m);
       else lutimesSync(p.target, a, m); // never follows: the resolver already did, inside the mount
