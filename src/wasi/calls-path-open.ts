@@ -1,4 +1,4 @@
-import { constants, fstatSync, ftruncateSync, openSync } from 'node:fs';
+import { constants, fstatSync, ftruncateSync, lstatSync, openSync } from 'node:fs';
 import { E, Errno, FDFLAGS, LOOKUP_SYMLINK_FOLLOW, OFLAGS, R, RIGHTS_ALL, filetypeOfMode } from './abi.js';
 import type { Syscall } from './calls-proc.js';
 import { closeQuietly } from './fd-table.js';
@@ -41,7 +41,9 @@ export function pathOpenCalls(ctx: WasiContext): Record<string, Syscall> {
           hostFd = openSync(p.target, flags | nofollow);
         } catch (err) {
           const code = (err as { code?: string }).code;
-          if (code === 'ELOOP' && follow && attempt === 0) {
+          // With O_DIRECTORY, Linux reports a final symlink as ENOTDIR rather than ELOOP.
+          const isLink = code === 'ELOOP' || (code === 'ENOTDIR' && (flags & O_DIRECTORY) !== 0 && p.name !== '' && lstatSync(p.target, { throwIfNoEntry: false })?.isSymbolicLink() === true);
+          if (isLink && follow && attempt === 0) {
             p = ctx.resolve(dirfd, pathPtr, pathLen, true);
             if (p.mount.mode === 'ro' && mutating) throw ctx.refuse(p.guestPath, E.ROFS);
             continue;
