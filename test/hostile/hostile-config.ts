@@ -1,4 +1,4 @@
-import { after } from 'node:test';
+import { writeSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { isWarrenError, type ErrorCode } from '../../src/errors.js';
 
@@ -27,9 +27,10 @@ export function fcOptions(ci: number): { seed: number; numRuns: number; endOnFai
  */
 export function summary(file: string): Map<string, number> {
   const counts = new Map<string, number>();
-  after(() => {
+  // At process exit, not in a root after() hook: node:test may run that before the last test ends.
+  process.once('exit', () => {
     const parts = [...counts].map(([k, v]) => `${k}=${v}`).join(', ');
-    process.stdout.write(`# hostile ${file} (${LONG ? 'long' : 'ci'} mode, seed ${SEED}): ${parts}\n`);
+    writeSync(1, `# hostile ${file} (${LONG ? 'long' : 'ci'} mode, seed ${SEED}): ${parts}\n`);
   });
   return counts;
 }
