@@ -7,42 +7,55 @@ export interface PageScan {
   pages: number;
   /** page index → sha256 integrity; zero pages are absent. */
   digests: Record<string, string>;
-  /** Pages whose digest differs from the previous scan (with their bytes, copied). */
-  changed: { index: number; digest: string; bytes: Uint8Array }[];
+  /** Indexes of the pages whose digest differs from the base, in `changedBytes` order. */
+  changed: number[];
+  /** The changed pages' bytes, one after another (one buffer, so it can be transferred). */
+  changedBytes: Uint8Array<ArrayBuffer>;
 }
-
-const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
 
 /**
  * Cuts linear memory into 64 KiB pages and hashes each non-zero one. Pages whose digest equals
- * the previous scan's are not copied out: a second snapshot moves only what changed.
+ * the base's are not copied out: a second snapshot moves only what changed. Every page is still
+ * hashed: wasm has no dirty bits, and hashing (≈1 GB/s) is far cheaper than storing.
  */
-export function scanPages(memory: WebAssembly.Memory, previous: Record<string, string> | null): PageScan {
+export function scanPages(memory: WebAssembly.Memory, base: Readonly<Record<string, string>> | null): PageScan {
   const bytes = new Uint8Array(memory.buffer);
   const pages = bytes.byteLength / PAGE_SIZE;
   const digests: Record<string, string> = {};
-  const changed: PageScan['changed'] = [];
+  const changed: number[] = [];
   for (let i = 0; i < pages; i++) {
     const page = bytes.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
-    if (isZero(page)) continue;
+    if (isZeroPage(page)) continue;
     const digest = `sha256-${createHash('sha256').update(page).digest('base64')}`;
     digests[i] = digest;
-    if (previous?.[i] !== digest) changed.push({ index: i, digest, bytes: page.slice() });
+    if (base?.[i] !== digest) changed.push(i);
   }
-  return { pages, digests, changed };
+  const changedBytes = new Uint8Array(changed.length * PAGE_SIZE);
+  changed.forEach((index, k) => changedBytes.set(bytes.subarray(index * PAGE_SIZE, (index + 1) * PAGE_SIZE), k * PAGE_SIZE));
+  return { pages, digests, changed, changedBytes };
 }
 
-function isZero(page: Uint8Array): boolean {
-  // Compare 8 bytes at a time; a page is 64 KiB aligned so the view is always aligned.
-  const words = new BigUint64Array(page.buffer, page.byteOffset, PAGE_SIZE / 8);
-  for (let i = 0; i < words.length; i++) if (words[i] !== 0n) return false;
+/** A page is 64 KiB aligned in a wasm memory, so a 32-bit view of it is always aligned. */
+export function isZeroPage(page: Uint8Array): boolean {
+  const words = new Uint32Array(page.buffer, page.byteOffset, page.byteLength / 4);
+  for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
   return true;
 }
 
-/** Grows memory to `pages` and writes the given pages; pages not given are zeroed. */
-export function restorePages(memory: WebAssembly.Memory, pages: number, contents: Map<number, Uint8Array>): void {
+/**
+ * Grows memory to `pages` and writes the given pages (`data` holds them one after another, in
+ * `indexes` order). Every other page ends up zero: pages the fresh instance already had (its data
+ * segments) are cleared, pages grown now are zero already.
+ */
+export function restorePages(memory: WebAssembly.Memory, pages: number, indexes: readonly number[], data: Uint8Array): void {
   const current = memory.buffer.byteLength / PAGE_SIZE;
+  if (pages < current) throw new Error(`snapshot has ${pages} pages, fewer than the module's initial ${current}`);
   if (pages > current) memory.grow(pages - current);
   const bytes = new Uint8Array(memory.buffer);
-  for (let i = 0; i < pages; i++) bytes.set(contents.get(i) ?? ZERO_PAGE, i * PAGE_SIZE);
+  bytes.fill(0, 0, current * PAGE_SIZE);
+  if (data.byteLength !== indexes.length * PAGE_SIZE) throw new Error('page data does not match the page indexes');
+  indexes.forEach((index, k) => {
+    if (!Number.isInteger(index) || index < 0 || index >= pages) throw new Error(`page index ${index} out of range`);
+    bytes.set(data.subarray(k * PAGE_SIZE, (k + 1) * PAGE_SIZE), index * PAGE_SIZE);
+  });
 }

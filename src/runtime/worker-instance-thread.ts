@@ -36,7 +36,16 @@ export interface InvokePayload {
 }
 
 type Post = (reply: ThreadReply, transfer?: ArrayBuffer[]) => void;
-type Op = (req: WorkerRequest, post: Post) => Record<string, unknown>;
+
+/** An op's result whose big buffers move to the API thread instead of being copied. */
+export class TransferResult {
+  constructor(
+    readonly result: Record<string, unknown>,
+    readonly transfer: ArrayBuffer[],
+  ) {}
+}
+
+type Op = (req: WorkerRequest, post: Post) => Record<string, unknown> | TransferResult;
 
 const live = new Map<string, LiveInstance>();
 const ops = new Map<string, Op>();
@@ -55,7 +64,9 @@ export function setLiveInstance(workerId: string, inst: LiveInstance): void {
   live.set(workerId, inst);
 }
 
+/** Forgets a worker's instance and closes the host fds its WASI state holds. */
 export function dropLiveInstance(workerId: string): void {
+  live.get(workerId)?.wasi.close();
   live.delete(workerId);
 }
 
@@ -63,7 +74,9 @@ export function handleWorkerRequest(req: WorkerRequest, post: Post): void {
   const op = ops.get(req.op);
   try {
     if (!op) throw Object.assign(new Error(`unknown worker op ${req.op}`), { code: 'E_INTERNAL' });
-    post({ type: 'done', id: req.id, result: op(req, post) });
+    const out = op(req, post);
+    if (out instanceof TransferResult) post({ type: 'done', id: req.id, result: out.result }, out.transfer);
+    else post({ type: 'done', id: req.id, result: out });
   } catch (err) {
     const workerId = String(req.payload.workerId ?? '');
     const inst = live.get(workerId);
@@ -88,12 +101,17 @@ export function createInstance(p: StartWorkerPayload, restoreState?: Parameters<
   return { instance, wasi, memory: guestMemory(instance), limits: p.limits, io };
 }
 
+/** Reactor (has `_initialize`, or no `_start`) vs command module. */
+export function isReactor(instance: WebAssembly.Instance): boolean {
+  return typeof instance.exports._initialize === 'function' || typeof instance.exports._start !== 'function';
+}
+
 registerWorkerOp('start', (req) => {
   const p = req.payload as unknown as StartWorkerPayload;
+  dropLiveInstance(p.workerId);
   const inst = createInstance(p);
   live.set(p.workerId, inst);
-  const exports = inst.instance.exports;
-  const reactor = typeof exports._initialize === 'function' || typeof exports._start !== 'function';
+  const reactor = isReactor(inst.instance);
   if (reactor) inst.wasi.initialize(inst.instance);
   else if (inst.memory) inst.wasi.bind(inst.memory);
   return { reactor, memoryBytes: inst.memory?.buffer.byteLength ?? 0 };
@@ -127,6 +145,6 @@ registerWorkerOp('invoke', (req, post) => {
 });
 
 registerWorkerOp('stop', (req) => {
-  live.delete(String(req.payload.workerId));
+  dropLiveInstance(String(req.payload.workerId));
   return {};
 });

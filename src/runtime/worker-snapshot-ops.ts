@@ -1,72 +1,89 @@
 import { WarrenError } from '../errors.js';
-import { WasiHost } from '../wasi/index.js';
+import type { WasiState } from '../wasi/index.js';
 import { restorePages, scanPages } from './memory-pages.js';
-import { createInstance, liveInstance, registerWorkerOp, setLiveInstance, type StartWorkerPayload } from './worker-instance-thread.js';
+import { createInstance, dropLiveInstance, isReactor, liveInstance, registerWorkerOp, setLiveInstance, TransferResult, type StartWorkerPayload } from './worker-instance-thread.js';
 
 /**
- * Thread side of `full` snapshots: memory as pages (only changed ones leave the thread), every
- * exported global (precompile's export-globals transform exports each mutable global as
- * `__warren_global_<i>`), and the WASI state. Snapshots happen between invocations only: the
- * thread runs one op at a time, so an instance is never mid-call when this op runs.
+ * Thread side of `full` snapshots: memory as pages (only pages that differ from the caller's
+ * base leave the thread), every exported global (precompile's export-globals transform exports
+ * each mutable global as `__warren_global_<i>`), and the WASI state. Snapshots happen between
+ * invocations only: the thread runs one op at a time, so an instance is never mid-call here.
+ *
+ * The base is the page map of the snapshot the caller last *stored*, passed in by the caller:
+ * a snapshot whose blobs never made it to the store must not become the next one's base.
  */
+export interface SnapshotPayload {
+  workerId: string;
+  /** Page digests of the caller's last stored snapshot of this instance; null = send every page. */
+  base: Record<string, string> | null;
+}
+
+export type GlobalValues = Record<string, { type: 'number' | 'bigint'; value: string }>;
+
 export interface GuestStateSnapshot {
   pages: number;
   digests: Record<string, string>;
-  changed: { index: number; digest: string; bytes: Uint8Array }[];
-  globals: Record<string, { type: 'number' | 'bigint'; value: string }>;
-  wasi: unknown;
+  /** Indexes of the pages sent in `changedBytes`, in order. */
+  changed: number[];
+  /** The changed pages, 64 KiB each, one after another (transferred, not copied). */
+  changedBytes: Uint8Array<ArrayBuffer>;
+  globals: GlobalValues;
+  wasi: WasiState;
 }
 
 export interface RestorePayload extends StartWorkerPayload {
   pages: number;
-  /** page index → bytes (all non-zero pages). */
-  pageContents: [number, Uint8Array][];
-  globals: GuestStateSnapshot['globals'];
-  wasi: unknown;
-  digests: Record<string, string>;
+  /** Indexes of the non-zero pages, in `pageData` order. */
+  pageIndexes: number[];
+  /** Their bytes, 64 KiB each (transfer it). */
+  pageData: Uint8Array;
+  globals: GlobalValues;
+  /** The exported WASI state, its mount host paths already pointing at this node's dirs. */
+  wasi: WasiState;
 }
 
-/** Digests of the last snapshot per worker, so the next one copies only changed pages. */
-const lastDigests = new Map<string, Record<string, string>>();
-
 registerWorkerOp('snapshot', (req) => {
-  const workerId = String(req.payload.workerId);
-  const inst = liveInstance(workerId);
+  const p = req.payload as unknown as SnapshotPayload;
+  const inst = liveInstance(p.workerId);
   if (!inst.memory) throw new WarrenError('E_SNAPSHOT_INVALID', 'the guest has no linear memory to snapshot');
-  const base = req.payload.sinceLast === false ? null : (lastDigests.get(workerId) ?? null);
-  const scan = scanPages(inst.memory, base);
-  lastDigests.set(workerId, scan.digests);
-  const globals: GuestStateSnapshot['globals'] = {};
+  const scan = scanPages(inst.memory, p.base);
+  const globals: GlobalValues = {};
   for (const [name, value] of Object.entries(inst.instance.exports)) {
     if (!(value instanceof WebAssembly.Global)) continue;
     const v: unknown = value.value;
-    globals[name] = typeof v === 'bigint' ? { type: 'bigint', value: v.toString() } : { type: 'number', value: String(v) };
+    globals[name] = typeof v === 'bigint' ? { type: 'bigint', value: v.toString() } : { type: 'number', value: Object.is(v, -0) ? '-0' : String(v) };
   }
-  const snap: GuestStateSnapshot = { pages: scan.pages, digests: scan.digests, changed: scan.changed, globals, wasi: inst.wasi.exportState() };
-  return snap as unknown as Record<string, unknown>;
+  const snap: GuestStateSnapshot = { pages: scan.pages, digests: scan.digests, changed: scan.changed, changedBytes: scan.changedBytes, globals, wasi: inst.wasi.exportState() };
+  return new TransferResult(snap as unknown as Record<string, unknown>, [scan.changedBytes.buffer]);
 });
 
 registerWorkerOp('restore', (req) => {
   const p = req.payload as unknown as RestorePayload;
-  const inst = createInstance(p, p.wasi as Parameters<typeof WasiHost.restore>[0]);
-  if (!inst.memory) throw new WarrenError('E_SNAPSHOT_INVALID', 'the guest has no linear memory to restore into');
-  restorePages(inst.memory, p.pages, new Map(p.pageContents));
-  for (const [name, g] of Object.entries(p.globals)) {
-    const target = inst.instance.exports[name];
-    if (!(target instanceof WebAssembly.Global)) continue;
+  dropLiveInstance(p.workerId);
+  const inst = createInstance(p, p.wasi);
+  try {
+    if (!inst.memory) throw new WarrenError('E_SNAPSHOT_INVALID', 'the guest has no linear memory to restore into');
     try {
-      target.value = g.type === 'bigint' ? BigInt(g.value) : Number(g.value);
-    } catch {
-      // Immutable globals cannot be set, and need not be: their value never changed.
+      restorePages(inst.memory, p.pages, p.pageIndexes, p.pageData);
+    } catch (err) {
+      throw new WarrenError('E_SNAPSHOT_INVALID', `cannot restore memory: ${(err as Error).message}`);
     }
+    for (const [name, g] of Object.entries(p.globals)) {
+      const target = inst.instance.exports[name];
+      if (!(target instanceof WebAssembly.Global)) {
+        throw new WarrenError('E_SNAPSHOT_INVALID', `the snapshot has global ${name}, which the module does not export`, { global: name });
+      }
+      try {
+        target.value = g.type === 'bigint' ? BigInt(g.value) : Number(g.value);
+      } catch {
+        // Immutable globals cannot be set, and need not be: their value never changed.
+      }
+    }
+    inst.wasi.bind(inst.memory);
+  } catch (err) {
+    inst.wasi.close();
+    throw err;
   }
-  inst.wasi.bind(inst.memory);
   setLiveInstance(p.workerId, inst);
-  lastDigests.set(p.workerId, p.digests);
-  return { memoryBytes: inst.memory.buffer.byteLength };
-});
-
-registerWorkerOp('forget-snapshot-base', (req) => {
-  lastDigests.delete(String(req.payload.workerId));
-  return {};
+  return { reactor: isReactor(inst.instance), memoryBytes: inst.memory.buffer.byteLength };
 });

@@ -14,6 +14,8 @@ import type { ClusterOptions } from './cluster/cluster-options.js';
 import type { NodeContext } from './node-context.js';
 import { WarrenMetrics } from './warren-metrics.js';
 import { startGcTimer } from './gc/start-gc-timer.js';
+import { pauseLiveWorkers } from './snapshots/pause-live-workers.js';
+import { startIdleEviction } from './snapshots/evict-idle-workers.js';
 
 export interface WarrenNodeOptions {
   dataDir?: string;
@@ -28,6 +30,12 @@ export interface WarrenNodeOptions {
   gcIntervalMs?: number;
   /** Cluster mode only: heartbeat, failover and node cache settings (defaults in cluster/cluster-options.ts). */
   cluster?: Partial<ClusterOptions>;
+  /** Pause workers whose instance has been idle longer than this (they resume on their next call). */
+  idleEvictMs?: number;
+  /** Pause the least recently used workers past this many live instances. */
+  maxLiveWorkers?: number;
+  /** Pause the least recently used workers while live instances' linear memory sums past this. */
+  liveMemoryBudgetBytes?: number;
 }
 
 /**
@@ -80,6 +88,10 @@ export class WarrenNode {
     const tokens = await TokenService.open({ dataDir, registry: ports.registry });
     const node = new WarrenNode(ctx, tokens, cluster);
     if (opts.gcIntervalMs) node.onClose.push(startGcTimer(ctx, opts.gcIntervalMs));
+    if (opts.idleEvictMs !== undefined || opts.maxLiveWorkers !== undefined || opts.liveMemoryBudgetBytes !== undefined) {
+      const { idleEvictMs, maxLiveWorkers, liveMemoryBudgetBytes } = opts;
+      node.onClose.push(startIdleEviction(ctx, { idleEvictMs, maxLiveWorkers, liveMemoryBudgetBytes }));
+    }
     return node;
   }
 
@@ -88,6 +100,8 @@ export class WarrenNode {
 
   async close(): Promise<void> {
     for (const stop of this.onClose.splice(0)) stop();
+    // Live workers are paused, not dropped: a restart (or the next --local command) resumes them.
+    await pauseLiveWorkers(this.ctx).catch((err: unknown) => this.ctx.logger.warn({ err }, 'pausing live workers at close failed'));
     await this.cluster?.close();
     await this.tokens.close();
     await this.ctx.pool.close();

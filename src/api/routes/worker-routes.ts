@@ -8,10 +8,11 @@ import { ensureWorkersRecovered } from '../../services/workers/ensure-workers-re
 import { getWorker } from '../../services/workers/get-worker.js';
 import { invokeWorker, type InvokeWorkerInput } from '../../services/workers/invoke-worker.js';
 import { listWorkers, MAX_PAGE } from '../../services/workers/list-workers.js';
-import { liveWorkersOf } from '../../services/workers/live-workers.js';
 import { updateWorker } from '../../services/workers/update-worker.js';
+import { pauseLiveWorkers } from '../../services/snapshots/index.js';
 import { authorizeNamespace, principalNamespaces } from '../auth/index.js';
 import { errorResponses } from './schemas.js';
+import { snapshotRoutes } from './snapshot-routes.js';
 import { workerFileRoutes } from './worker-file-routes.js';
 
 const MAX_STDIN_BYTES = 64 * 1024 * 1024;
@@ -54,8 +55,12 @@ export async function authorizedWorker(node: WarrenNode, request: FastifyRequest
 export async function workerRoutes(app: FastifyInstance, { node }: { node: WarrenNode }): Promise<void> {
   const ctx = node.ctx;
   await ensureWorkersRecovered(ctx);
-  app.addHook('onClose', async () => liveWorkersOf(ctx).stopAll());
+  // Closing the server pauses every live worker: a restart resumes each where it was.
+  app.addHook('onClose', async () => {
+    await pauseLiveWorkers(ctx);
+  });
   await app.register(workerFileRoutes, { node });
+  await app.register(snapshotRoutes, { node });
 
   app.post(
     '/v1/workers',

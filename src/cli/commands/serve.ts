@@ -5,6 +5,7 @@ import { WarrenNode } from '../../services/warren-node.js';
 import { routePlugins } from '../../api/route-plugins.js';
 import { parseByteSize, parseDuration } from '../../manifest/parse-units.js';
 import type { GlobalOptions } from '../connect.js';
+import { WarrenError } from '../../errors.js';
 
 interface ServeOptions {
   port: string;
@@ -17,6 +18,9 @@ interface ServeOptions {
   deadAfter: string;
   cacheBudget: string;
   advertiseUrl?: string;
+  idleEvict: string;
+  maxLiveWorkers?: string;
+  liveMemory?: string;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -33,6 +37,9 @@ export function registerServeCommand(program: Command): void {
     .option('--dead-after <duration>', 'cluster: a node whose heartbeat is this old is dead and its workers move', '5s')
     .option('--cache-budget <size>', 'cluster: local blob cache size kept by eviction (blobs of workers placed here are kept)', '10GiB')
     .option('--advertise-url <url>', 'cluster: the HTTP address other nodes and clients reach this node at (default: the listen address)')
+    .option('--idle-evict <duration>', 'pause workers idle this long (they resume on their next call); 0 = never', '0')
+    .option('--max-live-workers <n>', 'pause the least recently used workers past this many live instances')
+    .option('--live-memory <size>', 'pause the least recently used workers while live memory sums past this, e.g. 4GiB')
     .addHelpText('after', '\nExamples:\n  warren serve                  # embedded storage in $WARREN_HOME or ~/.warren\n  warren serve --port 0 --dev\n  warren serve --nats nats://127.0.0.1:4222 --node-id a\n')
     .action(async (opts: ServeOptions, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
@@ -43,6 +50,9 @@ export function registerServeCommand(program: Command): void {
         nats: opts.nats?.split(',').filter(Boolean),
         logger,
         gcIntervalMs: opts.gcInterval === '0' ? undefined : parseDuration(opts.gcInterval, 'gc-interval'),
+        idleEvictMs: opts.idleEvict === '0' ? undefined : parseDuration(opts.idleEvict, 'idle-evict'),
+        maxLiveWorkers: opts.maxLiveWorkers === undefined ? undefined : parsePositiveInt(opts.maxLiveWorkers, 'max-live-workers'),
+        liveMemoryBudgetBytes: opts.liveMemory === undefined ? undefined : parseByteSize(opts.liveMemory, 'live-memory'),
         cluster: {
           heartbeatMs: parseDuration(opts.heartbeat, 'heartbeat'),
           deadAfterMs: parseDuration(opts.deadAfter, 'dead-after'),
@@ -64,4 +74,10 @@ export function registerServeCommand(program: Command): void {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+}
+
+function parsePositiveInt(value: string, field: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new WarrenError('E_BAD_REQUEST', `--${field} must be a positive integer, got ${JSON.stringify(value)}`);
+  return n;
 }

@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { WarrenError } from '../../errors.js';
-import type { WorkerRecord } from '../../records.js';
+import type { SnapshotRecord, WorkerRecord } from '../../records.js';
 import { readAll, type ApiClient } from '../api-client.js';
 import { withConnection } from '../connect.js';
 import { printJson, printTable } from '../output.js';
@@ -142,6 +142,76 @@ export function registerWorkerCommand(program: Command): void {
     });
 
   worker
+    .command('pause')
+    .argument('<id>', 'worker id')
+    .description("pause a worker: snapshot it into this node's store and free its instance (the next call resumes it)")
+    .action(async (id: string, _opts, cmd: Command) => {
+      await withConnection(cmd, async (client, g) => {
+        const res = await client.json<{ worker: WorkerRecord; snapshot: SnapshotRecord | null; stats: SnapshotStatsView | null; changed: boolean }>('POST', workerPath(id, '/pause'));
+        if (g.json) printJson(res);
+        else if (!res.changed) process.stdout.write(`${id} is paused already\n`);
+        else process.stdout.write(`paused ${id}${res.snapshot ? ` at ${res.snapshot.id} (${res.snapshot.scope}${statsText(res.stats)})` : ' (no live instance: nothing in memory to keep)'}\n`);
+      });
+    });
+
+  worker
+    .command('resume')
+    .argument('<id>', 'worker id')
+    .description('resume a worker from its latest snapshot (a live worker is left as is)')
+    .action(async (id: string, _opts, cmd: Command) => {
+      await withConnection(cmd, async (client, g) => {
+        const res = await client.json<{ worker: WorkerRecord; resumed: boolean; how: string; snapshot: string | null }>('POST', workerPath(id, '/resume'));
+        if (g.json) printJson(res);
+        else if (!res.resumed) process.stdout.write(`${id} is live already\n`);
+        else process.stdout.write(res.snapshot ? `resumed ${id} from ${res.snapshot}\n` : `started ${id} fresh (no snapshot to resume from)\n`);
+      });
+    });
+
+  worker
+    .command('commit')
+    .argument('<id>', 'worker id')
+    .description('commit a worker: an immutable, forkable snapshot in the cluster store (the worker stays live)')
+    .action(async (id: string, _opts, cmd: Command) => {
+      await withConnection(cmd, async (client, g) => {
+        const res = await client.json<{ worker: WorkerRecord; snapshot: SnapshotRecord; stats: SnapshotStatsView }>('POST', workerPath(id, '/commit'));
+        if (g.json) printJson(res);
+        else process.stdout.write(`committed ${id} as ${res.snapshot.id} (${res.snapshot.scope}${statsText(res.stats)})\n`);
+      });
+    });
+
+  worker
+    .command('fork')
+    .argument('<id>', 'worker id to fork')
+    .requiredOption('--name <name>', 'name of the new worker')
+    .option('--snapshot <snapshot>', 'a committed snapshot of the worker (default: its last commit)')
+    .description('create a new worker from a committed snapshot; the two then diverge')
+    .addHelpText('after', '\nExamples:\n  warren worker commit w_…\n  warren worker fork w_… --name c2\n')
+    .action(async (id: string, opts: { name: string; snapshot?: string }, cmd: Command) => {
+      await withConnection(cmd, async (client, g) => {
+        const res = await client.json<{ worker: WorkerRecord; snapshot: SnapshotRecord }>('POST', workerPath(id, '/fork'), { name: opts.name, ...(opts.snapshot ? { snapshot: opts.snapshot } : {}) });
+        if (g.json) printJson(res);
+        else process.stdout.write(`forked ${id} at ${res.snapshot.id} into worker ${res.worker.id} (${res.worker.namespace}/${res.worker.name})\n`);
+      });
+    });
+
+  worker
+    .command('snapshots')
+    .argument('<id>', 'worker id')
+    .option('--pauses', 'list pause snapshots too')
+    .description("list a worker's committed snapshots")
+    .action(async (id: string, opts: { pauses?: boolean }, cmd: Command) => {
+      await withConnection(cmd, async (client, g) => {
+        const q = opts.pauses ? '?pauses=true' : '';
+        const res = await client.json<{ snapshots: SnapshotRecord[]; lastSnapshot: string | null; lastCommit: string | null }>('GET', workerPath(id, `/snapshots${q}`));
+        if (g.json) printJson(res);
+        else {
+          const rows = res.snapshots.map((s) => ({ ...s, latest: s.id === res.lastSnapshot ? '*' : '' }));
+          printTable(rows as unknown as Record<string, unknown>[], ['id', 'kind', 'scope', 'version', 'node', 'createdAt', 'latest']);
+        }
+      });
+    });
+
+  worker
     .command('files')
     .argument('<id>', 'worker id')
     .argument('[path]', 'guest path', '/')
@@ -206,6 +276,21 @@ async function invokeWithStdin(client: ApiClient, id: string, source: string, ex
   return exitCode;
 }
 
+interface SnapshotStatsView {
+  pages: number;
+  pagesWritten: number;
+  memoryBytesWritten: number;
+  filesWritten: number;
+  fileBytesWritten: number;
+  durationMs: number;
+}
+
+function statsText(s: SnapshotStatsView | null): string {
+  if (!s) return '';
+  const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+  return `, ${s.pagesWritten}/${s.pages} pages and ${s.filesWritten} files written, ${mib(s.memoryBytesWritten + s.fileBytesWritten)}, ${s.durationMs.toFixed(0)} ms`;
+}
+
 function parseEnv(pairs: string[]): Record<string, string> {
   const env: Record<string, string> = {};
   for (const p of pairs) {
@@ -219,6 +304,6 @@ function parseEnv(pairs: string[]): Record<string, string> {
 function printWorker(w: WorkerRecord): void {
   const env = Object.entries(w.env).map(([k, v]) => `${k}=${v}`).join(' ');
   process.stdout.write(
-    `${w.id}  ${w.namespace}/${w.name}\n  component ${w.component}@${w.version}\n  status    ${w.status}${w.error ? ` (${w.error.code}: ${w.error.message})` : ''}\n  node      ${w.node}\n  env       ${env || '-'}\n  args      ${w.args.join(' ') || '-'}\n  created   ${w.createdAt}\n  snapshot  ${w.lastSnapshot ?? '-'}\n`,
+    `${w.id}  ${w.namespace}/${w.name}\n  component ${w.component}@${w.version}\n  status    ${w.status}${w.error ? ` (${w.error.code}: ${w.error.message})` : ''}\n  node      ${w.node}\n  env       ${env || '-'}\n  args      ${w.args.join(' ') || '-'}\n  created   ${w.createdAt}\n  snapshot  ${w.lastSnapshot ?? '-'}\n  commit    ${w.lastCommit ?? '-'}\n`,
   );
 }

@@ -22,6 +22,10 @@ export interface CreateWorkerInput {
   args?: string[];
   /** Called with the component's namespace before anything is placed (the API's auth check). */
   authorize?: (namespace: string) => void;
+  /** Runs once the files are placed, before any record is written (a fork restores a snapshot's files here). */
+  prepareFiles?: (workerId: string) => Promise<void>;
+  /** Status and snapshot pointers of the new record (a fork starts paused at its snapshot). */
+  initial?: Pick<WorkerRecord, 'status' | 'lastSnapshot' | 'lastCommit'>;
 }
 
 /**
@@ -58,6 +62,7 @@ export async function createWorker(ctx: NodeContext, input: CreateWorkerInput): 
       // A mount point in the root makes the volume visible when the guest (or the file API) lists its parent.
       await mkdir(join(paths.root, v.mount.slice(1)), { recursive: true }).catch(() => undefined);
     }
+    await input.prepareFiles?.(id);
     await claimName(ctx, nameKey, id, version.namespace, name);
     claimed = true;
     const now = new Date().toISOString();
@@ -75,6 +80,7 @@ export async function createWorker(ctx: NodeContext, input: CreateWorkerInput): 
       updatedAt: now,
       lastSnapshot: null,
       lastCommit: null,
+      ...input.initial,
     };
     await registry.compareAndSet(workerKey(id), record, 0);
     ctx.logger.info({ worker: id, name, component: `${version.fq}@${version.version}` }, 'worker created');

@@ -5,9 +5,10 @@ import { getComponentVersion } from '../components/component-keys.js';
 import type { NodeContext } from '../node-context.js';
 import { callWorkerOp } from './call-worker-op.js';
 import { getWorker } from './get-worker.js';
-import { liveWorkersOf, type LiveInstance } from './live-workers.js';
+import { enforceLiveBudget } from '../snapshots/evict-idle-workers.js';
+import { ensureLiveInstance } from '../snapshots/ensure-live-instance.js';
+import { liveWorkersOf } from './live-workers.js';
 import { readWorkerSettings } from './read-worker-settings.js';
-import { startWorkerInstance } from './start-worker-instance.js';
 import { updateWorkerRecord } from './update-worker-record.js';
 
 export interface InvokeWorkerInput {
@@ -26,19 +27,21 @@ export interface InvokeWorkerResult {
   returns?: (number | string)[];
   /** Exit code of `_start`; absent for exports. */
   exitCode?: number;
-  /** True when this call started a fresh instance (first call, after a timeout, trap or update). */
+  /** True when this call started a fresh instance (first call, after an update, or no snapshot to go back to). */
   started: boolean;
+  /** The snapshot this call resumed the worker from (it was paused, evicted, or its instance was lost), or null. */
+  resumedFrom: string | null;
   durationMs: number;
 }
 
 /** Errors after which the instance cannot be trusted: the next call starts a fresh one. */
 const FATAL: ReadonlySet<string> = new Set<ErrorCode>(['E_TRAP', 'E_TIMEOUT', 'E_MEMORY_LIMIT', 'E_INTERNAL', 'E_EXTENSION_MISSING', 'E_WASM_INVALID', 'E_UNAVAILABLE']);
-const BUSY_STATES: ReadonlySet<string> = new Set(['pausing', 'paused', 'resuming', 'committing']);
 
 /**
  * Calls a worker. Calls of one worker wait in its queue (never concurrent); the instance and
- * its memory stay alive between calls. A trap or timeout marks the worker `failed` and drops
- * its instance (until snapshots exist, the next call starts fresh from the worker's files).
+ * its memory stay alive between calls. A paused worker is resumed first, transparently. A trap
+ * or timeout marks the worker `failed` and drops its instance: the next call goes back to the
+ * worker's last snapshot (or starts fresh from its files when it has none).
  */
 export function invokeWorker(ctx: NodeContext, workerId: string, input: InvokeWorkerInput): Promise<InvokeWorkerResult> {
   return liveWorkersOf(ctx).enqueue(workerId, () => invokeNow(ctx, workerId, input));
@@ -48,30 +51,26 @@ async function invokeNow(ctx: NodeContext, workerId: string, input: InvokeWorker
   const started = performance.now();
   const live = liveWorkersOf(ctx);
   const record = await getWorker(ctx, workerId);
-  if (BUSY_STATES.has(record.status)) {
-    throw new WarrenError('E_WORKER_STATE', `worker ${workerId} is ${record.status}; resume it first`, { id: workerId, status: record.status });
-  }
   const version = await getComponentVersion(ctx.ports.registry, record.component, record.version);
   const { timeout } = readWorkerSettings(version).limits;
-  await setStatus(ctx, workerId, 'running');
+  // Statuses other than idle/failed seen here are marks left by a crash: the queue is ours now.
+  await setStatus(ctx, workerId, record.status === 'paused' ? 'resuming' : 'running');
   let fresh = false;
+  let resumedFrom: string | null = null;
   try {
-    let inst: LiveInstance | undefined = live.get(workerId);
-    if (inst && inst.version !== record.version) {
-      await live.stop(workerId);
-      inst = undefined;
-    }
-    if (!inst) {
-      inst = await startWorkerInstance(ctx, record);
-      live.set(workerId, inst);
-      ctx.metrics.liveWorkers.set(live.size);
-      fresh = true;
-    }
+    const ensured = await ensureLiveInstance(ctx, record);
+    const inst = ensured.inst;
+    fresh = ensured.how === 'started';
+    resumedFrom = ensured.snapshot;
+    if (ensured.how !== 'live') enforceLiveBudget(ctx);
+    if (record.status === 'paused') await setStatus(ctx, workerId, 'running');
     if (!input.export && inst.reactor) {
       throw new WarrenError('E_BAD_REQUEST', `worker ${workerId} runs a reactor module (no _start): name an export to call`, { id: workerId });
     }
     const payload: InvokePayload = { workerId, export: input.export, args: input.args, stdin: input.stdin };
     const result = await callWorkerOp(inst.thread, 'invoke', payload, { timeoutMs: timeout, onStdout: input.onStdout, onStderr: input.onStderr });
+    inst.lastUsed = Date.now();
+    inst.memoryBytes = Number(result.memoryBytes ?? inst.memoryBytes);
     if (result.outputLimitExceeded) {
       throw new WarrenError('E_OUTPUT_LIMIT', `worker wrote more than ${ctx.maxOutputBytes} bytes of output and was cut off`, { limitBytes: ctx.maxOutputBytes });
     }
@@ -82,6 +81,7 @@ async function invokeNow(ctx: NodeContext, workerId: string, input: InvokeWorker
       version: record.version,
       ...(input.export ? { returns: (result.returns as (number | string)[]) ?? [] } : { exitCode: Number(result.exitCode) }),
       started: fresh,
+      resumedFrom,
       durationMs: performance.now() - started,
     };
   } catch (err) {

@@ -1,6 +1,17 @@
 import type { GuestThread } from '../../runtime/guest-thread.js';
 import type { NodeContext } from '../node-context.js';
 
+/**
+ * The page map of the last snapshot stored from (or restored into) an instance: the next
+ * snapshot's thread sends only pages that differ from it.
+ */
+export interface SnapshotBase {
+  snapshot: string;
+  /** Which store holds its pages: the node's own (`local`, pauses) or the cluster's (commits). */
+  store: 'local' | 'cluster';
+  digests: Record<string, string>;
+}
+
 /** A worker's instance kept alive in its own guest thread between invocations. */
 export interface LiveInstance {
   thread: GuestThread;
@@ -8,6 +19,11 @@ export interface LiveInstance {
   version: string;
   /** Reactor (has `_initialize` or no `_start`) vs command module. */
   reactor: boolean;
+  /** Linear memory size after the last op, bytes (for the live memory budget). */
+  memoryBytes: number;
+  /** When the instance last ran an op (ms since the epoch): idle eviction picks by it. */
+  lastUsed: number;
+  base: SnapshotBase | null;
 }
 
 /**
@@ -49,6 +65,19 @@ export class LiveWorkers {
 
   get size(): number {
     return this.instances.size;
+  }
+
+  /** Live instances (dead threads dropped), for eviction. */
+  entries(): [string, LiveInstance][] {
+    return [...this.instances.keys()].flatMap((id) => {
+      const inst = this.get(id);
+      return inst ? [[id, inst] as [string, LiveInstance]] : [];
+    });
+  }
+
+  /** True while an operation of the worker runs or waits in its queue. */
+  busy(workerId: string): boolean {
+    return this.queues.has(workerId);
   }
 
   /** Drops the instance and ends its thread (the thread holds nothing else). */

@@ -11,11 +11,17 @@ import { loadFileTree } from './load-file-tree.js';
 import { readWorkerSettings } from './read-worker-settings.js';
 import { workerPaths } from './worker-keys.js';
 
+export interface WorkerStart {
+  payload: StartWorkerPayload;
+  /** The version's per-call timeout, ms. */
+  timeoutMs: number;
+}
+
 /**
- * Starts a fresh instance of a worker's current version on a thread of its own (`_initialize`
- * for reactors runs here, under the version's timeout). The caller owns the returned thread.
+ * What a thread needs to instantiate a worker's current version: linked modules, args, env, and
+ * the mount table of the worker's dirs as they are now (read-only names found by inode).
  */
-export async function startWorkerInstance(ctx: NodeContext, record: WorkerRecord): Promise<LiveInstance> {
+export async function prepareWorkerStart(ctx: NodeContext, record: WorkerRecord): Promise<WorkerStart> {
   const version = await getComponentVersion(ctx.ports.registry, record.component, record.version);
   const settings = readWorkerSettings(version);
   const modules = await loadLinkedModules(ctx, version);
@@ -30,10 +36,19 @@ export async function startWorkerInstance(ctx: NodeContext, record: WorkerRecord
     mounts: buildWorkerMounts(paths, settings.volumes, readOnly.paths),
     limits: { maxOutputBytes: ctx.maxOutputBytes, memoryMaxBytes: modules.memoryMaxBytes, diskQuotaBytes: settings.limits.disk },
   };
+  return { payload, timeoutMs: settings.limits.timeout };
+}
+
+/**
+ * Starts a fresh instance of a worker's current version on a thread of its own (`_initialize`
+ * for reactors runs here, under the version's timeout). The caller owns the returned thread.
+ */
+export async function startWorkerInstance(ctx: NodeContext, record: WorkerRecord): Promise<LiveInstance> {
+  const { payload, timeoutMs } = await prepareWorkerStart(ctx, record);
   const thread = await ctx.pool.checkout();
   try {
-    const result = await callWorkerOp(thread, 'start', payload, { timeoutMs: settings.limits.timeout });
-    return { thread, version: record.version, reactor: Boolean(result.reactor) };
+    const result = await callWorkerOp(thread, 'start', payload, { timeoutMs });
+    return { thread, version: record.version, reactor: Boolean(result.reactor), memoryBytes: Number(result.memoryBytes ?? 0), lastUsed: Date.now(), base: null };
   } catch (err) {
     await ctx.pool.retire(thread);
     throw err;

@@ -1,0 +1,39 @@
+import { WarrenError } from '../../errors.js';
+import type { SnapshotRecord, WorkerRecord, WorkerStatus } from '../../records.js';
+import type { NodeContext } from '../node-context.js';
+import { updateWorkerRecord } from '../workers/update-worker-record.js';
+import { snapshotKey } from './snapshot-keys.js';
+
+export interface RecordSnapshotOptions {
+  /** The worker's status once the snapshot is its latest. */
+  status: WorkerStatus;
+  /** False for a `data` commit of a paused worker: its pause stays the state to resume. */
+  advanceLatest: boolean;
+}
+
+/**
+ * Makes a stored snapshot real, in two writes after its blobs: the immutable `snapshot/<id>`
+ * record (compare-and-set on "absent"), then the worker record's pointers (compare-and-set on its
+ * revision). A crash before the first leaves garbage blobs; between the two, a complete record
+ * nobody points at yet. Either way the worker's latest snapshot is the old one or the new one.
+ */
+export async function recordSnapshot(ctx: NodeContext, snap: SnapshotRecord, opts: RecordSnapshotOptions): Promise<WorkerRecord> {
+  await ctx.ports.registry.compareAndSet(snapshotKey(snap.id), snap, 0);
+  let gone = false;
+  const worker = await updateWorkerRecord(ctx, snap.worker, (r) => {
+    if (r.status === 'deleted') {
+      gone = true;
+      return null;
+    }
+    const next: WorkerRecord = {
+      ...r,
+      status: opts.status,
+      lastSnapshot: opts.advanceLatest ? snap.id : r.lastSnapshot,
+      lastCommit: snap.kind === 'commit' ? snap.id : r.lastCommit,
+    };
+    delete next.error;
+    return next;
+  });
+  if (gone) throw new WarrenError('E_NOT_FOUND', `worker ${snap.worker} was deleted while its snapshot was taken`, { id: snap.worker });
+  return worker;
+}

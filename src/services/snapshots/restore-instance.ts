@@ -1,0 +1,64 @@
+import { WarrenError } from '../../errors.js';
+import type { SnapshotRecord, WorkerRecord } from '../../records.js';
+import type { RestorePayload } from '../../runtime/worker-snapshot-ops.js';
+import { getComponentVersion } from '../components/component-keys.js';
+import type { NodeContext } from '../node-context.js';
+import { callWorkerOp } from '../workers/call-worker-op.js';
+import type { LiveInstance } from '../workers/live-workers.js';
+import { prepareWorkerStart, startWorkerInstance } from '../workers/start-worker-instance.js';
+import { readGuestState } from './guest-state-blob.js';
+import { readPages } from './read-page-map.js';
+import { rebaseWasiState } from './rebase-wasi-state.js';
+import { restoreWorkerFiles } from './snapshot-files.js';
+import { snapshotStore, storeNameOf } from './snapshot-store.js';
+
+/** Restoring copies all of memory into the thread: never cut short by a short call timeout. */
+const MIN_RESTORE_TIMEOUT_MS = 60_000;
+
+/**
+ * A live instance of a worker from one of its snapshots: the files first (durable dirs; for
+ * `full` the whole writable tree), then for `full` a new instance with memory pages, globals
+ * and WASI state (fds reopened at their offsets) put back, `_initialize` not run again; for
+ * `data` a fresh instance (`_initialize`) over the restored durable dirs.
+ */
+export async function restoreInstance(ctx: NodeContext, record: WorkerRecord, snap: SnapshotRecord): Promise<LiveInstance> {
+  if (snap.component !== record.component || snap.version !== record.version) {
+    throw new WarrenError('E_SNAPSHOT_INVALID', `snapshot ${snap.id} is of ${snap.component}@${snap.version}; worker ${record.id} runs ${record.component}@${record.version}`, {
+      snapshot: snap.id,
+    });
+  }
+  const version = await getComponentVersion(ctx.ports.registry, record.component, record.version);
+  const storeName = storeNameOf(snap.kind);
+  const source = snapshotStore(ctx, storeName);
+  if (snap.files) await restoreWorkerFiles(ctx, record.id, version, snap.scope, snap.files, source);
+  if (snap.scope === 'data') return startWorkerInstance(ctx, record);
+
+  if (!snap.memory || !snap.state) throw new WarrenError('E_SNAPSHOT_INVALID', `full snapshot ${snap.id} lacks its memory or state`, { snapshot: snap.id });
+  const [start, state, pages] = await Promise.all([prepareWorkerStart(ctx, record), readGuestState(source, snap.state), readPages(source, snap.memory)]);
+  const payload: RestorePayload = {
+    ...start.payload,
+    pages: pages.pageMap.pages,
+    pageIndexes: pages.indexes,
+    pageData: pages.data,
+    globals: state.globals,
+    wasi: rebaseWasiState(state.wasi, start.payload.mounts),
+  };
+  const thread = await ctx.pool.checkout();
+  try {
+    const result = await callWorkerOp(thread, 'restore', payload, {
+      timeoutMs: Math.max(start.timeoutMs, MIN_RESTORE_TIMEOUT_MS),
+      transfer: [pages.data.buffer],
+    });
+    return {
+      thread,
+      version: record.version,
+      reactor: Boolean(result.reactor),
+      memoryBytes: Number(result.memoryBytes ?? 0),
+      lastUsed: Date.now(),
+      base: { snapshot: snap.id, store: storeName, digests: pages.pageMap.digests },
+    };
+  } catch (err) {
+    await ctx.pool.retire(thread);
+    throw err;
+  }
+}

@@ -1,0 +1,97 @@
+import { mkdir } from 'node:fs/promises';
+import { WarrenError } from '../../errors.js';
+import { restoreWritableTree, snapshotWritableTree } from '../../fsplace/index.js';
+import { compareGuestPaths } from '../../fsplace/place-file-tree.js';
+import { readFileTree } from '../../manifest/file-tree.js';
+import type { ManifestVolume, SnapshotScope } from '../../manifest/manifest-types.js';
+import type { Blobs, Integrity } from '../../ports/blobs.js';
+import type { ComponentVersionRecord, FileTree, FileTreeEntry } from '../../records.js';
+import type { NodeContext } from '../node-context.js';
+import { findReadOnlyFiles } from '../workers/find-read-only-files.js';
+import { loadFileTree } from '../workers/load-file-tree.js';
+import { readWorkerSettings } from '../workers/read-worker-settings.js';
+import { volumeDir, workerPaths } from '../workers/worker-keys.js';
+
+export interface StoredFiles {
+  /** Digest of the combined FileTree blob (guest paths: root files, then `<mount>/...` of volumes). */
+  digest: Integrity;
+  bytesWritten: number;
+  filesWritten: number;
+}
+
+const under = (path: string, mount: string) => path === mount || path.startsWith(mount + '/');
+
+/**
+ * Stores a worker's files as one FileTree in `target`: for `data`, the durable dirs; for `full`,
+ * also every writable file of the root (read-write initial files, files the guest created). Each
+ * volume is its own dir on the host, snapshotted on its own and listed under its mount. Files
+ * unchanged since the last snapshot are not read (fsplace's digest cache).
+ */
+export async function snapshotWorkerFiles(ctx: NodeContext, workerId: string, version: ComponentVersionRecord, scope: SnapshotScope, target: Blobs): Promise<StoredFiles> {
+  const paths = workerPaths(ctx, workerId);
+  const { volumes } = readWorkerSettings(version);
+  const entries: FileTreeEntry[] = [];
+  let bytesWritten = 0;
+  let filesWritten = 0;
+  if (scope === 'full') {
+    const readOnly = await findReadOnlyFiles(ctx.ports.blobs, paths.root, await loadFileTree(ctx.ports.blobs, version.fileTree));
+    const root = await snapshotWritableTree({ blobs: target, root: paths.root, readOnlyPaths: readOnly.paths });
+    // Files under a mount point in the root are hidden by the volume: not the guest's to keep.
+    entries.push(...root.tree.entries.filter((e) => !volumes.some((v) => under(e.path, v.mount))));
+    bytesWritten += root.bytesWritten;
+    filesWritten += root.filesWritten;
+  }
+  for (const v of volumes) {
+    const dir = volumeDir(paths, v.name);
+    await mkdir(dir, { recursive: true });
+    const part = await snapshotWritableTree({ blobs: target, root: dir, readOnlyPaths: [] });
+    entries.push(...part.tree.entries.map((e) => ({ ...e, path: `${v.mount}${e.path}` })));
+    bytesWritten += part.bytesWritten;
+    filesWritten += part.filesWritten;
+  }
+  entries.sort((a, b) => compareGuestPaths(a.path, b.path));
+  const tree: FileTree = { version: 1, entries };
+  const info = await target.put(JSON.stringify(tree));
+  return { digest: info.integrity, bytesWritten, filesWritten };
+}
+
+/**
+ * Puts a worker's files back to a snapshot's tree (from `source`): every durable dir, and for
+ * `full` the root's writable files too (read-only files stay as placed). The worker must not be
+ * running. Entries under a mount the version does not have are refused before anything changes.
+ */
+export async function restoreWorkerFiles(
+  ctx: NodeContext,
+  workerId: string,
+  version: ComponentVersionRecord,
+  scope: SnapshotScope,
+  treeDigest: Integrity,
+  source: Blobs,
+): Promise<void> {
+  const paths = workerPaths(ctx, workerId);
+  const { volumes } = readWorkerSettings(version);
+  let tree: FileTree;
+  try {
+    tree = await readFileTree(source, treeDigest);
+  } catch (err) {
+    throw new WarrenError('E_SNAPSHOT_INVALID', `file tree ${treeDigest} of the snapshot is unreadable: ${(err as Error).message}`, { digest: treeDigest });
+  }
+  const byVolume = new Map<ManifestVolume, FileTreeEntry[]>(volumes.map((v) => [v, []]));
+  const rootEntries: FileTreeEntry[] = [];
+  for (const e of tree.entries) {
+    const v = volumes.find((vol) => under(e.path, vol.mount));
+    if (v && e.path !== v.mount) byVolume.get(v)!.push({ ...e, path: e.path.slice(v.mount.length) });
+    else if (scope === 'full' && !v) rootEntries.push(e);
+    else throw new WarrenError('E_SNAPSHOT_INVALID', `snapshot file ${e.path} lies outside the worker's ${scope === 'full' ? 'files' : 'durable dirs'}`, { path: e.path });
+  }
+  if (scope === 'full') {
+    const readOnly = await findReadOnlyFiles(ctx.ports.blobs, paths.root, await loadFileTree(ctx.ports.blobs, version.fileTree));
+    await restoreWritableTree({ blobs: source, root: paths.root, tree: { version: 1, entries: rootEntries }, readOnlyPaths: readOnly.paths });
+  }
+  for (const [v, entries] of byVolume) {
+    const dir = volumeDir(paths, v.name);
+    await mkdir(dir, { recursive: true });
+    await restoreWritableTree({ blobs: source, root: dir, tree: { version: 1, entries }, readOnlyPaths: [] });
+  }
+}
+

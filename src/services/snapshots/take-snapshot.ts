@@ -1,0 +1,105 @@
+import { WarrenError } from '../../errors.js';
+import type { SnapshotScope } from '../../manifest/manifest-types.js';
+import type { ComponentVersionRecord, SnapshotRecord, WorkerRecord } from '../../records.js';
+import type { GuestStateSnapshot, SnapshotPayload } from '../../runtime/worker-snapshot-ops.js';
+import type { NodeContext } from '../node-context.js';
+import { callWorkerOp } from '../workers/call-worker-op.js';
+import type { LiveInstance, SnapshotBase } from '../workers/live-workers.js';
+import { writeGuestState } from './guest-state-blob.js';
+import { newSnapshotId } from './snapshot-keys.js';
+import { sameStore, snapshotStore, storeNameOf } from './snapshot-store.js';
+import { snapshotWorkerFiles } from './snapshot-files.js';
+import { writePageMap } from './write-page-map.js';
+
+/** Hashing every page of a 4 GiB memory takes seconds: far more than a call's timeout may allow. */
+const SNAPSHOT_OP_TIMEOUT_MS = 120_000;
+
+export interface SnapshotStats {
+  /** Non-zero pages of the memory (full scope). */
+  pages: number;
+  /** Page blobs put into the store (pages the store had, from an earlier snapshot, are not). */
+  pagesWritten: number;
+  memoryBytesWritten: number;
+  filesWritten: number;
+  fileBytesWritten: number;
+  durationMs: number;
+}
+
+export interface TakenSnapshot {
+  /** Not yet in the registry: recordSnapshot writes it. */
+  snapshot: SnapshotRecord;
+  /** The instance's next base, once the record is written (null for `data`). */
+  base: SnapshotBase | null;
+  stats: SnapshotStats;
+}
+
+export interface TakeSnapshotInput {
+  record: WorkerRecord;
+  version: ComponentVersionRecord;
+  scope: SnapshotScope;
+  kind: SnapshotRecord['kind'];
+  /** Required for `full`: the instance whose memory, globals and WASI state are taken. */
+  inst?: LiveInstance;
+}
+
+/**
+ * Writes every blob of a snapshot (pages, page map, guest state, files, file tree) into the
+ * store of its kind, between two calls of the worker (the caller holds its queue). Nothing is
+ * recorded here: a crash leaves only blobs no record names, which GC collects.
+ */
+export async function takeSnapshot(ctx: NodeContext, input: TakeSnapshotInput): Promise<TakenSnapshot> {
+  const started = performance.now();
+  const { record, version, scope, kind, inst } = input;
+  const storeName = storeNameOf(kind);
+  const target = snapshotStore(ctx, storeName);
+  const stats: SnapshotStats = { pages: 0, pagesWritten: 0, memoryBytesWritten: 0, filesWritten: 0, fileBytesWritten: 0, durationMs: 0 };
+  let memory: string | null = null;
+  let state: string | null = null;
+  let base: SnapshotBase | null = null;
+  const id = newSnapshotId(record.id);
+
+  if (scope === 'full') {
+    if (!inst) throw new WarrenError('E_INTERNAL', `full snapshot of ${record.id} without a live instance`);
+    const baseInTarget = inst.base !== null && sameStore(ctx, inst.base.store, storeName);
+    let guest = await scanGuest(record.id, inst, inst.base?.digests ?? null);
+    let pages = await writePageMap({ target, scan: guest, baseInTarget, copyFrom: [ctx.ports.localBlobs, ctx.ports.blobs] });
+    if (pages.missing.length > 0) {
+      // The base's pages are in neither store (collected, or a pause on another node): send all.
+      ctx.logger.warn({ worker: record.id, missing: pages.missing.length }, 'snapshot base pages missing; taking every page');
+      guest = await scanGuest(record.id, inst, null);
+      pages = await writePageMap({ target, scan: guest, baseInTarget: false, copyFrom: [] });
+    }
+    memory = pages.digest;
+    state = await writeGuestState(target, { globals: guest.globals, wasi: guest.wasi });
+    base = { snapshot: id, store: storeName, digests: guest.digests };
+    stats.pages = Object.keys(guest.digests).length;
+    stats.pagesWritten = pages.pagesWritten;
+    stats.memoryBytesWritten = pages.bytesWritten;
+  }
+
+  const files = await snapshotWorkerFiles(ctx, record.id, version, scope, target);
+  stats.filesWritten = files.filesWritten;
+  stats.fileBytesWritten = files.bytesWritten;
+  stats.durationMs = performance.now() - started;
+  const snapshot: SnapshotRecord = {
+    id,
+    worker: record.id,
+    component: record.component,
+    version: record.version,
+    scope,
+    kind,
+    node: ctx.nodeId,
+    createdAt: new Date().toISOString(),
+    memory,
+    state,
+    files: files.digest,
+  };
+  return { snapshot, base, stats };
+}
+
+async function scanGuest(workerId: string, inst: LiveInstance, base: Record<string, string> | null): Promise<GuestStateSnapshot> {
+  const payload: SnapshotPayload = { workerId, base };
+  const result = (await callWorkerOp(inst.thread, 'snapshot', payload, { timeoutMs: SNAPSHOT_OP_TIMEOUT_MS })) as unknown as GuestStateSnapshot;
+  inst.memoryBytes = result.pages * 65536;
+  return result;
+}
