@@ -1,7 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { MountTableBuilder } from '../../src/wasi/index.js';
@@ -45,6 +45,10 @@ function makeLayout(): Layout {
   mkdirSync(join(base, 'ro'));
   writeFileSync(join(base, 'ro', 'r.txt'), 'ro mount bytes');
   mkdirSync(join(base, 'data'));
+  // Links already in the root that point out (as a restored or hand-made tree could hold).
+  symlinkSync(join(base, 'outside', secretName), join(base, 'root', 'pre-abs'));
+  symlinkSync(`../outside/${secretName}`, join(base, 'root', 'pre-up'));
+  symlinkSync('../outside', join(base, 'root', 'pre-dir'));
   return { base, secret, secretName, innerName, hidden };
 }
 
@@ -66,6 +70,7 @@ function pathArb(l: Layout): fc.Arbitrary<string> {
   // the names outside, and the classic tricks.
   const seg = fc.oneof(
     { weight: 6, arbitrary: fc.constantFrom('a', 'b', 'l1', 'l2', 'sub', 'data') },
+    { weight: 2, arbitrary: fc.constantFrom('pre-abs', 'pre-up', 'pre-dir') },
     { weight: 3, arbitrary: fc.constantFrom('..', '.', '') },
     { weight: 2, arbitrary: fc.constantFrom('ro.txt', 'r.txt', 'ro', 'outside', l.secretName, 'sentinel-dir', l.innerName, 'root', 'proc', 'self', 'etc', 'passwd') },
   );
@@ -155,7 +160,7 @@ test('findings of the path fuzzer stay fixed: utimes of a missing name, a direct
     assert.deepEqual(a.lines.map((x) => x.trimEnd()), ['utimes ERR 44', 'utimes ERR 69', 'utimes OK']);
     // opendir("link-to-dir") was ENOTDIR: Linux answers O_DIRECTORY|O_NOFOLLOW on a symlink with ENOTDIR, not ELOOP.
     const b = runProbe(mounts, ['symlink', 'sub', 'l1', 'symlink', '..', 'sub/up', 'ls', 'l1', 'ls', 'sub/up', 'ls', 'sub/up/sub']);
-    assert.deepEqual(b.lines.map((x) => x.trimEnd()), ['symlink OK', 'symlink OK', 'ls OK .,..,up', 'ls OK .,..,l1,ro.txt,sub', 'ls OK .,..,up']);
+    assert.deepEqual(b.lines.map((x) => x.trimEnd()), ['symlink OK', 'symlink OK', 'ls OK .,..,up', 'ls OK .,..,l1,pre-abs,pre-dir,pre-up,ro.txt,sub', 'ls OK .,..,up']);
     bump(counts, 'cases', 2);
   } finally {
     rmSync(l.base, { recursive: true, force: true });
