@@ -51,6 +51,15 @@ export function checkManifestRelations(m: ParsedManifest): ManifestIssue[] {
         message: `${vol.mount} already has a durable dir (volumes[${sameMount}])`,
       });
     }
+    m.volumes.forEach((outer, j) => {
+      if (j !== i && vol.mount !== outer.mount && isSameOrUnder(vol.mount, outer.mount)) {
+        issues.push({
+          path: `volumes[${i}].mount`,
+          rule: 'mount-inside-volume',
+          message: `${vol.mount} lies inside the durable dir ${outer.mount} (volumes[${j}]); durable dirs must not nest`,
+        });
+      }
+    });
     m.files.forEach((file, j) => {
       if (isSameOrUnder(file.target, vol.mount) || isSameOrUnder(vol.mount, file.target)) {
         issues.push({
