@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
 
 export const PAGE_SIZE = 65536;
 
@@ -57,5 +58,31 @@ export function restorePages(memory: WebAssembly.Memory, pages: number, indexes:
   indexes.forEach((index, k) => {
     if (!Number.isInteger(index) || index < 0 || index >= pages) throw new Error(`page index ${index} out of range`);
     bytes.set(data.subarray(k * PAGE_SIZE, (k + 1) * PAGE_SIZE), index * PAGE_SIZE);
+  });
+}
+
+/**
+ * Like restorePages, reading each page straight from its file into linear memory (no buffer in
+ * between). Runs in the guest thread, where blocking reads are fine: a 64 MiB restore is about
+ * a thousand small reads of the page cache. A missing or short page file throws.
+ */
+export function restorePageFiles(memory: WebAssembly.Memory, pages: number, indexes: readonly number[], files: readonly string[]): void {
+  if (files.length !== indexes.length) throw new Error('page files do not match the page indexes');
+  restorePages(memory, pages, [], new Uint8Array(0));
+  const bytes = new Uint8Array(memory.buffer);
+  indexes.forEach((index, k) => {
+    if (!Number.isInteger(index) || index < 0 || index >= pages) throw new Error(`page index ${index} out of range`);
+    const fd = openSync(files[k]!, 'r');
+    try {
+      let got = 0;
+      while (got < PAGE_SIZE) {
+        const n = readSync(fd, bytes, index * PAGE_SIZE + got, PAGE_SIZE - got, got);
+        if (n === 0) break;
+        got += n;
+      }
+      if (got !== PAGE_SIZE) throw new Error(`page ${index} file ${files[k]} holds ${got} bytes, not 64 KiB`);
+    } finally {
+      closeSync(fd);
+    }
   });
 }

@@ -1,6 +1,6 @@
 import { WarrenError } from '../errors.js';
 import type { WasiState } from '../wasi/index.js';
-import { restorePages, scanPages } from './memory-pages.js';
+import { restorePageFiles, scanPages } from './memory-pages.js';
 import { createInstance, dropLiveInstance, isReactor, liveInstance, registerWorkerOp, setLiveInstance, TransferResult, type StartWorkerPayload } from './worker-instance-thread.js';
 
 /**
@@ -33,10 +33,10 @@ export interface GuestStateSnapshot {
 
 export interface RestorePayload extends StartWorkerPayload {
   pages: number;
-  /** Indexes of the non-zero pages, in `pageData` order. */
+  /** Indexes of the non-zero pages, in `pageFiles` order. */
   pageIndexes: number[];
-  /** Their bytes, 64 KiB each (transfer it). */
-  pageData: Uint8Array;
+  /** The local store file of each page (read here, straight into linear memory). */
+  pageFiles: string[];
   globals: GlobalValues;
   /** The exported WASI state, its mount host paths already pointing at this node's dirs. */
   wasi: WasiState;
@@ -64,7 +64,7 @@ registerWorkerOp('restore', (req) => {
   try {
     if (!inst.memory) throw new WarrenError('E_SNAPSHOT_INVALID', 'the guest has no linear memory to restore into');
     try {
-      restorePages(inst.memory, p.pages, p.pageIndexes, p.pageData);
+      restorePageFiles(inst.memory, p.pages, p.pageIndexes, p.pageFiles);
     } catch (err) {
       throw new WarrenError('E_SNAPSHOT_INVALID', `cannot restore memory: ${(err as Error).message}`);
     }

@@ -7,7 +7,7 @@ import { callWorkerOp } from '../workers/call-worker-op.js';
 import type { LiveInstance } from '../workers/live-workers.js';
 import { prepareWorkerStart, startWorkerInstance } from '../workers/start-worker-instance.js';
 import { readGuestState } from './guest-state-blob.js';
-import { readPages } from './read-page-map.js';
+import { locatePages } from './read-page-map.js';
 import { rebaseWasiState } from './rebase-wasi-state.js';
 import { restoreWorkerFiles } from './snapshot-files.js';
 import { snapshotStore, storeNameOf } from './snapshot-store.js';
@@ -34,12 +34,12 @@ export async function restoreInstance(ctx: NodeContext, record: WorkerRecord, sn
   if (snap.scope === 'data') return startWorkerInstance(ctx, record);
 
   if (!snap.memory || !snap.state) throw new WarrenError('E_SNAPSHOT_INVALID', `full snapshot ${snap.id} lacks its memory or state`, { snapshot: snap.id });
-  const [start, state, pages] = await Promise.all([prepareWorkerStart(ctx, record), readGuestState(source, snap.state), readPages(source, snap.memory)]);
+  const [start, state, pages] = await Promise.all([prepareWorkerStart(ctx, record), readGuestState(source, snap.state), locatePages(source, ctx.ports.localBlobs, snap.memory)]);
   const payload: RestorePayload = {
     ...start.payload,
     pages: pages.pageMap.pages,
     pageIndexes: pages.indexes,
-    pageData: pages.data,
+    pageFiles: pages.files,
     globals: state.globals,
     wasi: rebaseWasiState(state.wasi, start.payload.mounts),
   };
@@ -47,7 +47,6 @@ export async function restoreInstance(ctx: NodeContext, record: WorkerRecord, sn
   try {
     const result = await callWorkerOp(thread, 'restore', payload, {
       timeoutMs: Math.max(start.timeoutMs, MIN_RESTORE_TIMEOUT_MS),
-      transfer: [pages.data.buffer],
     });
     return {
       thread,
