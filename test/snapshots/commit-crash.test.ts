@@ -25,7 +25,8 @@ async function runAndKill(dataDir: string, workerId: string, delayMs: number): P
   let acked = -1;
   let killTimer: NodeJS.Timeout | undefined;
   let exitInfo = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', (code, signal) => {
+  // `close`, not `exit`: every line the child wrote before it died has been read by then.
+  const exited = new Promise<void>((resolve) => child.once('close', (code, signal) => {
     exitInfo = `exit ${code} ${signal}`;
     resolve();
   }));
