@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiClient } from '../../src/cli/api-client.js';
+import { collectGarbage } from '../../src/services/gc/collect-garbage.js';
 import { verifyStore } from '../../src/services/gc/verify-store.js';
 import type { SnapshotRecord } from '../../src/records.js';
 import { startTestServer } from '../support/start-server.js';
@@ -95,6 +96,10 @@ test('full scope: memory, durable dir, new root files and an open fd offset surv
     c = server.client;
     assert.equal((await showWorker(c, w.id)).status, 'paused');
     assert.equal((await showWorker(c, f.worker.id)).status, 'paused');
+    // GC with no grace keeps every blob the snapshots to resume from need.
+    const gc = await collectGarbage({ blobs: server.node.ctx.ports.blobs, registry: server.node.ctx.ports.registry, engineId: server.node.ctx.engineId, graceMs: 0 });
+    assert.deepEqual(gc.missing, []);
+    assert.ok(gc.swept.length > 0, "unreferenced blobs (the per-dir trees of each snapshot) were collected");
     const after = await invoke(c, w.id, 'get');
     assert.equal(after.value, 5);
     assert.ok(after.resumedFrom);
