@@ -35,7 +35,13 @@ export class ApiClient {
       req.on('error', (err) =>
         reject(new WarrenError('E_UNAVAILABLE', `cannot reach the Warren server at ${this.opts.server}: ${err.message} (start one with \`warren serve\`, or use --local)`)),
       );
-      if (body instanceof Readable) body.pipe(req);
+      if (body instanceof Readable) {
+        // pipe() forwards no errors: a body that fails (its file removed after the server went
+        // away) would throw an uncaught 'error', and a failed request would leave the body open.
+        body.once('error', (err) => req.destroy(err));
+        req.once('error', () => body.destroy());
+        body.pipe(req);
+      }
       else req.end(body);
     });
     if (res.statusCode === undefined || res.statusCode >= 400) throw await errorFrom(res);
