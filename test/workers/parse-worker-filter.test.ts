@@ -33,6 +33,16 @@ test('clauses, operators and and', () => {
   assert.equal(matches('name like api-eu'), true);
   assert.equal(matches('name like api-eu%2'), false, 'with a wildcard the whole name must match');
   assert.equal(matches('name != api-eu-1'), false);
+  // the wildcard walk: leading, trailing, repeated and adjacent wildcards
+  assert.equal(matches('name like api%'), true);
+  assert.equal(matches('name like %-1'), true);
+  assert.equal(matches('name like %%eu%%'), true);
+  assert.equal(matches('name like a%e%1'), true);
+  assert.equal(matches('name like a%e%2'), false);
+  assert.equal(matches('name like %_%'), true);
+  assert.equal(matches('name like ________'), true, 'api-eu-1 has 8 characters');
+  assert.equal(matches('name like _______'), false);
+  assert.equal(matches('name like %a%p%i%-%e%u%-%1%'), true);
 });
 
 test('version compares as semver, created_at as dates, strings lexicographically', () => {

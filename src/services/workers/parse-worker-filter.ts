@@ -167,10 +167,35 @@ function compare(field: FilterField, a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/**
+ * SQL-like match (`%` any run, `_` one character) in O(len(actual) × len(pattern)) at worst:
+ * the greedy wildcard walk that backtracks only to the last `%`. A RegExp (`%` → `.*`) would
+ * backtrack exponentially on patterns like `%a%a%a…%b`: a filter must not freeze the API thread.
+ */
 function likeMatches(actual: string, pattern: string): boolean {
   if (!pattern.includes('%') && !pattern.includes('_')) return actual.includes(pattern);
-  const re = pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.');
-  return new RegExp(`^${re}$`, 's').test(actual);
+  const s = Array.from(actual);
+  const p = Array.from(pattern);
+  let i = 0;
+  let j = 0;
+  let star = -1;
+  let resume = 0;
+  while (i < s.length) {
+    if (j < p.length && (p[j] === '_' || (p[j] !== '%' && p[j] === s[i]))) {
+      i++;
+      j++;
+    } else if (j < p.length && p[j] === '%') {
+      star = j++;
+      resume = i;
+    } else if (star >= 0) {
+      j = star + 1;
+      i = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (j < p.length && p[j] === '%') j++;
+  return j === p.length;
 }
 
 function invalid(filter: string, message: string): WarrenError {
