@@ -12,7 +12,9 @@ import { readWorkerSettings } from '../workers/read-worker-settings.js';
 import { updateWorkerRecord } from '../workers/update-worker-record.js';
 import { volumeDir, workerKey, workerPaths } from '../workers/worker-keys.js';
 import { prefetchComponent } from './prefetch-component.js';
-import { findResumeWorker } from './resume-from-commit.js';
+import { resumeWorker } from '../snapshots/resume-worker.js';
+import { nodeCacheOf } from './node-cache.js';
+import { snapshotBlobs } from './snapshot-blobs.js';
 
 export type AdoptOutcome = 'adopted' | 'resumed' | 'deleted' | 'lost';
 
@@ -23,9 +25,9 @@ export type AdoptOutcome = 'adopted' | 'resumed' | 'deleted' | 'lost';
  * survivors only one wins; the others remove what they placed ('lost'). Callers see the worker
  * on its old node until the record flips, so no call reaches a half-placed root.
  *
- * State: the worker resumes from its last commit when the snapshots service is built in
- * (`resumed`); until then it restarts fresh from its files (`adopted`, status idle, the next
- * call starts a new instance). A pause kept on the dead node's disk is gone either way.
+ * State: a worker with a commit is resumed from it (its blobs prefetched too; `resumed`), one
+ * without restarts fresh from its files (`adopted`, status idle, the next call starts a new
+ * instance). A pause kept on the dead node's disk, and anything since the last commit, is lost.
  */
 export async function adoptWorker(ctx: NodeContext, entry: RegistryEntry<WorkerRecord>, prefetchConcurrency: number): Promise<AdoptOutcome> {
   const old = entry.value;
@@ -38,6 +40,8 @@ export async function adoptWorker(ctx: NodeContext, entry: RegistryEntry<WorkerR
   }
   const version = await getComponentVersion(registry, old.component, old.version);
   await prefetchComponent(ctx, version, prefetchConcurrency);
+  const cache = nodeCacheOf(blobs);
+  if (old.lastCommit && cache) await cache.prefetch(await snapshotBlobs(ctx, old.lastCommit), { concurrency: prefetchConcurrency });
   const paths = workerPaths(ctx, old.id);
   await removeWorkerDir(paths.dir); // left from an earlier stay of this worker here
   let flipped = false;
@@ -53,20 +57,19 @@ export async function adoptWorker(ctx: NodeContext, entry: RegistryEntry<WorkerR
       await mkdir(volumeDir(paths, v.name), { recursive: true });
       await mkdir(join(paths.root, v.mount.slice(1)), { recursive: true }).catch(() => undefined);
     }
-    const resume = old.lastCommit ? await findResumeWorker() : null;
     const next: WorkerRecord = {
       ...old,
       node: ctx.nodeId,
-      // `paused` lets the snapshots service resume it; without it the next call starts fresh.
-      status: resume ? 'paused' : 'idle',
+      // `paused` + lastSnapshot = the commit: resumeWorker restores it; without a commit it starts fresh.
+      status: old.lastCommit ? 'paused' : 'idle',
       lastSnapshot: old.lastCommit,
       updatedAt: new Date().toISOString(),
     };
     delete next.error;
     await registry.compareAndSet(workerKey(old.id), next, entry.revision);
     flipped = true;
-    if (resume) {
-      await resume(ctx, old.id);
+    if (old.lastCommit) {
+      await resumeWorker(ctx, old.id);
       return 'resumed';
     }
     return 'adopted';

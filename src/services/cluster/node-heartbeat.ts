@@ -1,4 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { isWarrenError } from '../../errors.js';
 import type { Registry } from '../../ports/registry.js';
 import { nodeKey, type NodeRecord } from './node-record.js';
 
@@ -34,8 +36,18 @@ export class NodeHeartbeat {
   }
 
   /** Writes the first heartbeat (so the node is placeable once this resolves), then keeps beating. */
-  async start(): Promise<void> {
-    await this.beat();
+  async start(readyTimeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + readyTimeoutMs;
+    for (;;) {
+      try {
+        await this.beat();
+        break;
+      } catch (err) {
+        // A cluster that is still forming answers with timeouts for a while.
+        if (!isWarrenError(err, 'E_UNAVAILABLE') || Date.now() > deadline) throw err;
+        await sleep(250);
+      }
+    }
     this.timer = setInterval(() => void this.beatOnce(), this.intervalMs);
     this.timer.unref();
   }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { isWarrenError } from '../../errors.js';
 import type { Registry } from '../../ports/registry.js';
@@ -28,7 +29,20 @@ interface ClusterServerKeyRecord {
  * `node` role that nodes use to call each other) are what guard it. Run the cluster's NATS with
  * authentication and TLS when the network is not trusted.
  */
-export async function adoptClusterServerKey(registry: Registry, keyFile: string, logger: Logger): Promise<{ seeded: boolean; replacedLocal: boolean }> {
+export async function adoptClusterServerKey(registry: Registry, keyFile: string, logger: Logger, readyTimeoutMs = 30_000): Promise<{ seeded: boolean; replacedLocal: boolean }> {
+  // Nodes that start with a new cluster meet buckets whose replicas are still electing a leader.
+  const deadline = Date.now() + readyTimeoutMs;
+  for (;;) {
+    try {
+      return await adoptOnce(registry, keyFile, logger);
+    } catch (err) {
+      if (!isWarrenError(err, 'E_UNAVAILABLE') || Date.now() > deadline) throw err;
+      await sleep(250);
+    }
+  }
+}
+
+async function adoptOnce(registry: Registry, keyFile: string, logger: Logger): Promise<{ seeded: boolean; replacedLocal: boolean }> {
   let entry = await registry.get<ClusterServerKeyRecord>(CLUSTER_SERVER_KEY);
   let seeded = false;
   if (!entry) {
