@@ -10,7 +10,7 @@ import { copyWritableBlob, linkReadOnlyBlob, type CopyFallbackEvent } from './pl
 import { DEFAULT_PLACEMENT_CONCURRENCY } from './place-file-tree.js';
 import { CopyFallbackTally, type PlacementLogger } from './placement-logger.js';
 import type { UpdateAction, UpdatePlan } from './plan-update.js';
-import { recoverRoot, syncDir, updatePathsOf, writeMarker } from './recover-root.js';
+import { recoverRoot, syncDir, updatePathsOf, writeMarker, writeRootTag } from './recover-root.js';
 import { runBounded } from './run-bounded.js';
 
 /** The points between which a crash can happen; see recoverRoot. */
@@ -33,6 +33,8 @@ export interface ApplyUpdateOptions {
   concurrency?: number;
   /** Tests only: stop (as if the process died) right after this step. */
   crashAfter?: UpdateStep;
+  /** The new tree's tag (its component version): committed with the marker, see readRootTag. */
+  tag?: string;
 }
 
 export interface ApplyUpdateResult {
@@ -114,7 +116,7 @@ export async function applyUpdate(options: ApplyUpdateOptions): Promise<ApplyUpd
     });
     await syncDir(p.next);
     crashAfter('built');
-    await writeMarker(p.marker);
+    await writeMarker(p.marker, options.tag);
     crashAfter('marked');
     await rename(p.root, p.old);
     crashAfter('old-moved');
@@ -123,6 +125,7 @@ export async function applyUpdate(options: ApplyUpdateOptions): Promise<ApplyUpd
     crashAfter('swapped');
     await rm(p.old, { recursive: true, force: true });
     crashAfter('old-removed');
+    if (options.tag) await writeRootTag(p.root, options.tag);
     await rm(p.marker, { force: true });
     tally.warn(options.logger, p.root);
     return { readOnlyPaths: plan.readOnlyPaths, carried: carriedNonDirs.size, linked, copied, copyFallbacks: tally.count };

@@ -1,11 +1,41 @@
-import { lstat, open, rename, rm } from 'node:fs/promises';
+import { lstat, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { errorCode } from './place-blob-file.js';
 
 /** The siblings of a root an update uses. `marker` existing = `next` is complete (commit point). */
-export function updatePathsOf(root: string): { root: string; next: string; old: string; marker: string } {
+export function updatePathsOf(root: string): { root: string; next: string; old: string; marker: string; tag: string } {
   const r = resolve(root);
-  return { root: r, next: `${r}.next`, old: `${r}.old`, marker: `${r}.next.complete` };
+  return { root: r, next: `${r}.next`, old: `${r}.old`, marker: `${r}.next.complete`, tag: `${r}.tag` };
+}
+
+/**
+ * A root's tag (the component version its tree belongs to), kept beside it in `<root>.tag`. An
+ * update carries the new tag in its commit marker and recovery promotes it with the tree, so
+ * the tag always names the tree that is in place, whatever moment a crash hit.
+ */
+export async function readRootTag(root: string): Promise<string | null> {
+  const text = await readFile(updatePathsOf(root).tag, 'utf8').catch(() => null);
+  return text === null ? null : text.trim() || null;
+}
+
+export async function writeRootTag(root: string, tag: string): Promise<void> {
+  const p = updatePathsOf(root);
+  const tmp = `${p.tag}.tmp`;
+  const handle = await open(tmp, 'w', 0o644);
+  try {
+    await handle.writeFile(tag + '\n');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(tmp, p.tag);
+  await syncDir(dirname(p.tag));
+}
+
+/** The tag an update's marker carries (second line), if any. */
+async function markerTag(marker: string): Promise<string | null> {
+  const text = await readFile(marker, 'utf8').catch(() => '');
+  return text.split('\n')[1]?.trim() || null;
 }
 
 export type RecoverOutcome = 'clean' | 'rolled-back' | 'rolled-forward' | 'missing';
@@ -18,6 +48,7 @@ export type RecoverOutcome = 'clean' | 'rolled-back' | 'rolled-forward' | 'missi
 export async function recoverRoot(root: string): Promise<RecoverOutcome> {
   const p = updatePathsOf(root);
   const [hasRoot, hasNext, hasOld, complete] = await Promise.all([exists(p.root), exists(p.next), exists(p.old), exists(p.marker)]);
+  const tag = complete ? await markerTag(p.marker) : null;
   if (complete && hasNext) {
     // Committed but not (fully) swapped in: finish the swap.
     if (hasRoot) {
@@ -27,12 +58,14 @@ export async function recoverRoot(root: string): Promise<RecoverOutcome> {
     await rename(p.next, p.root);
     await syncDir(dirname(p.root));
     await rm(p.old, { recursive: true, force: true });
+    if (tag) await writeRootTag(p.root, tag);
     await rm(p.marker, { force: true });
     return 'rolled-forward';
   }
   if (complete) {
     // Swapped; only the clean-up was left.
     await rm(p.old, { recursive: true, force: true });
+    if (tag && hasRoot) await writeRootTag(p.root, tag);
     await rm(p.marker, { force: true });
     return hasRoot ? 'rolled-forward' : 'missing';
   }
@@ -48,10 +81,10 @@ export async function recoverRoot(root: string): Promise<RecoverOutcome> {
   return hasNext ? 'rolled-back' : 'clean';
 }
 
-export async function writeMarker(marker: string): Promise<void> {
+export async function writeMarker(marker: string, tag?: string): Promise<void> {
   const handle = await open(marker, 'w', 0o644);
   try {
-    await handle.writeFile('complete\n');
+    await handle.writeFile(tag ? `complete\n${tag}\n` : 'complete\n');
     await handle.sync();
   } finally {
     await handle.close();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { applyUpdate, SimulatedCrash, UPDATE_STEPS, type UpdateStep } from '../../src/fsplace/apply-update.js';
 import { placeFileTree } from '../../src/fsplace/place-file-tree.js';
 import { planUpdate } from '../../src/fsplace/plan-update.js';
-import { recoverRoot } from '../../src/fsplace/recover-root.js';
+import { readRootTag, recoverRoot, writeRootTag } from '../../src/fsplace/recover-root.js';
 import { makeFixture, rootState } from './fsplace-fixture.js';
 
 /** Steps before the marker roll back to the old tree; from the marker on, forward to the new. */
@@ -43,16 +43,19 @@ test('a crash after any step of applyUpdate recovers to exactly the old or the n
     for (const step of UPDATE_STEPS) {
       const root = join(fx.dir, step, 'root');
       await placeFileTree({ blobs: fx.blobs, tree: oldTree, root });
+      await writeRootTag(root, 'v1');
       guest(root);
-      await assert.rejects(applyUpdate({ blobs: fx.blobs, root, plan, crashAfter: step }), (err) => err instanceof SimulatedCrash && err.step === step);
+      await assert.rejects(applyUpdate({ blobs: fx.blobs, root, plan, crashAfter: step, tag: 'v2' }), (err) => err instanceof SimulatedCrash && err.step === step);
       const outcome = await recoverRoot(root);
       assert.deepEqual(rootState(root), EXPECTED[step] === 'old' ? oldState : newState, `crash after ${step} (${outcome})`);
-      assert.deepEqual(readdirSync(join(fx.dir, step)), ['root'], `crash after ${step}: nothing left beside the root`);
+      assert.equal(await readRootTag(root), EXPECTED[step] === 'old' ? 'v1' : 'v2', `crash after ${step}: the tag names the tree in place`);
+      assert.deepEqual(readdirSync(join(fx.dir, step)).sort(), ['root', 'root.tag'], `crash after ${step}: nothing left beside the root`);
       assert.equal(await recoverRoot(root), 'clean', 'recovery is idempotent');
       // After a rolled-back crash the update can simply be run again.
       if (EXPECTED[step] === 'old') {
-        await applyUpdate({ blobs: fx.blobs, root, plan });
+        await applyUpdate({ blobs: fx.blobs, root, plan, tag: 'v2' });
         assert.deepEqual(rootState(root), newState);
+        assert.equal(await readRootTag(root), 'v2');
       }
     }
   } finally {

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WarrenError, isWarrenError } from '../../errors.js';
-import { placeFileTree, removeWorkerDir } from '../../fsplace/index.js';
+import { placeFileTree, removeWorkerDir, writeRootTag } from '../../fsplace/index.js';
 import { validateFqName } from '../../manifest/validate-fq-name.js';
 import type { WorkerRecord } from '../../records.js';
 import { getComponentVersion } from '../components/component-keys.js';
@@ -57,6 +57,7 @@ export async function createWorker(ctx: NodeContext, input: CreateWorkerInput): 
       onCopyFallback: () => ctx.metrics.placementCopyFallbacks.inc(),
       logger: ctx.logger,
     });
+    await writeRootTag(paths.root, version.version);
     for (const v of settings.volumes) {
       await mkdir(volumeDir(paths, v.name), { recursive: true });
       // A mount point in the root makes the volume visible when the guest (or the file API) lists its parent.

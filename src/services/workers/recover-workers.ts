@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { recoverRoot, removeWorkerDir } from '../../fsplace/index.js';
+import { readRootTag, recoverRoot, removeWorkerDir } from '../../fsplace/index.js';
 import type { WorkerRecord } from '../../records.js';
 import { REGISTRY_PREFIX } from '../../records.js';
 import type { NodeContext } from '../node-context.js';
@@ -17,6 +17,8 @@ export interface RecoveryReport {
   danglingNames: string[];
   /** Workers marked running/… when the node stopped: no instance survives a restart. */
   reset: string[];
+  /** Workers whose record now names the version of the tree in their root (an update crashed after its files). */
+  versionsAligned: string[];
 }
 
 const TRANSIENT: ReadonlySet<string> = new Set(['running', 'pausing', 'resuming', 'committing']);
@@ -41,7 +43,7 @@ async function isRecent(dir: string, now: number): Promise<boolean> {
 export async function recoverWorkers(ctx: NodeContext): Promise<RecoveryReport> {
   const { registry } = ctx.ports;
   const now = Date.now();
-  const report: RecoveryReport = { orphanDirs: [], finishedDeletes: [], danglingNames: [], reset: [] };
+  const report: RecoveryReport = { orphanDirs: [], finishedDeletes: [], danglingNames: [], reset: [], versionsAligned: [] };
   const records = new Map((await registry.list<WorkerRecord>(REGISTRY_PREFIX.worker)).map((e) => [e.value.id, e.value]));
   // Embedded storage has one node, whose id may change between starts: every worker is its own.
   const embedded = ctx.ports.blobs === ctx.ports.localBlobs;
@@ -73,7 +75,9 @@ export async function recoverWorkers(ctx: NodeContext): Promise<RecoveryReport> 
       report.orphanDirs.push(d.name);
       continue;
     }
-    await recoverRoot(workerPaths(ctx, d.name).root);
+    const root = workerPaths(ctx, d.name).root;
+    await recoverRoot(root);
+    await alignVersionWithRoot(ctx, records.get(d.name)!, root, report);
   }
 
   for (const entry of await registry.list<WorkerNameIndex>(REGISTRY_PREFIX.workerName)) {
@@ -83,8 +87,21 @@ export async function recoverWorkers(ctx: NodeContext): Promise<RecoveryReport> 
     await registry.delete(entry.key, entry.revision).catch(() => undefined);
     report.danglingNames.push(entry.key);
   }
-  if (report.orphanDirs.length + report.finishedDeletes.length + report.danglingNames.length + report.reset.length > 0) {
+  if (report.orphanDirs.length + report.finishedDeletes.length + report.danglingNames.length + report.reset.length + report.versionsAligned.length > 0) {
     ctx.logger.warn(report, 'recovered workers after an unclean stop');
   }
   return report;
+}
+
+/**
+ * An update writes files first and the record after: a crash in between leaves the new tree
+ * under the old version in the record. The root's tag names the tree's version; the record
+ * follows it (the update was never acknowledged, so either version is a correct outcome, but
+ * files and record must agree).
+ */
+async function alignVersionWithRoot(ctx: NodeContext, record: WorkerRecord, root: string, report: RecoveryReport): Promise<void> {
+  const tag = await readRootTag(root);
+  if (!tag || tag === record.version || record.status === 'deleted') return;
+  await updateWorkerRecord(ctx, record.id, (r) => ({ ...r, version: tag }));
+  report.versionsAligned.push(`${record.id}: ${record.version} -> ${tag}`);
 }

@@ -29,6 +29,8 @@ export interface UpdateWorkerResult {
  */
 export function updateWorker(ctx: NodeContext, workerId: string, targetVersion: string): Promise<UpdateWorkerResult> {
   const live = liveWorkersOf(ctx);
+  // Files first, then the record: the root's tag (fsplace) names the version its tree belongs
+  // to, so after a crash in between, node recovery moves the record to the tree that is there.
   return live.enqueue(workerId, async () => {
     const record = await getWorker(ctx, workerId);
     if (!['idle', 'running', 'failed'].includes(record.status)) {
@@ -41,7 +43,7 @@ export function updateWorker(ctx: NodeContext, workerId: string, targetVersion: 
     if (from.version === to.version) return { worker: record, from: from.version, to: to.version, changed: false };
     const paths = workerPaths(ctx, workerId);
     const plan = planUpdate(await loadFileTree(blobs, from.fileTree), await loadFileTree(blobs, to.fileTree));
-    await applyUpdate({ blobs, root: paths.root, plan, onCopyFallback: () => ctx.metrics.placementCopyFallbacks.inc(), logger: ctx.logger });
+    await applyUpdate({ blobs, root: paths.root, plan, tag: to.version, onCopyFallback: () => ctx.metrics.placementCopyFallbacks.inc(), logger: ctx.logger });
     for (const v of readWorkerSettings(to).volumes) {
       await mkdir(volumeDir(paths, v.name), { recursive: true });
       await mkdir(join(paths.root, v.mount.slice(1)), { recursive: true }).catch(() => undefined);
