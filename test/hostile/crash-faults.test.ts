@@ -266,3 +266,49 @@ test(`SIGKILL during update (${ROUNDS} rounds): each worker is at one version wi
   }
   await server.kill();
 });
+
+// ---------------------------------------------------------------- commit
+
+test(`SIGKILL during commit (${ROUNDS} rounds): acknowledged commits stay; memory and files resume from one snapshot`, async () => {
+  let server = await ChildServer.start(join(work.path, 'data-commit'));
+  live = server;
+  const dir = counterDir('1.0.0', GREETING['1.0.0']!);
+  const manifest = readFileSync(join(dir, 'warren.toml'), 'utf8').replace('name = "counter"', 'name = "committer"');
+  writeFileSync(join(dir, 'warren.toml'), `${manifest}\n[snapshots]\non_pause = "full"\non_commit = "full"\n`);
+  await pushComponentDir(server.client, dir);
+  const workers: WorkerRecord[] = [];
+  for (let i = 0; i < 4; i++) workers.push(await server.client.json<WorkerRecord>('POST', '/v1/workers', { component: 'sh.crash.committer', name: `c-${i}` }));
+  /** worker id → the last acknowledged commit: its snapshot id and the counter it holds. */
+  const acked = new Map<string, { snapshot: string; value: number }>();
+  for (let round = 0; round < ROUNDS; round++) {
+    server = await faultRound(server, async (client) => {
+      await Promise.all(
+        workers.map(async (w) => {
+          for (;;) {
+            try {
+              const value = (await client.json<{ returns: number[] }>('POST', `/v1/workers/${w.id}/invoke`, { export: 'increment' })).returns[0]!;
+              const res = await client.json<{ snapshot: { id: string } }>('POST', `/v1/workers/${w.id}/commit`);
+              acked.set(w.id, { snapshot: res.snapshot.id, value });
+              bump(counts, 'commit: acknowledged');
+            } catch (err) {
+              if (connectionLost(err)) return;
+              throw err;
+            }
+          }
+        }),
+      );
+    });
+    for (const w of workers) {
+      const a = acked.get(w.id);
+      const snaps = await server.client.json<{ snapshots: { id: string }[]; lastCommit: string | null }>('GET', `/v1/workers/${w.id}/snapshots`);
+      if (a) assert.ok(snaps.snapshots.some((s) => s.id === a.snapshot), `acknowledged commit ${a.snapshot} of ${w.name} is gone`);
+      const value = (await server.client.json<{ returns: number[] }>('POST', `/v1/workers/${w.id}/invoke`, { export: 'get' })).returns[0]!;
+      if (a) assert.ok(value >= a.value, `${w.name} resumed at ${value}, before its acknowledged commit at ${a.value}`);
+      // Memory and the state file come from one snapshot: the file's last line is the counter.
+      const lines = (await fileText(server.client, w.id, '/state/count.txt')).trim().split('\n');
+      assert.equal(Number(lines.at(-1)), value, `${w.name}: memory says ${value}, its file says ${lines.at(-1)}`);
+      bump(counts, 'commit: workers checked');
+    }
+  }
+  await server.kill();
+});
