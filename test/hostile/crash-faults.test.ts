@@ -222,15 +222,12 @@ test(`SIGKILL during worker creation (${ROUNDS} rounds): every acknowledged work
 });
 
 /**
- * Found by this test: updateWorker applies the files first and writes the record after, with
- * nothing in between that says an update is under way. A SIGKILL after the files and before the
- * record leaves a worker whose record says 1.0.0 and whose root holds 1.0.1's files (recoverRoot
- * only repairs an apply cut off half-way). src/services/workers/ is being finished by another
- * engineer: reported there, `todo` until fixed.
+ * Found by this test: updateWorker applied the files first and wrote the record after, with
+ * nothing in between saying an update was under way, so a SIGKILL there left a worker recorded
+ * at 1.0.0 holding 1.0.1's files. Fixed by the workers owner in b3fa10a (a root tag commits
+ * with the update marker; recovery aligns the record with it).
  */
-test(`SIGKILL during update (${ROUNDS} rounds): each worker is at one version with that version's files; acknowledged updates stay`, {
-  todo: 'update-worker.ts: files applied before the record, no intent recorded; a crash in between leaves new files under the old version (reported)',
-}, async () => {
+test(`SIGKILL during update (${ROUNDS} rounds): each worker is at one version with that version's files; acknowledged updates stay`, async () => {
   let server = await ChildServer.start(workerData);
   live = server;
   const ackedAt = new Map<string, string>();
