@@ -1,16 +1,13 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { isWarrenError } from '../../errors.js';
-import { placeFileTree, removeWorkerDir } from '../../fsplace/index.js';
+import { removeWorkerDir } from '../../fsplace/index.js';
 import type { RegistryEntry } from '../../ports/registry.js';
 import type { WorkerRecord } from '../../records.js';
 import { getComponentVersion } from '../components/component-keys.js';
 import type { NodeContext } from '../node-context.js';
 import { finishDelete } from '../workers/delete-worker.js';
-import { loadFileTree } from '../workers/load-file-tree.js';
-import { readWorkerSettings } from '../workers/read-worker-settings.js';
+import { placeWorkerRoot } from '../workers/place-worker-root.js';
 import { updateWorkerRecord } from '../workers/update-worker-record.js';
-import { volumeDir, workerKey, workerPaths } from '../workers/worker-keys.js';
+import { workerKey, workerPaths } from '../workers/worker-keys.js';
 import { prefetchComponent } from './prefetch-component.js';
 import { resumeWorker } from '../snapshots/resume-worker.js';
 import { nodeCacheOf } from './node-cache.js';
@@ -46,17 +43,7 @@ export async function adoptWorker(ctx: NodeContext, entry: RegistryEntry<WorkerR
   await removeWorkerDir(paths.dir); // left from an earlier stay of this worker here
   let flipped = false;
   try {
-    await placeFileTree({
-      blobs,
-      tree: await loadFileTree(blobs, version.fileTree),
-      root: paths.root,
-      onCopyFallback: () => ctx.metrics.placementCopyFallbacks.inc(),
-      logger: ctx.logger,
-    });
-    for (const v of readWorkerSettings(version).volumes) {
-      await mkdir(volumeDir(paths, v.name), { recursive: true });
-      await mkdir(join(paths.root, v.mount.slice(1)), { recursive: true }).catch(() => undefined);
-    }
+    await placeWorkerRoot(ctx, old.id, version);
     const next: WorkerRecord = {
       ...old,
       node: ctx.nodeId,

@@ -1,17 +1,14 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { WarrenError, isWarrenError } from '../../errors.js';
-import { placeFileTree, removeWorkerDir, writeRootTag } from '../../fsplace/index.js';
+import { removeWorkerDir } from '../../fsplace/index.js';
+import { placeWorkerRoot } from './place-worker-root.js';
 import { validateFqName } from '../../manifest/validate-fq-name.js';
 import type { WorkerRecord } from '../../records.js';
 import { getComponentVersion } from '../components/component-keys.js';
 import type { NodeContext } from '../node-context.js';
 import { checkWorkerArgs, checkWorkerEnv } from './check-worker-env.js';
-import { loadFileTree } from './load-file-tree.js';
 import { newWorkerId } from './new-worker-id.js';
-import { readWorkerSettings } from './read-worker-settings.js';
 import { validateWorkerName } from './validate-worker-name.js';
-import { volumeDir, workerKey, workerNameKey, workerPaths, type WorkerNameIndex } from './worker-keys.js';
+import { workerKey, workerNameKey, workerPaths, type WorkerNameIndex } from './worker-keys.js';
 
 export interface CreateWorkerInput {
   component: string;
@@ -47,22 +44,9 @@ export async function createWorker(ctx: NodeContext, input: CreateWorkerInput): 
 
   const id = newWorkerId();
   const paths = workerPaths(ctx, id);
-  const settings = readWorkerSettings(version);
   let claimed = false;
   try {
-    await placeFileTree({
-      blobs,
-      tree: await loadFileTree(blobs, version.fileTree),
-      root: paths.root,
-      onCopyFallback: () => ctx.metrics.placementCopyFallbacks.inc(),
-      logger: ctx.logger,
-    });
-    await writeRootTag(paths.root, version.version);
-    for (const v of settings.volumes) {
-      await mkdir(volumeDir(paths, v.name), { recursive: true });
-      // A mount point in the root makes the volume visible when the guest (or the file API) lists its parent.
-      await mkdir(join(paths.root, v.mount.slice(1)), { recursive: true }).catch(() => undefined);
-    }
+    await placeWorkerRoot(ctx, id, version);
     await input.prepareFiles?.(id);
     await claimName(ctx, nameKey, id, version.namespace, name);
     claimed = true;
