@@ -1,4 +1,4 @@
-import { constants, createWriteStream } from 'node:fs';
+import { constants, createWriteStream, linkSync } from 'node:fs';
 import { chmod, copyFile, link, lstat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { WarrenError } from '../errors.js';
@@ -27,6 +27,17 @@ export async function linkReadOnlyBlob(
   guestPath: string,
   onFallback: (event: CopyFallbackEvent) => void,
 ): Promise<'linked' | 'copied'> {
+  // Fast path, one syscall: link the store file where the store says it would be. Most
+  // placements are all hits; a miss (ENOENT: not local yet) takes the checked path below.
+  const hint = blobs.localPathHint?.(digest);
+  if (hint !== undefined) {
+    try {
+      linkSync(hint, dst);
+      return 'linked';
+    } catch (err) {
+      if (errorCode(err) !== 'ENOENT') return linkFailed(err, hint, dst, digest, guestPath, onFallback);
+    }
+  }
   const src = await localFileOf(blobs, digest, guestPath);
   if (src === null) {
     await streamBlobTo(blobs, digest, dst, guestPath);
@@ -37,13 +48,25 @@ export async function linkReadOnlyBlob(
     await link(src, dst);
     return 'linked';
   } catch (err) {
-    const code = errorCode(err);
-    if (code === 'ENOENT') throw blobMissing(digest, guestPath);
-    if (!LINK_FALLBACK_CODES.has(code)) throw err;
-    await copyBlobFile(src, dst, digest, guestPath);
-    fallback(onFallback, { guestPath, reason: code });
-    return 'copied';
+    if (errorCode(err) === 'ENOENT') throw blobMissing(digest, guestPath);
+    return linkFailed(err, src, dst, digest, guestPath, onFallback);
   }
+}
+
+/** A link that cannot work here (another filesystem, link limit...) becomes a copy; anything else is an error. */
+async function linkFailed(
+  err: unknown,
+  src: string,
+  dst: string,
+  digest: Integrity,
+  guestPath: string,
+  onFallback: (event: CopyFallbackEvent) => void,
+): Promise<'copied'> {
+  const code = errorCode(err);
+  if (!LINK_FALLBACK_CODES.has(code)) throw err;
+  await copyBlobFile(src, dst, digest, guestPath);
+  fallback(onFallback, { guestPath, reason: code });
+  return 'copied';
 }
 
 /** Puts a private, writable copy of blob `digest` at `dst` (which must not exist). */

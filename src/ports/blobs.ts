@@ -25,6 +25,12 @@ export interface Blobs {
   delete(integrity: Integrity): Promise<void>;
   /** A local file holding the bytes, for hardlinking; null where the adapter has none. */
   path(integrity: Integrity): Promise<string | null>;
+  /**
+   * Where this node's store keeps (or would keep) the bytes, computed without any I/O and not
+   * checked: placement tries a hardlink on it first and takes the checked `path()` only when
+   * that fails. Absent where the adapter has no local files.
+   */
+  localPathHint?(integrity: Integrity): string;
   list(): AsyncIterable<BlobInfo>;
   /** Re-hashes every blob; returns the ones whose bytes no longer match their name. */
   verify(): Promise<{ checked: number; corrupt: Integrity[] }>;

@@ -86,6 +86,11 @@ export class CacacheBlobs implements Blobs {
     return contentPath(this.dir, integrity);
   }
 
+  localPathHint(integrity: Integrity): string {
+    assertIntegrity(integrity);
+    return contentPath(this.dir, integrity);
+  }
+
   async *list(): AsyncIterable<BlobInfo> {
     const { readdir } = await import('node:fs/promises');
     const root = `${this.dir}/content-v2/${ALGORITHM}`;

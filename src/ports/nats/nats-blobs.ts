@@ -93,6 +93,11 @@ export class NatsBlobs implements Blobs {
     this.lastUsed.delete(integrity);
   }
 
+  /** The golden copy's file (present once prefetched; placement falls back to `path()` otherwise). */
+  localPathHint(integrity: Integrity): string {
+    return this.local.localPathHint(integrity);
+  }
+
   async path(integrity: Integrity): Promise<string | null> {
     try {
       await this.ensureLocal(integrity);
