@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/build-app.js';
 import { routePlugins } from '../../src/api/route-plugins.js';
 import { ApiClient } from '../../src/cli/api-client.js';
@@ -6,6 +7,7 @@ import { makeTempDir } from './temp-dir.js';
 
 export interface TestServer {
   url: string;
+  app: FastifyInstance;
   adminToken: string;
   node: WarrenNode;
   client: ApiClient;
@@ -23,6 +25,7 @@ export async function startTestServer(opts: Partial<WarrenNodeOptions> & { dev?:
   const { token } = await node.tokens.issue({ sub: 'test-admin', role: 'admin', ttlMs: 3600_000 });
   return {
     url,
+    app,
     adminToken: token,
     node,
     dataDir,
