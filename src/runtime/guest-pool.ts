@@ -3,6 +3,8 @@ import { WarrenError } from '../errors.js';
 import { GuestThread } from './guest-thread.js';
 import type { RunJobRequest, ThreadReply } from './thread-protocol.js';
 
+const MAX_LINKED_SETS_PER_THREAD = 64;
+
 export interface PoolOptions {
   /**
    * Threads kept for jobs; default: twice the cores (at most 16). A job thread waits on the
@@ -29,6 +31,7 @@ export class GuestPool {
   private readonly waiting: ((t: GuestThread) => void)[] = [];
   private readonly spares: GuestThread[] = [];
   private jobThreadCount = 0;
+  private readonly sentModules = new WeakMap<GuestThread, Set<string>>();
   private closed = false;
   readonly jobThreads: number;
   readonly spareThreads: number;
@@ -45,13 +48,31 @@ export class GuestPool {
     const thread = await this.acquire();
     this.stats.jobsRun++;
     try {
-      const reply = await callWithTimeout(thread, request, opts, () => {
+      const reply = await callWithTimeout(thread, this.withoutKnownModules(thread, request), opts, () => {
         this.stats.timeouts++;
       });
       return unwrapReply(reply);
     } finally {
       this.release(thread);
     }
+  }
+
+  /**
+   * Posting a WebAssembly.Module to a thread costs more than running a small job, so each job
+   * thread keeps the linked sets it was sent; later jobs send only the key. The pool mirrors what
+   * each thread holds and, past a bound, has the thread empty its cache with the next request.
+   */
+  private withoutKnownModules(thread: GuestThread, request: Omit<RunJobRequest, 'id'>): Omit<RunJobRequest, 'id'> {
+    let known = this.sentModules.get(thread);
+    if (!known) this.sentModules.set(thread, (known = new Set()));
+    if (known.has(request.modulesKey)) return { ...request, modules: null };
+    let resetModules = false;
+    if (known.size >= MAX_LINKED_SETS_PER_THREAD) {
+      known.clear();
+      resetModules = true;
+    }
+    known.add(request.modulesKey);
+    return { ...request, resetModules };
   }
 
   /** A thread for one live worker: it belongs to the caller until `retire`d. */

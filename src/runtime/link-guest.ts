@@ -7,8 +7,8 @@ import type { LinkedModules } from './thread-protocol.js';
  * module named like an extension's fq name are satisfied by that extension's exports.
  * A missing import fails with WebAssembly.LinkError, which the caller maps to an error code.
  */
-export function linkGuest(modules: LinkedModules, wasi: WasiHost): WebAssembly.Instance {
-  const imports: WebAssembly.Imports = { ...wasi.imports };
+export function linkGuest(modules: LinkedModules, wasi: WasiHost, hostImports: WebAssembly.Imports = {}): WebAssembly.Instance {
+  const imports: WebAssembly.Imports = { ...wasi.imports, ...hostImports };
   for (const ext of modules.extensions) {
     const instance = new WebAssembly.Instance(ext.module, { ...wasi.imports });
     imports[ext.fq] = instance.exports as WebAssembly.ModuleImports;

@@ -2,13 +2,15 @@ import { WasiHost } from '../wasi/index.js';
 import { classifyGuestError } from './guest-error.js';
 import { guestMemory, linkGuest } from './link-guest.js';
 import { OutputBatcher } from './output-batcher.js';
-import type { RunJobRequest, ThreadReply } from './thread-protocol.js';
+import { MemoryRecycler } from './memory-recycler.js';
+import type { LinkedModules, RunJobRequest, ThreadReply } from './thread-protocol.js';
 
 /** Thread side of a job: a fresh instance, `_start`, output streamed back in chunks. */
 export function runJobInThread(req: RunJobRequest, post: (reply: ThreadReply, transfer?: ArrayBuffer[]) => void): void {
   const stdout = new OutputBatcher((chunk) => post({ type: 'stdout', id: req.id, chunk }));
   const stderr = new OutputBatcher((chunk) => post({ type: 'stderr', id: req.id, chunk }));
   let memory: WebAssembly.Memory | null = null;
+  const recycled = req.recycledMemory ? recycler.take(req.recycledMemory) : null;
   try {
     const wasi = new WasiHost({
       args: req.args,
@@ -20,7 +22,7 @@ export function runJobInThread(req: RunJobRequest, post: (reply: ThreadReply, tr
       maxOutputBytes: req.limits.maxOutputBytes,
       diskQuotaBytes: req.limits.diskQuotaBytes,
     });
-    const instance = linkGuest(req.modules, wasi);
+    const instance = linkGuest(modulesFor(req), wasi, recycled ? recycler.imports(recycled) : {});
     memory = guestMemory(instance);
     const exitCode = wasi.start(instance);
     stdout.flush();
@@ -40,5 +42,22 @@ export function runJobInThread(req: RunJobRequest, post: (reply: ThreadReply, tr
     stderr.flush();
     const mem = memory ? { bytes: memory.buffer.byteLength, maxBytes: req.limits.memoryMaxBytes } : undefined;
     post({ type: 'error', id: req.id, error: classifyGuestError(err, mem) });
+  } finally {
+    if (recycled && req.recycledMemory) recycler.give(req.recycledMemory, recycled);
   }
+}
+
+const recycler = new MemoryRecycler();
+const linkedSets = new Map<string, LinkedModules>();
+
+/** The linked set of a request: sent along the first time, then taken from this thread's cache. */
+function modulesFor(req: RunJobRequest): LinkedModules {
+  if (req.resetModules) linkedSets.clear();
+  if (req.modules) {
+    linkedSets.set(req.modulesKey, req.modules);
+    return req.modules;
+  }
+  const known = linkedSets.get(req.modulesKey);
+  if (!known) throw Object.assign(new Error(`guest thread lost linked set ${req.modulesKey}`), { code: 'E_INTERNAL' });
+  return known;
 }

@@ -22,12 +22,21 @@ export interface GuestLimits {
 export interface RunJobRequest {
   type: 'run-job';
   id: number;
-  modules: LinkedModules;
+  /**
+   * The modules, or null when this thread already holds them under `modulesKey` (posting a
+   * WebAssembly.Module costs the API thread more than the job itself; see GuestPool).
+   */
+  modules: LinkedModules | null;
+  /** Names the linked set for the thread's cache; `resetModules` first empties that cache. */
+  modulesKey: string;
+  resetModules?: boolean;
   args: string[];
   env: Record<string, string>;
   stdin: Uint8Array;
   mounts: MountTable | null;
   limits: GuestLimits;
+  /** The main module imports its memory (`warren`.`memory`) of these limits: the thread recycles zeroed ones. */
+  recycledMemory?: { initial: number; maximum: number | null } | null;
 }
 
 /** Requests of long-lived worker instances (see src/runtime/worker-instance*.ts). */

@@ -35,17 +35,19 @@ export async function runJob(ctx: NodeContext, input: RunJobInput): Promise<JobR
     record = await getComponentVersion(ctx.ports.registry, input.fq, input.version);
     const manifestLimits = record.manifest.limits as { memory: number; timeout: number };
     const timeoutMs = Math.min(input.limits?.timeoutMs ?? manifestLimits.timeout, manifestLimits.timeout);
-    const modules = await loadLinkedModules(ctx, record, input.limits?.memoryBytes);
+    const modules = await loadLinkedModules(ctx, record, input.limits?.memoryBytes, { recycledMemory: true });
     const manifestEnv = (record.manifest.env ?? {}) as Record<string, string>;
     const result = await ctx.pool.runJob(
       {
         type: 'run-job',
         modules: { main: modules.main, extensions: modules.extensions },
+        modulesKey: modules.key,
         args: [record.name, ...input.args],
         env: { ...manifestEnv, ...input.env },
         stdin: input.stdin,
         mounts: null,
         limits: { maxOutputBytes: ctx.maxOutputBytes, memoryMaxBytes: modules.memoryMaxBytes },
+        recycledMemory: modules.recycledMemory,
       },
       { timeoutMs, onStdout: input.onStdout, onStderr: input.onStderr },
     );
