@@ -17,6 +17,8 @@ export interface PoolOptions {
 
 export interface RunOptions {
   timeoutMs: number;
+  /** Buffers moved (not copied) to the thread with the request; the caller must not use them after. */
+  transfer?: ArrayBuffer[];
   onStdout?: (chunk: Uint8Array) => void;
   onStderr?: (chunk: Uint8Array) => void;
 }
@@ -48,7 +50,8 @@ export class GuestPool {
     const thread = await this.acquire();
     this.stats.jobsRun++;
     try {
-      const reply = await callWithTimeout(thread, this.withoutKnownModules(thread, request), opts, () => {
+      const body = this.withoutKnownModules(thread, request);
+      const reply = await callWithTimeout(thread, body, { ...opts, transfer: [body.stdin.buffer as ArrayBuffer] }, () => {
         this.stats.timeouts++;
       });
       return unwrapReply(reply);
@@ -65,14 +68,14 @@ export class GuestPool {
   private withoutKnownModules(thread: GuestThread, request: Omit<RunJobRequest, 'id'>): Omit<RunJobRequest, 'id'> {
     let known = this.sentModules.get(thread);
     if (!known) this.sentModules.set(thread, (known = new Set()));
-    if (known.has(request.modulesKey)) return { ...request, modules: null };
+    if (known.has(request.modulesKey)) return { ...request, modules: null, stdin: exactCopy(request.stdin) };
     let resetModules = false;
     if (known.size >= MAX_LINKED_SETS_PER_THREAD) {
       known.clear();
       resetModules = true;
     }
     known.add(request.modulesKey);
-    return { ...request, resetModules };
+    return { ...request, resetModules, stdin: exactCopy(request.stdin) };
   }
 
   /** A thread for one live worker: it belongs to the caller until `retire`d. */
@@ -147,15 +150,28 @@ export async function callWithTimeout(
   });
   try {
     return await Promise.race([
-      thread.call(request, (r) => {
-        if (r.type === 'stdout') opts.onStdout?.(r.chunk);
-        else if (r.type === 'stderr') opts.onStderr?.(r.chunk);
-      }),
+      thread.call(
+        request,
+        (r) => {
+          if (r.type === 'stdout') opts.onStdout?.(r.chunk);
+          else if (r.type === 'stderr') opts.onStderr?.(r.chunk);
+        },
+        opts.transfer,
+      ),
       timeout,
     ]);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Structured clone copies a view's whole backing ArrayBuffer: a request body is often a slice
+ * of a much larger pooled buffer. An exact copy holds only the bytes, and is transferred (moved)
+ * to the thread; the caller's buffer is never detached.
+ */
+function exactCopy(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
 }
 
 export function unwrapReply(reply: ThreadReply): Record<string, unknown> {
