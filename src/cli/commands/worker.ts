@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { WarrenError } from '../../errors.js';
 import type { SnapshotRecord, WorkerRecord } from '../../records.js';
+import type { SnapshotStats } from '../../services/snapshots/take-snapshot.js';
 import { readAll, type ApiClient } from '../api-client.js';
 import { withConnection } from '../connect.js';
 import { printJson, printTable } from '../output.js';
@@ -147,7 +148,7 @@ export function registerWorkerCommand(program: Command): void {
     .description("pause a worker: snapshot it into this node's store and free its instance (the next call resumes it)")
     .action(async (id: string, _opts, cmd: Command) => {
       await withConnection(cmd, async (client, g) => {
-        const res = await client.json<{ worker: WorkerRecord; snapshot: SnapshotRecord | null; stats: SnapshotStatsView | null; changed: boolean }>('POST', workerPath(id, '/pause'));
+        const res = await client.json<{ worker: WorkerRecord; snapshot: SnapshotRecord | null; stats: SnapshotStats | null; changed: boolean }>('POST', workerPath(id, '/pause'));
         if (g.json) printJson(res);
         else if (!res.changed) process.stdout.write(`${id} is paused already\n`);
         else process.stdout.write(`paused ${id}${res.snapshot ? ` at ${res.snapshot.id} (${res.snapshot.scope}${statsText(res.stats)})` : ' (no live instance: nothing in memory to keep)'}\n`);
@@ -173,7 +174,7 @@ export function registerWorkerCommand(program: Command): void {
     .description('commit a worker: an immutable, forkable snapshot in the cluster store (the worker stays live)')
     .action(async (id: string, _opts, cmd: Command) => {
       await withConnection(cmd, async (client, g) => {
-        const res = await client.json<{ worker: WorkerRecord; snapshot: SnapshotRecord; stats: SnapshotStatsView }>('POST', workerPath(id, '/commit'));
+        const res = await client.json<{ worker: WorkerRecord; snapshot: SnapshotRecord; stats: SnapshotStats }>('POST', workerPath(id, '/commit'));
         if (g.json) printJson(res);
         else process.stdout.write(`committed ${id} as ${res.snapshot.id} (${res.snapshot.scope}${statsText(res.stats)})\n`);
       });
@@ -276,16 +277,8 @@ async function invokeWithStdin(client: ApiClient, id: string, source: string, ex
   return exitCode;
 }
 
-interface SnapshotStatsView {
-  pages: number;
-  pagesWritten: number;
-  memoryBytesWritten: number;
-  filesWritten: number;
-  fileBytesWritten: number;
-  durationMs: number;
-}
 
-function statsText(s: SnapshotStatsView | null): string {
+function statsText(s: SnapshotStats | null): string {
   if (!s) return '';
   const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
   return `, ${s.pagesWritten}/${s.pages} pages and ${s.filesWritten} files written, ${mib(s.memoryBytesWritten + s.fileBytesWritten)}, ${s.durationMs.toFixed(0)} ms`;
