@@ -54,7 +54,11 @@ export class GuestPool {
       const reply = await callWithTimeout(thread, body, { ...opts, transfer: [body.stdin.buffer as ArrayBuffer] }, () => {
         this.stats.timeouts++;
       });
-      return unwrapReply(reply);
+      const result = unwrapReply(reply);
+      const { stdoutTail, stderrTail, ...rest } = result;
+      if (stdoutTail instanceof Uint8Array) opts.onStdout?.(stdoutTail);
+      if (stderrTail instanceof Uint8Array) opts.onStderr?.(stderrTail);
+      return rest;
     } finally {
       this.release(thread);
     }

@@ -23,11 +23,17 @@ export class OutputBatcher {
   }
 
   flush(): void {
-    if (this.size === 0) return;
-    const chunk = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.size);
+    const chunk = this.take();
+    if (chunk) this.send(chunk);
+  }
+
+  /** The bytes not sent yet (null if none), handed to the caller instead of sent: a job's last output rides on its `done` reply. */
+  take(): Uint8Array | null {
+    if (this.size === 0) return null;
+    const chunk = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size);
     this.parts = [];
     this.size = 0;
     this.lastSent = Date.now();
-    this.send(chunk);
+    return chunk;
   }
 }

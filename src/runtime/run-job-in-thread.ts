@@ -25,12 +25,13 @@ export function runJobInThread(req: RunJobRequest, post: (reply: ThreadReply, tr
     const instance = linkGuest(modulesFor(req), wasi, recycled ? recycler.imports(recycled) : {});
     memory = guestMemory(instance);
     const exitCode = wasi.start(instance);
-    stdout.flush();
-    stderr.flush();
     post({
       type: 'done',
       id: req.id,
       result: {
+        // The last output travels with the result: one message per small job, not three.
+        stdoutTail: stdout.take(),
+        stderrTail: stderr.take(),
         exitCode,
         memoryBytes: memory?.buffer.byteLength ?? 0,
         outputLimitExceeded: wasi.outputLimitExceeded,
