@@ -7,26 +7,11 @@ import { findMount, type Mount, type MountTable } from './mount-table.js';
 import type { PathResolver } from './path-resolver.js';
 import type { ReadOnlySet } from './read-only-set.js';
 
-/** One open fd as plain data. Host fds are not kept: restore reopens by path. */
-export interface WasiFdState {
-  fd: number;
-  kind: FdKind;
-  filetype: number;
-  mount: number;
-  mountRel: string;
-  guestPath: string;
-  hostPath: string;
-  offset: number;
-  fdflags: number;
-  readable: boolean;
-  writable: boolean;
-  readOnly: boolean;
-  rightsBase: number;
-  rightsInheriting: number;
-  preopen: string | null;
-  dev: number;
-  ino: number;
-}
+/**
+ * One open fd as plain data: the fd table entry without what only lives in this process (the
+ * host fd and a cached listing). Restore reopens by path.
+ */
+export type WasiFdState = Omit<FdEntry, 'hostFd' | 'listing'> & { fd: number };
 
 /**
  * Everything a guest's WASI view consists of, JSON-serializable. To restore on a node where the
