@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WarrenError, isWarrenError } from '../../errors.js';
 import type { WarrenNode } from '../../services/warren-node.js';
@@ -158,10 +159,6 @@ async function streamJob(node: WarrenNode, request: FastifyRequest, reply: Fasti
 function headerText(parts: Buffer[]): string {
   const all = Buffer.concat(parts);
   return encodeURIComponent(all.subarray(0, MAX_HEADER_STDERR).toString('utf8'));
-}
-
-function isUtf8(b: Buffer): boolean {
-  return Buffer.from(b.toString('utf8'), 'utf8').equals(b);
 }
 
 export function parseEnvPairs(pairs: string[]): Record<string, string> {

@@ -1,5 +1,7 @@
 import cacache from 'cacache';
-import { stat, utimes } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir, stat, utimes } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { WarrenError } from '../../errors.js';
@@ -92,7 +94,6 @@ export class CacacheBlobs implements Blobs {
   }
 
   async *list(): AsyncIterable<BlobInfo> {
-    const { readdir } = await import('node:fs/promises');
     const root = `${this.dir}/content-v2/${ALGORITHM}`;
     let level1: string[];
     try {
@@ -114,8 +115,6 @@ export class CacacheBlobs implements Blobs {
   }
 
   async verify(): Promise<{ checked: number; corrupt: Integrity[] }> {
-    const { createHash } = await import('node:crypto');
-    const { createReadStream } = await import('node:fs');
     let checked = 0;
     const corrupt: Integrity[] = [];
     for await (const blob of this.list()) {
