@@ -1,4 +1,4 @@
-import { WasiHost } from '../wasi/index.js';
+import { WasiHost, type WasiHostOptions } from '../wasi/index.js';
 import { classifyGuestError } from './guest-error.js';
 import { guestMemory, linkGuest } from './link-guest.js';
 import { OutputBatcher } from './output-batcher.js';
@@ -10,9 +10,10 @@ export function runJobInThread(req: RunJobRequest, post: (reply: ThreadReply, tr
   const stdout = new OutputBatcher((chunk) => post({ type: 'stdout', id: req.id, chunk }));
   const stderr = new OutputBatcher((chunk) => post({ type: 'stderr', id: req.id, chunk }));
   let memory: WebAssembly.Memory | null = null;
+  let wasi: WasiHost | null = null;
   const recycled = req.recycledMemory ? recycler.take(req.recycledMemory) : null;
   try {
-    const wasi = new WasiHost({
+    wasi = jobHost({
       args: req.args,
       env: req.env,
       mounts: req.mounts ?? { mounts: [], readOnlyFiles: [] },
@@ -44,11 +45,20 @@ export function runJobInThread(req: RunJobRequest, post: (reply: ThreadReply, tr
     const mem = memory ? { bytes: memory.buffer.byteLength, maxBytes: req.limits.memoryMaxBytes } : undefined;
     post({ type: 'error', id: req.id, error: classifyGuestError(err, mem) });
   } finally {
+    wasi?.close();
     if (recycled && req.recycledMemory) recycler.give(req.recycledMemory, recycled);
   }
 }
 
 const recycler = new MemoryRecycler();
+let reusedHost: WasiHost | null = null;
+
+/** This thread's WASI host, reset for each job (its imports are built once per thread). */
+function jobHost(opts: WasiHostOptions): WasiHost {
+  if (reusedHost === null) reusedHost = new WasiHost(opts);
+  else reusedHost.reset(opts);
+  return reusedHost;
+}
 const linkedSets = new Map<string, LinkedModules>();
 
 /** The linked set of a request: sent along the first time, then taken from this thread's cache. */

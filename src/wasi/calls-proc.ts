@@ -11,15 +11,8 @@ function realtimeNs(): bigint {
   return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n;
 }
 
-function encodeAll(strings: string[]): Buffer[] {
-  return strings.map((s) => Buffer.from(s + '\0', 'utf8'));
-}
-
 /** args, environ, clocks, random, poll_oneoff, proc_*, sched_yield and sock_* (as wasmtime: no sockets). */
 export function procCalls(ctx: WasiContext): Record<string, Syscall> {
-  const args = encodeAll(ctx.args);
-  const env = encodeAll(Object.entries(ctx.env).map(([k, v]) => `${k}=${v}`));
-
   const sizes = (list: Buffer[], countPtr: number, sizePtr: number): number => {
     const dv = ctx.view();
     dv.setUint32(countPtr, list.length, true);
@@ -46,10 +39,10 @@ export function procCalls(ctx: WasiContext): Record<string, Syscall> {
   };
 
   return {
-    args_sizes_get: ((c: number, s: number) => sizes(args, c, s)) as Syscall,
-    args_get: ((p: number, b: number) => fill(args, p, b)) as Syscall,
-    environ_sizes_get: ((c: number, s: number) => sizes(env, c, s)) as Syscall,
-    environ_get: ((p: number, b: number) => fill(env, p, b)) as Syscall,
+    args_sizes_get: ((c: number, s: number) => sizes(ctx.encodedArgs, c, s)) as Syscall,
+    args_get: ((p: number, b: number) => fill(ctx.encodedArgs, p, b)) as Syscall,
+    environ_sizes_get: ((c: number, s: number) => sizes(ctx.encodedEnv, c, s)) as Syscall,
+    environ_get: ((p: number, b: number) => fill(ctx.encodedEnv, p, b)) as Syscall,
 
     clock_res_get: ((id: number, out: number) => {
       now(id);

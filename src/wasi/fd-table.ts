@@ -43,7 +43,7 @@ export class FdTable {
   readonly entries: (FdEntry | undefined)[] = [];
   private open = 0;
 
-  constructor(private readonly maxOpen: number) {}
+  constructor(readonly maxOpen: number) {}
 
   get size(): number {
     return this.open;

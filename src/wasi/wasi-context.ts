@@ -9,6 +9,10 @@ import { StdinReader, writeToSink, type OutputSink } from './stdio.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+function encodeAll(strings: string[]): Buffer[] {
+  return strings.map((s) => Buffer.from(s + '\0', 'utf8'));
+}
+
 /** A resolved guest path together with the directory fd it was resolved from. */
 export interface GuestPath extends Resolved {
   dir: FdEntry;
@@ -31,12 +35,20 @@ export class WasiContext {
   readonly refusedWrites: string[] = [];
   stdin: StdinReader;
 
+  /** args and environ as the guest reads them (NUL-terminated UTF-8), encoded once per run. */
+  encodedArgs: Buffer[];
+  encodedEnv: Buffer[];
+
+  /**
+   * Everything here but the resolver's cache belongs to one run; WasiHost.reset gives a reused
+   * host a new run by assigning these fields (the syscall closures hold this object, not them).
+   */
   constructor(
-    readonly args: string[],
-    readonly env: Record<string, string>,
-    readonly mounts: Mount[],
-    readonly readOnly: ReadOnlySet,
-    readonly fds: FdTable,
+    public args: string[],
+    public env: Record<string, string>,
+    public mounts: Mount[],
+    public readOnly: ReadOnlySet,
+    public fds: FdTable,
     stdin: StdinReader,
     public stdout: OutputSink,
     public stderr: OutputSink,
@@ -44,6 +56,30 @@ export class WasiContext {
     public quota: DiskQuota | null,
   ) {
     this.stdin = stdin;
+    this.encodedArgs = encodeAll(args);
+    this.encodedEnv = encodeAll(Object.entries(env).map(([k, v]) => `${k}=${v}`));
+  }
+
+  /** Starts a new run on this context: the caller has closed the previous run's fds. */
+  renew(args: string[], env: Record<string, string>, mounts: Mount[], readOnly: ReadOnlySet, fds: FdTable, stdin: StdinReader,
+    stdout: OutputSink, stderr: OutputSink, maxOutputBytes: number): void {
+    this.args = args;
+    this.env = env;
+    this.encodedArgs = encodeAll(args);
+    this.encodedEnv = encodeAll(Object.entries(env).map(([k, v]) => `${k}=${v}`));
+    this.mounts = mounts;
+    this.readOnly = readOnly;
+    this.fds = fds;
+    this.stdin = stdin;
+    this.stdout = stdout;
+    this.stderr = stderr;
+    this.maxOutputBytes = maxOutputBytes;
+    this.quota = null;
+    this.outputBytes = 0;
+    this.outputLimitExceeded = false;
+    this.refusedWrites.length = 0;
+    this.memory = null;
+    this.u8 = new Uint8Array(0);
   }
 
   bind(memory: WebAssembly.Memory): void {

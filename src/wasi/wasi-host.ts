@@ -45,18 +45,50 @@ export interface WasiRestoreIo {
 export class WasiHost {
   readonly imports: WebAssembly.Imports;
   private readonly ctx: WasiContext;
-  private readonly maxOpenFiles: number;
+  private maxOpenFiles: number;
 
   constructor(opts: WasiHostOptions) {
-    const mounts = opts.mounts.mounts.map((m) => ({ ...m, guestPath: normalizeGuestPath(m.guestPath) }));
-    const readOnly = new ReadOnlySet(opts.mounts.readOnlyFiles.map(normalizeGuestPath));
-    this.maxOpenFiles = opts.maxOpenFiles ?? 1024;
-    const fds = new FdTable(this.maxOpenFiles);
+    const run = WasiHost.prepare(opts);
+    this.maxOpenFiles = run.fds.maxOpen;
     this.ctx = new WasiContext(
-      [...opts.args], { ...opts.env }, mounts, readOnly, fds, new StdinReader(opts.stdin ?? null),
-      opts.stdout === undefined ? null : opts.stdout, opts.stderr === undefined ? null : opts.stderr,
-      opts.maxOutputBytes ?? Number.POSITIVE_INFINITY, null,
+      run.args, run.env, run.mounts, run.readOnly, run.fds, run.stdin, run.stdout, run.stderr, run.maxOutputBytes, null,
     );
+    this.openRun(opts);
+    this.imports = { wasi_snapshot_preview1: this.buildImports() };
+  }
+
+  /**
+   * Makes this host a fresh one for `opts`, keeping its `imports`: what the previous run opened
+   * is closed, and nothing of its fds, output count or limits is left. Job threads reuse one
+   * host per thread because building the ~46 import closures, and V8 wrapping new functions at
+   * each instantiation, cost several times more than a small job itself.
+   */
+  reset(opts: WasiHostOptions): void {
+    this.close();
+    const run = WasiHost.prepare(opts);
+    this.maxOpenFiles = run.fds.maxOpen;
+    this.ctx.renew(run.args, run.env, run.mounts, run.readOnly, run.fds, run.stdin, run.stdout, run.stderr, run.maxOutputBytes);
+    this.openRun(opts);
+  }
+
+  private static prepare(opts: WasiHostOptions) {
+    const mounts = opts.mounts.mounts.map((m) => ({ ...m, guestPath: normalizeGuestPath(m.guestPath) }));
+    return {
+      args: [...opts.args],
+      env: { ...opts.env },
+      mounts,
+      readOnly: new ReadOnlySet(opts.mounts.readOnlyFiles.map(normalizeGuestPath)),
+      fds: new FdTable(opts.maxOpenFiles ?? 1024),
+      stdin: new StdinReader(opts.stdin ?? null),
+      stdout: opts.stdout === undefined ? null : opts.stdout,
+      stderr: opts.stderr === undefined ? null : opts.stderr,
+      maxOutputBytes: opts.maxOutputBytes ?? Number.POSITIVE_INFINITY,
+    };
+  }
+
+  /** Stdio, the mount roots, the read-only set's identities and the quota of the run in `ctx`. */
+  private openRun(opts: WasiHostOptions): void {
+    const { fds, mounts, readOnly } = this.ctx;
     fds.set(0, stdioEntry('stdin'));
     fds.set(1, stdioEntry('stdout'));
     fds.set(2, stdioEntry('stderr'));
@@ -68,7 +100,6 @@ export class WasiHost {
       throw err;
     }
     if (opts.diskQuotaBytes !== undefined) this.setDiskQuota(opts.diskQuotaBytes);
-    this.imports = { wasi_snapshot_preview1: this.buildImports() };
   }
 
   /** Rebuilds a host from exportState(): same args, env, mounts, read-only set, fds and offsets. */
@@ -141,7 +172,7 @@ export class WasiHost {
     };
   }
 
-  /** Closes every host fd this host holds. The host is unusable afterwards. */
+  /** Closes every host fd this host holds. The host is unusable afterwards, until `reset`. */
   close(): void {
     this.ctx.fds.closeAll();
     this.ctx.resolver.invalidate();
