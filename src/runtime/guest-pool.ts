@@ -1,6 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { WarrenError } from '../errors.js';
+import { runWithDeadline } from './deadline.js';
 import { GuestThread } from './guest-thread.js';
+import { InlineJobs } from './inline-jobs.js';
 import type { RunJobRequest, ThreadReply } from './thread-protocol.js';
 
 const MAX_LINKED_SETS_PER_THREAD = 64;
@@ -13,7 +15,14 @@ export interface PoolOptions {
   jobThreads?: number;
   /** Warm spare threads kept ready for workers (spawning one costs ~30 ms). */
   spareThreads?: number;
+  /**
+   * Jobs first run inline on the API thread for at most this long (see InlineJobs); 0 turns it
+   * off. Default 5 ms. Without the native deadline addon, jobs always run on threads.
+   */
+  inlineBudgetMs?: number;
 }
+
+export const DEFAULT_INLINE_BUDGET_MS = 5;
 
 export interface RunOptions {
   timeoutMs: number;
@@ -38,15 +47,33 @@ export class GuestPool {
   readonly jobThreads: number;
   readonly spareThreads: number;
   readonly stats = { jobsRun: 0, timeouts: 0, threadsSpawned: 0 };
+  /** Null when jobs run only on threads. */
+  readonly inline: InlineJobs | null;
 
   constructor(opts: PoolOptions = {}) {
     this.jobThreads = Math.max(1, opts.jobThreads ?? Math.min(16, 2 * availableParallelism()));
     this.spareThreads = Math.max(0, opts.spareThreads ?? 2);
+    const budget = opts.inlineBudgetMs ?? DEFAULT_INLINE_BUDGET_MS;
+    this.inline = runWithDeadline && budget > 0 ? new InlineJobs(runWithDeadline, budget) : null;
     for (let i = 0; i < this.jobThreads; i++) this.addJobThread();
     for (let i = 0; i < this.spareThreads; i++) this.spares.push(this.spawn());
   }
 
   async runJob(request: Omit<RunJobRequest, 'id'>, opts: RunOptions): Promise<Record<string, unknown>> {
+    if (this.closed) throw new WarrenError('E_UNAVAILABLE', 'the guest pool is closed');
+    const here = this.inline?.tryRun(request, opts.timeoutMs);
+    if (here) {
+      this.stats.jobsRun++;
+      if (here.timedOut) {
+        this.stats.timeouts++;
+        throw new WarrenError('E_TIMEOUT', `guest ran past its ${opts.timeoutMs} ms timeout and was stopped`, { timeoutMs: opts.timeoutMs });
+      }
+      for (const c of here.stdout) opts.onStdout?.(c);
+      for (const c of here.stderr) opts.onStderr?.(c);
+      if (here.outcome.ok) return here.outcome.result;
+      const e = here.outcome.error;
+      throw new WarrenError(e.code as ConstructorParameters<typeof WarrenError>[0], e.message, e.details);
+    }
     const thread = await this.acquire();
     this.stats.jobsRun++;
     try {

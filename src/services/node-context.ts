@@ -4,6 +4,7 @@ import type { Ports } from '../ports/open-ports.js';
 import type { GuestPool } from '../runtime/guest-pool.js';
 import type { ModuleCache } from '../precompile/module-cache.js';
 import type { WarrenMetrics } from './warren-metrics.js';
+import type { ComponentVersionCache } from './components/version-cache.js';
 
 /** What every service of one node needs: its ports, its threads, its caches. Plain data. */
 export interface NodeContext {
@@ -12,6 +13,8 @@ export interface NodeContext {
   ports: Ports;
   pool: GuestPool;
   moduleCache: ModuleCache;
+  /** Component version records for the job path (kept fresh by a registry watch). */
+  versions: ComponentVersionCache;
   engineId: string;
   metrics: WarrenMetrics;
   logger: Logger;

@@ -6,6 +6,7 @@ import pino, { type Logger } from 'pino';
 import { dataLayout, resolveDataDir } from '../config.js';
 import { openEmbeddedPorts, type Ports } from '../ports/open-ports.js';
 import { GuestPool } from '../runtime/guest-pool.js';
+import { ComponentVersionCache } from './components/version-cache.js';
 import { ModuleCache } from '../precompile/module-cache.js';
 import { engineId } from '../precompile/engine-id.js';
 import { TokenService } from './tokens/index.js';
@@ -66,11 +67,19 @@ export class WarrenNode {
       ports,
       pool: new GuestPool({ jobThreads: opts.jobThreads }),
       moduleCache: new ModuleCache(opts.moduleCacheBytes ?? 512 * 1024 * 1024),
+      versions: new ComponentVersionCache(ports.registry),
       engineId: engineId(),
       metrics: new WarrenMetrics(),
       logger,
       maxOutputBytes: opts.maxOutputBytes ?? 64 * 1024 * 1024,
     };
+    try {
+      await ctx.versions.start();
+    } catch (err) {
+      await ctx.pool.close();
+      await ports.close();
+      throw err;
+    }
     let cluster: ClusterMember | null = null;
     if (opts.nats?.length) {
       try {
@@ -87,6 +96,7 @@ export class WarrenNode {
     }
     const tokens = await TokenService.open({ dataDir, registry: ports.registry });
     const node = new WarrenNode(ctx, tokens, cluster);
+    node.onClose.push(() => ctx.versions.stop());
     if (opts.gcIntervalMs) node.onClose.push(startGcTimer(ctx, opts.gcIntervalMs));
     if (opts.idleEvictMs !== undefined || opts.maxLiveWorkers !== undefined || opts.liveMemoryBudgetBytes !== undefined) {
       const { idleEvictMs, maxLiveWorkers, liveMemoryBudgetBytes } = opts;

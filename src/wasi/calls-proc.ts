@@ -1,6 +1,7 @@
 import { randomFillSync } from 'node:crypto';
 import { fstatSync } from 'node:fs';
 import { CLOCK, E, EVENT_FD_READWRITE_HANGUP, EVENTTYPE, Errno, SUBCLOCK_ABSTIME } from './abi.js';
+import { InlineYield } from './inline-yield.js';
 import { sleepMs } from './stdio.js';
 import type { WasiContext } from './wasi-context.js';
 import { WasiExit } from './wasi-exit.js';
@@ -103,6 +104,7 @@ export function procCalls(ctx: WasiContext): Record<string, Syscall> {
       let t = mono;
       if (ready.length === 0 && clocks.length > 0) {
         const earliest = clocks.reduce((m, c) => (c.deadline < m ? c.deadline : m), clocks[0]!.deadline);
+        if (!ctx.mayBlock && process.hrtime.bigint() < earliest) throw new InlineYield('poll_oneoff');
         while ((t = process.hrtime.bigint()) < earliest) sleepMs(Math.max(1, Math.ceil(Number(earliest - t) / 1e6)));
       }
       for (const c of clocks) if (c.deadline <= t) ready.push({ userdata: c.userdata, type: EVENTTYPE.CLOCK, nbytes: 0n, flags: 0 });

@@ -4,3 +4,4 @@ export type { OutputSink, StdinSource } from './stdio.js';
 export type { WasiFdState, WasiState } from './wasi-state.js';
 export { WasiExit } from './wasi-exit.js';
 export { WasiHost, type WasiHostOptions, type WasiRestoreIo } from './wasi-host.js';
+export { InlineYield } from './inline-yield.js';

@@ -31,6 +31,8 @@ export class WasiContext {
   readonly resolver = new PathResolver();
   outputBytes = 0;
   outputLimitExceeded = false;
+  /** False on the API thread: sleeping there would stall every request (see InlineYield). */
+  mayBlock = true;
   /** Guest paths whose opening for write was refused as read-only (first few), for messages. */
   readonly refusedWrites: string[] = [];
   stdin: StdinReader;

@@ -27,6 +27,8 @@ export interface WasiHostOptions {
   diskQuotaBytes?: number;
   /** Default 1024; past it EMFILE. */
   maxOpenFiles?: number;
+  /** Default true. When false, a call that would sleep throws InlineYield instead. */
+  mayBlock?: boolean;
 }
 
 export interface WasiRestoreIo {
@@ -53,6 +55,7 @@ export class WasiHost {
     this.ctx = new WasiContext(
       run.args, run.env, run.mounts, run.readOnly, run.fds, run.stdin, run.stdout, run.stderr, run.maxOutputBytes, null,
     );
+    this.ctx.mayBlock = opts.mayBlock ?? true;
     this.openRun(opts);
     this.imports = { wasi_snapshot_preview1: this.buildImports() };
   }
@@ -68,6 +71,7 @@ export class WasiHost {
     const run = WasiHost.prepare(opts);
     this.maxOpenFiles = run.fds.maxOpen;
     this.ctx.renew(run.args, run.env, run.mounts, run.readOnly, run.fds, run.stdin, run.stdout, run.stderr, run.maxOutputBytes);
+    this.ctx.mayBlock = opts.mayBlock ?? true;
     this.openRun(opts);
   }
 

@@ -1,7 +1,6 @@
 import { WarrenError, isWarrenError } from '../../errors.js';
 import type { ComponentVersionRecord } from '../../records.js';
 import type { NodeContext } from '../node-context.js';
-import { getComponentVersion } from '../components/component-keys.js';
 import { loadLinkedModules } from '../components/load-linked-modules.js';
 
 export interface RunJobInput {
@@ -32,7 +31,7 @@ export async function runJob(ctx: NodeContext, input: RunJobInput): Promise<JobR
   const started = performance.now();
   let record: ComponentVersionRecord | undefined;
   try {
-    record = await getComponentVersion(ctx.ports.registry, input.fq, input.version);
+    record = await ctx.versions.get(input.fq, input.version);
     const manifestLimits = record.manifest.limits as { memory: number; timeout: number };
     const timeoutMs = Math.min(input.limits?.timeoutMs ?? manifestLimits.timeout, manifestLimits.timeout);
     const modules = await loadLinkedModules(ctx, record, input.limits?.memoryBytes, { recycledMemory: true });
