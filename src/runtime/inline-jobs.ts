@@ -3,8 +3,15 @@ import type { RunWithDeadline } from './deadline.js';
 import { JobRunner, type JobRunOutcome } from './job-runner.js';
 import type { RunJobRequest } from './thread-protocol.js';
 
-/** How long a linked set that overran its inline budget runs only on guest threads. */
+/** How long a linked set that keeps overrunning its inline budget runs only on guest threads. */
 const THREAD_ONLY_MS = 30_000;
+/**
+ * Overruns before that happens. One is not enough: on a busy machine a 10 µs job can take
+ * milliseconds of wall time (the process was descheduled, a GC ran). Each inline success
+ * takes back 1/20 of a strike.
+ */
+const STRIKES = 3;
+const STRIKE_DECAY = 0.05;
 const MAX_REMEMBERED = 1024;
 
 export interface InlineRun {
@@ -29,6 +36,7 @@ export interface InlineRun {
 export class InlineJobs {
   private runner = new JobRunner();
   private readonly threadOnlyUntil = new Map<string, number>();
+  private readonly strikes = new Map<string, number>();
   readonly stats = { ran: 0, overBudget: 0, yielded: 0 };
 
   constructor(
@@ -54,6 +62,11 @@ export class InlineJobs {
         budget,
       );
       this.stats.ran++;
+      const strikes = this.strikes.get(request.modulesKey);
+      if (strikes !== undefined) {
+        if (strikes <= STRIKE_DECAY) this.strikes.delete(request.modulesKey);
+        else this.strikes.set(request.modulesKey, strikes - STRIKE_DECAY);
+      }
       return { outcome, stdout, stderr, timedOut: false };
     } catch (err) {
       const overBudget = (err as { code?: unknown } | null)?.code === 'E_DEADLINE';
@@ -63,15 +76,24 @@ export class InlineJobs {
         // Stopped anywhere, even inside the host's own code: start the next job from a clean runner.
         this.runner = new JobRunner();
         if (budget >= timeoutMs) return { outcome: { ok: false, error: { code: 'E_TIMEOUT', message: '', details: {} } }, stdout: [], stderr: [], timedOut: true };
+        this.strike(request.modulesKey, 1);
       } else {
+        // A guest that sleeps once will sleep again.
         this.stats.yielded++;
+        this.strike(request.modulesKey, STRIKES);
       }
-      this.rememberThreadOnly(request.modulesKey);
       return null;
     }
   }
 
-  private rememberThreadOnly(key: string): void {
+  private strike(key: string, n: number): void {
+    const strikes = (this.strikes.get(key) ?? 0) + n;
+    if (strikes < STRIKES) {
+      if (this.strikes.size >= MAX_REMEMBERED) this.strikes.clear();
+      this.strikes.set(key, strikes);
+      return;
+    }
+    this.strikes.delete(key);
     if (this.threadOnlyUntil.size >= MAX_REMEMBERED) this.threadOnlyUntil.clear();
     this.threadOnlyUntil.set(key, Date.now() + THREAD_ONLY_MS);
   }

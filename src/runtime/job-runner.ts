@@ -41,7 +41,9 @@ export class JobRunner {
         diskQuotaBytes: req.limits.diskQuotaBytes,
         mayBlock: io.mayBlock ?? true,
       });
-      const instance = linkGuest(modules, wasi, recycled ? this.recycler.imports(recycled) : {});
+      const instance = modules.extensions.length === 0 && recycled
+        ? new WebAssembly.Instance(modules.main, this.importsWith(wasi, recycled))
+        : linkGuest(modules, wasi, recycled ? this.recycler.imports(recycled) : {});
       memory = guestMemory(instance);
       const exitCode = wasi.start(instance);
       return {
@@ -61,6 +63,15 @@ export class JobRunner {
       wasi?.close();
       if (recycled && req.recycledMemory) this.recycler.give(req.recycledMemory, recycled);
     }
+  }
+
+  private imports: WebAssembly.Imports | null = null;
+
+  /** The host's imports plus the recycled memory, in one object kept across jobs (no spread per job). */
+  private importsWith(wasi: WasiHost, memory: WebAssembly.Memory): WebAssembly.Imports {
+    if (this.imports === null) this.imports = { ...wasi.imports, ...this.recycler.imports(memory) };
+    else Object.assign(this.imports, this.recycler.imports(memory));
+    return this.imports;
   }
 
   private hostFor(opts: WasiHostOptions): WasiHost {

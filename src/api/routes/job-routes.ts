@@ -123,7 +123,8 @@ async function streamJob(node: WarrenNode, request: FastifyRequest, reply: Fasti
     result = await runJob(node.ctx, {
       ...input,
       onStdout: (c) => {
-        const chunk = Buffer.from(c);
+        // A view, not a copy: output chunks are the job's own (the host hands out copies).
+        const chunk = Buffer.from(c.buffer, c.byteOffset, c.byteLength);
         if (streaming) {
           raw.write(chunk);
           return;
@@ -132,7 +133,7 @@ async function streamJob(node: WarrenNode, request: FastifyRequest, reply: Fasti
         bufferedBytes += chunk.length;
         if (bufferedBytes > BUFFER_BEFORE_STREAMING) startStreaming();
       },
-      onStderr: (c) => stderr.push(Buffer.from(c)),
+      onStderr: (c) => stderr.push(Buffer.from(c.buffer, c.byteOffset, c.byteLength)),
     });
   } catch (err) {
     if (!streaming) throw err;
@@ -148,16 +149,19 @@ async function streamJob(node: WarrenNode, request: FastifyRequest, reply: Fasti
     return reply;
   }
   return reply
-    .header('content-type', 'application/octet-stream')
-    .header('x-warren-exit-code', String(result.exitCode))
-    .header('x-warren-stderr', headerText(stderr))
-    .header('x-warren-version', result.version)
-    .header('x-warren-duration-ms', result.durationMs.toFixed(1))
-    .send(Buffer.concat(buffered));
+    .headers({
+      'content-type': 'application/octet-stream',
+      'x-warren-exit-code': String(result.exitCode),
+      'x-warren-stderr': headerText(stderr),
+      'x-warren-version': result.version,
+      'x-warren-duration-ms': result.durationMs.toFixed(1),
+    })
+    .send(buffered.length === 1 ? buffered[0] : Buffer.concat(buffered));
 }
 
 function headerText(parts: Buffer[]): string {
-  const all = Buffer.concat(parts);
+  if (parts.length === 0) return '';
+  const all = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   return encodeURIComponent(all.subarray(0, MAX_HEADER_STDERR).toString('utf8'));
 }
 
