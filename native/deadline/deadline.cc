@@ -4,8 +4,9 @@
 //
 // Why it is hand-written: Node offers a timeout only through `vm.runInContext`, which starts and
 // joins a new thread per call (tens of microseconds: more than a small job). Here one watchdog
-// thread per isolate ticks every millisecond while calls are armed and sleeps otherwise, and
-// arming a call is a store under an uncontended mutex, with no wakeup.
+// thread per isolate sleeps until the deadline of the call it saw armed (or until one is armed),
+// and arming a call is a store under an uncontended mutex, with no wakeup while calls follow
+// each other.
 #include <node.h>
 #include <v8.h>
 
@@ -37,8 +38,8 @@ class Watchdog {
     deadline_ = Clock::now() + std::chrono::microseconds(static_cast<int64_t>(ms * 1000));
     armed_ = true;
     fired_ = false;
-    lastArmed_ = Clock::now();
-    if (sleeping_) wake_.notify_one();
+    // Wake the watchdog only if it would otherwise sleep past this deadline.
+    if (sleeping_ || deadline_ < waitingUntil_) wake_.notify_one();
   }
 
   // Returns whether the deadline fired during the call; after this, it cannot fire for it.
@@ -54,14 +55,19 @@ class Watchdog {
   void Run() {
     std::unique_lock<std::mutex> lock(mutex_);
     while (!stopping_) {
-      // Idle for a while: sleep until the next Arm instead of ticking.
-      if (!armed_ && Clock::now() - lastArmed_ > std::chrono::milliseconds(200)) {
+      if (!armed_) {
+        // Nothing to watch: sleep until Arm wakes us.
         sleeping_ = true;
         wake_.wait(lock, [this] { return armed_ || stopping_; });
         sleeping_ = false;
         continue;
       }
-      wake_.wait_for(lock, std::chrono::milliseconds(1));
+      // Sleep until the armed deadline. Calls armed meanwhile have later deadlines (time only
+      // moves forward, budgets are alike), so Arm need not wake us: we look again when this
+      // one passes. An earlier deadline (a shorter budget) does wake us.
+      waitingUntil_ = deadline_;
+      wake_.wait_until(lock, waitingUntil_);
+      waitingUntil_ = Clock::time_point::max();
       if (armed_ && Clock::now() >= deadline_) {
         armed_ = false;
         fired_ = true;
@@ -74,7 +80,7 @@ class Watchdog {
   std::mutex mutex_;
   std::condition_variable wake_;
   Clock::time_point deadline_{};
-  Clock::time_point lastArmed_{};
+  Clock::time_point waitingUntil_ = Clock::time_point::max();
   bool armed_ = false;
   bool fired_ = false;
   bool sleeping_ = false;
