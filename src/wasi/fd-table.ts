@@ -1,4 +1,5 @@
 import { closeSync } from 'node:fs';
+import { nativeFs } from '../native/native-fs.js';
 import { E, Errno } from './abi.js';
 
 export type FdKind = 'stdin' | 'stdout' | 'stderr' | 'dir' | 'file';
@@ -90,9 +91,11 @@ export class FdTable {
   }
 }
 
+/** Closes a host fd, ignoring errors; the addon's close skips fs.closeSync's checks (~0.15 us). */
 export function closeQuietly(hostFd: number): void {
   try {
-    closeSync(hostFd);
+    if (nativeFs) nativeFs.close(hostFd);
+    else closeSync(hostFd);
   } catch {
     // already closed: nothing to release
   }
