@@ -4,7 +4,7 @@
  * Why it exists: the WASI host resolves guest paths relative to directory fds it holds open;
  * without openat it has to go through /proc/self/fd/N/name strings, which cost ~2.5 us more
  * per open than openat. Placement hardlinks thousands of store blobs; one batch on two threads
- * costs about half of one linkSync per file. No maintained npm package offers these calls.
+ * (with the directories it needs) costs about half of one linkSync per file. No maintained npm package offers these calls.
  *
  * Contract shared with src/native/native-fs.ts:
  * - errors are thrown as Node's fs errors are: an Error with .code ('ENOENT', ...), .errno
@@ -12,7 +12,7 @@
  * - stat results go into a caller-owned Float64Array (no Stats object per call):
  *   [0] mode, [1] dev, [2] ino, [3] size, [4] nlink. dev and ino are converted to double
  *   exactly as Node's fs.Stats does, so identities keyed on them match keys made from Stats;
- * - linkBatch reports one errno per entry (0 = linked) instead of throwing.
+ * - fileBatch reports one errno per directory and per file (0 = done) instead of throwing.
  * The module keeps no global state, so worker threads may load it too.
  */
 #define _GNU_SOURCE
@@ -24,8 +24,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <linux/fs.h>
 
 #include <node_api.h>
 
@@ -208,10 +211,17 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* ---- linkBatch --------------------------------------------------------------------------- */
+/* ---- fileBatch --------------------------------------------------------------------------- */
 
-/* One batch: `ndirs` directories made in order, then `nlinks` links on up to `threads` threads.
- * Strings arrive as one NUL-joined string per list (one copy out of JS instead of thousands). */
+/*
+ * One batch for placing a file tree: `ndirs` directories made in order (parents first) by one
+ * lane, while `nops` links or copies run on up to `threads` lanes. Op i waits only until the
+ * first needs[i] directories exist, so links into early directories overlap with making the
+ * later ones (mkdir is ~20-200 us here, a link ~10 us). Strings arrive as one NUL-joined string
+ * per list: one copy out of JS instead of thousands.
+ */
+enum { OP_LINK = 0, OP_COPY = 1 };
+
 typedef struct {
   napi_async_work work;
   napi_deferred deferred;
@@ -219,50 +229,155 @@ typedef struct {
   char **dirs;
   char **srcs;
   char **dsts;
-  size_t ndirs, nlinks;
-  mode_t dir_mode;
+  uint8_t *kinds;   /* NULL: all links */
+  int32_t *needs;   /* NULL: every op needs every directory */
+  size_t ndirs, nops;
+  mode_t dir_mode, copy_mode;
   int threads;
-  atomic_size_t next;
-  int32_t *results;
+  /* Lane k starts on files [k*nops/lanes, (k+1)*nops/lanes) and then helps the others: two
+   * threads linking into one directory mostly wait for each other on its lock, so each lane
+   * keeps to its own stretch of the (path-sorted) list. */
+  int lanes;
+  atomic_size_t next[16];
+  size_t end[16];
+  atomic_int lane_ids;
+  size_t dirs_done; /* guarded by lock */
+  int dir_failed;   /* guarded by lock */
+  pthread_mutex_t lock;
+  pthread_cond_t dir_made;
+  int32_t *results; /* ndirs + nops errnos */
 } batch_t;
 
 static void batch_free(batch_t *b) {
   if (!b) return;
+  pthread_mutex_destroy(&b->lock);
+  pthread_cond_destroy(&b->dir_made);
   free(b->strings);
   free(b->dirs);
+  free(b->kinds);
+  free(b->needs);
   free(b->results);
   free(b);
 }
 
-static void *link_lane(void *arg) {
+/* Copies src to a new file dst (O_EXCL) with mode copy_mode: a reflink where the filesystem can,
+ * else copy_file_range, else read/write. A dst this call created is removed again on failure. */
+static int copy_file(const char *src, const char *dst, mode_t mode) {
+  int in = open(src, O_RDONLY | O_CLOEXEC);
+  if (in < 0) return errno;
+  int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (out < 0) {
+    int err = errno;
+    close(in);
+    return err;
+  }
+  int err = 0;
+  if (ioctl(out, FICLONE, in) != 0) {
+    int plain = 0;
+    for (;;) {
+      ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+      if (n > 0) continue;
+      if (n == 0) break;
+      if (errno == EINTR) continue;
+      if (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP) plain = 1;
+      else err = errno;
+      break;
+    }
+    if (plain) {
+      char buf[65536];
+      off_t at = lseek(out, 0, SEEK_CUR);
+      if (at < 0 || lseek(in, at, SEEK_SET) < 0) err = errno;
+      while (!err) {
+        ssize_t n = read(in, buf, sizeof buf);
+        if (n == 0) break;
+        if (n < 0) {
+          if (errno == EINTR) continue;
+          err = errno;
+          break;
+        }
+        for (ssize_t w = 0; w < n && !err;) {
+          ssize_t k = write(out, buf + w, (size_t)(n - w));
+          if (k < 0 && errno != EINTR) err = errno;
+          else if (k > 0) w += k;
+        }
+      }
+    }
+  }
+  if (!err && fchmod(out, mode) != 0) err = errno; /* exact mode whatever the umask */
+  close(in);
+  if (close(out) != 0 && !err) err = errno;
+  if (err) unlink(dst);
+  return err;
+}
+
+/* Waits until the first `need` directories exist; false if one of them failed. */
+static int wait_dirs(batch_t *b, size_t need) {
+  pthread_mutex_lock(&b->lock);
+  while (b->dirs_done < need && !b->dir_failed) pthread_cond_wait(&b->dir_made, &b->lock);
+  int ok = b->dirs_done >= need;
+  pthread_mutex_unlock(&b->lock);
+  return ok;
+}
+
+static void place_one(batch_t *b, size_t i) {
+  size_t need = b->needs ? (size_t)b->needs[i] : b->ndirs;
+  int32_t *r = &b->results[b->ndirs + i];
+  if (need > 0 && !wait_dirs(b, need)) *r = ECANCELED;
+  else if (b->kinds && b->kinds[i] == OP_COPY) *r = copy_file(b->srcs[i], b->dsts[i], b->copy_mode);
+  else *r = link(b->srcs[i], b->dsts[i]) == 0 ? 0 : errno;
+}
+
+static void *op_lane(void *arg) {
   batch_t *b = arg;
-  for (;;) {
-    size_t i = atomic_fetch_add_explicit(&b->next, 1, memory_order_relaxed);
-    if (i >= b->nlinks) break;
-    b->results[b->ndirs + i] = link(b->srcs[i], b->dsts[i]) == 0 ? 0 : errno;
+  int own = atomic_fetch_add(&b->lane_ids, 1);
+  for (int k = 0; k < b->lanes; k++) {
+    int lane = (own + k) % b->lanes;
+    for (;;) {
+      size_t i = atomic_fetch_add_explicit(&b->next[lane], 1, memory_order_relaxed);
+      if (i >= b->end[lane]) break;
+      place_one(b, i);
+    }
   }
   return NULL;
 }
 
-static void batch_run(batch_t *b) {
-  int dir_failed = 0;
+static void make_dirs(batch_t *b) {
   for (size_t i = 0; i < b->ndirs; i++) {
-    b->results[i] = mkdir(b->dirs[i], b->dir_mode) == 0 ? 0 : errno;
-    if (b->results[i] != 0) dir_failed = 1;
+    int err = mkdir(b->dirs[i], b->dir_mode) == 0 ? 0 : errno;
+    b->results[i] = err;
+    pthread_mutex_lock(&b->lock);
+    if (err) b->dir_failed = 1;
+    else b->dirs_done++;
+    pthread_cond_broadcast(&b->dir_made);
+    pthread_mutex_unlock(&b->lock);
+    if (err) {
+      for (size_t j = i + 1; j < b->ndirs; j++) b->results[j] = ECANCELED;
+      return;
+    }
   }
-  if (dir_failed) {
-    /* Links into a tree that could not be made would only fail confusingly: skip them. */
-    for (size_t i = 0; i < b->nlinks; i++) b->results[b->ndirs + i] = ECANCELED;
-    return;
+}
+
+static void batch_run(batch_t *b) {
+  /* The pthreads take the first stretches of files at once; this thread makes the directories
+   * (the early ones first serve those stretches), then takes the last stretch. A thread costs
+   * ~30 us, so small batches stay on one. */
+  int lanes = b->threads;
+  if ((size_t)lanes > b->nops / 64) lanes = (int)(b->nops / 64);
+  if (lanes < 1) lanes = 1;
+  b->lanes = lanes;
+  for (int k = 0; k < lanes; k++) {
+    atomic_init(&b->next[k], b->nops * (size_t)k / (size_t)lanes);
+    b->end[k] = b->nops * (size_t)(k + 1) / (size_t)lanes;
   }
-  int extra = b->threads - 1;
-  if ((size_t)extra > b->nlinks / 64) extra = (int)(b->nlinks / 64); /* a thread costs ~30 us */
+  atomic_init(&b->lane_ids, 0);
   pthread_t tids[15];
   int started = 0;
-  for (; started < extra && started < 15; started++) {
-    if (pthread_create(&tids[started], NULL, link_lane, b) != 0) break;
+  for (; started < lanes - 1; started++) {
+    if (pthread_create(&tids[started], NULL, op_lane, b) != 0) break;
   }
-  link_lane(b);
+  /* Lanes no pthread took are still covered: every lane helps every stretch before it stops. */
+  make_dirs(b);
+  op_lane(b);
   for (int t = 0; t < started; t++) pthread_join(tids[t], NULL);
 }
 
@@ -285,36 +400,67 @@ static size_t string_len(napi_env env, napi_value v, int *ok) {
   return len;
 }
 
-/* Reads (dirs, dirCount, dirMode, srcs, dsts, linkCount, threads) into a new batch. */
+/* Copies an optional typed array of `n` elements of `type` (null/undefined: NULL). */
+static int copy_typed(napi_env env, napi_value v, napi_typedarray_type want, size_t n, size_t elem, void **out) {
+  napi_valuetype vt;
+  *out = NULL;
+  if (napi_typeof(env, v, &vt) != napi_ok) return 0;
+  if (vt == napi_null || vt == napi_undefined) return 1;
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  if (napi_get_typedarray_info(env, v, &type, &length, &data, NULL, NULL) != napi_ok || type != want || length != n) return 0;
+  *out = malloc(n * elem + 1);
+  if (!*out) return 0;
+  if (n) memcpy(*out, data, n * elem);
+  return 1;
+}
+
+#define BATCH_ARGS 10
+#define BATCH_USAGE "fileBatch(dirs, dirCount, dirMode, srcs, dsts, count, kinds, needs, copyMode, threads)"
+
 static batch_t *batch_parse(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 7) {
-    throw_type(env, "linkBatch(dirs, dirCount, dirMode, srcs, dsts, linkCount, threads)");
+  size_t argc = BATCH_ARGS;
+  napi_value argv[BATCH_ARGS];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < BATCH_ARGS) {
+    throw_type(env, BATCH_USAGE);
     return NULL;
   }
-  int32_t ndirs, dir_mode, nlinks, threads;
-  if (!arg_int(env, argv[1], &ndirs) || !arg_int(env, argv[2], &dir_mode) || !arg_int(env, argv[5], &nlinks) ||
-      !arg_int(env, argv[6], &threads) || ndirs < 0 || nlinks < 0) {
-    throw_type(env, "counts, mode and threads must be numbers");
+  int32_t ndirs, dir_mode, nops, copy_mode, threads;
+  if (!arg_int(env, argv[1], &ndirs) || !arg_int(env, argv[2], &dir_mode) || !arg_int(env, argv[5], &nops) ||
+      !arg_int(env, argv[8], &copy_mode) || !arg_int(env, argv[9], &threads) || ndirs < 0 || nops < 0) {
+    throw_type(env, BATCH_USAGE ": counts, modes and threads must be numbers");
     return NULL;
   }
   int ok1, ok2, ok3;
   size_t ld = string_len(env, argv[0], &ok1), ls = string_len(env, argv[3], &ok2), lt = string_len(env, argv[4], &ok3);
   if (!ok1 || !ok2 || !ok3) {
-    throw_type(env, "dirs, srcs and dsts must be NUL-joined strings");
+    throw_type(env, BATCH_USAGE ": dirs, srcs and dsts must be NUL-joined strings");
     return NULL;
   }
   batch_t *b = calloc(1, sizeof *b);
-  size_t total = ld + 1 + ls + 1 + lt + 1;
-  if (b) {
-    b->strings = malloc(total);
-    b->dirs = malloc(sizeof(char *) * ((size_t)ndirs + 2 * (size_t)nlinks + 1));
-    b->results = calloc((size_t)ndirs + (size_t)nlinks + 1, sizeof(int32_t));
+  if (!b) {
+    throw_errno(env, ENOMEM, "fileBatch", NULL);
+    return NULL;
   }
-  if (!b || !b->strings || !b->dirs || !b->results) {
+  pthread_mutex_init(&b->lock, NULL);
+  pthread_cond_init(&b->dir_made, NULL);
+  b->ndirs = (size_t)ndirs;
+  b->nops = (size_t)nops;
+  void *kinds, *needs;
+  if (!copy_typed(env, argv[6], napi_uint8_array, b->nops, 1, &kinds) || !copy_typed(env, argv[7], napi_int32_array, b->nops, 4, &needs)) {
     batch_free(b);
-    throw_errno(env, ENOMEM, "linkBatch", NULL);
+    throw_type(env, BATCH_USAGE ": kinds must be a Uint8Array and needs an Int32Array of `count`, or null");
+    return NULL;
+  }
+  b->kinds = kinds;
+  b->needs = needs;
+  b->strings = malloc(ld + 1 + ls + 1 + lt + 1);
+  b->dirs = malloc(sizeof(char *) * (b->ndirs + 2 * b->nops + 1));
+  b->results = calloc(b->ndirs + b->nops + 1, sizeof(int32_t));
+  if (!b->strings || !b->dirs || !b->results) {
+    batch_free(b);
+    throw_errno(env, ENOMEM, "fileBatch", NULL);
     return NULL;
   }
   char *d = b->strings, *s = d + ld + 1, *t = s + ls + 1;
@@ -322,30 +468,30 @@ static batch_t *batch_parse(napi_env env, napi_callback_info info) {
   napi_get_value_string_utf8(env, argv[0], d, ld + 1, &got);
   napi_get_value_string_utf8(env, argv[3], s, ls + 1, &got);
   napi_get_value_string_utf8(env, argv[4], t, lt + 1, &got);
-  b->ndirs = (size_t)ndirs;
-  b->nlinks = (size_t)nlinks;
-  b->srcs = b->dirs + ndirs;
-  b->dsts = b->srcs + nlinks;
-  if (!split_list(d, ld, b->dirs, b->ndirs) || !split_list(s, ls, b->srcs, b->nlinks) || !split_list(t, lt, b->dsts, b->nlinks)) {
+  b->srcs = b->dirs + b->ndirs;
+  b->dsts = b->srcs + b->nops;
+  const char *bad = NULL;
+  if (!split_list(d, ld, b->dirs, b->ndirs) || !split_list(s, ls, b->srcs, b->nops) || !split_list(t, lt, b->dsts, b->nops))
+    bad = "a list does not hold `count` paths (a path with a null byte?)";
+  for (size_t i = 0; !bad && i < b->ndirs + 2 * b->nops; i++)
+    if (b->dirs[i][0] == '\0') bad = "empty path";
+  for (size_t i = 0; !bad && b->needs && i < b->nops; i++)
+    if (b->needs[i] < 0 || (size_t)b->needs[i] > b->ndirs) bad = "needs[i] must be within 0..dirCount";
+  for (size_t i = 0; !bad && b->kinds && i < b->nops; i++)
+    if (b->kinds[i] > OP_COPY) bad = "kinds[i] must be 0 (link) or 1 (copy)";
+  if (bad) {
     batch_free(b);
-    throw_type(env, "a list does not hold the given number of paths (a path with a null byte?)");
+    throw_type(env, bad);
     return NULL;
   }
-  for (size_t i = 0; i < b->ndirs + 2 * b->nlinks; i++) {
-    if (b->dirs[i][0] == '\0') {
-      batch_free(b);
-      throw_type(env, "empty path in a batch");
-      return NULL;
-    }
-  }
   b->dir_mode = (mode_t)dir_mode;
+  b->copy_mode = (mode_t)copy_mode;
   b->threads = threads < 1 ? 1 : threads > 16 ? 16 : threads;
-  atomic_init(&b->next, 0);
   return b;
 }
 
 static napi_value batch_results(napi_env env, batch_t *b) {
-  size_t n = b->ndirs + b->nlinks;
+  size_t n = b->ndirs + b->nops;
   void *data;
   napi_value ab, arr;
   napi_create_arraybuffer(env, n * sizeof(int32_t), &data, &ab);
@@ -354,7 +500,7 @@ static napi_value batch_results(napi_env env, batch_t *b) {
   return arr;
 }
 
-static napi_value js_link_batch_sync(napi_env env, napi_callback_info info) {
+static napi_value js_file_batch_sync(napi_env env, napi_callback_info info) {
   batch_t *b = batch_parse(env, info);
   if (!b) return NULL;
   batch_run(b);
@@ -375,7 +521,7 @@ static void batch_complete(napi_env env, napi_status status, void *data) {
   } else {
     napi_value code, msg, err;
     napi_create_string_utf8(env, "ECANCELED", NAPI_AUTO_LENGTH, &code);
-    napi_create_string_utf8(env, "linkBatch was cancelled", NAPI_AUTO_LENGTH, &msg);
+    napi_create_string_utf8(env, "fileBatch was cancelled", NAPI_AUTO_LENGTH, &msg);
     napi_create_error(env, code, msg, &err);
     napi_reject_deferred(env, b->deferred, err);
   }
@@ -383,16 +529,16 @@ static void batch_complete(napi_env env, napi_status status, void *data) {
   batch_free(b);
 }
 
-static napi_value js_link_batch(napi_env env, napi_callback_info info) {
+static napi_value js_file_batch(napi_env env, napi_callback_info info) {
   batch_t *b = batch_parse(env, info);
   if (!b) return NULL;
   napi_value promise, name;
   napi_create_promise(env, &b->deferred, &promise);
-  napi_create_string_utf8(env, "warren.linkBatch", NAPI_AUTO_LENGTH, &name);
+  napi_create_string_utf8(env, "warren.fileBatch", NAPI_AUTO_LENGTH, &name);
   if (napi_create_async_work(env, NULL, name, batch_execute, batch_complete, b, &b->work) != napi_ok ||
       napi_queue_async_work(env, b->work) != napi_ok) {
     batch_free(b);
-    return throw_errno(env, ENOMEM, "linkBatch", NULL);
+    return throw_errno(env, ENOMEM, "fileBatch", NULL);
   }
   return promise;
 }
@@ -404,8 +550,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
     {"fstatat", NULL, js_fstatat, NULL, NULL, NULL, napi_enumerable, NULL},
     {"readlinkat", NULL, js_readlinkat, NULL, NULL, NULL, napi_enumerable, NULL},
     {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"linkBatch", NULL, js_link_batch, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"linkBatchSync", NULL, js_link_batch_sync, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"fileBatch", NULL, js_file_batch, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"fileBatchSync", NULL, js_file_batch_sync, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

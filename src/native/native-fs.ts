@@ -23,12 +23,18 @@ export interface NativeFs {
   readlinkat(dirFd: number, path: string): string;
   close(fd: number): void;
   /**
-   * Makes `dirCount` directories in order, then link(2)s `linkCount` src/dst pairs on up to
-   * `threads` threads, off the event loop. Lists are NUL-joined (one copy out of JS). Resolves
-   * to one errno per directory, then per link (0 = done; ECANCELED: skipped after a mkdir failed).
+   * Makes `dirCount` directories in order (parents first) while up to `threads` threads link
+   * (kinds[i] 0) or copy (kinds[i] 1: a new file of mode `copyMode`, reflinked where the
+   * filesystem can) srcs[i] to dsts[i]; file i waits until the first needs[i] directories exist
+   * (kinds null: all links; needs null: every file needs every directory). Lists are NUL-joined
+   * (one copy out of JS). Runs off the event loop. Resolves to one errno per directory, then per
+   * file (0 = done; ECANCELED: skipped because a directory failed).
    */
-  linkBatch(dirs: string, dirCount: number, dirMode: number, srcs: string, dsts: string, linkCount: number, threads: number): Promise<Int32Array>;
-  linkBatchSync(dirs: string, dirCount: number, dirMode: number, srcs: string, dsts: string, linkCount: number, threads: number): Int32Array;
+  fileBatch(dirs: string, dirCount: number, dirMode: number, srcs: string, dsts: string, count: number,
+    kinds: Uint8Array | null, needs: Int32Array | null, copyMode: number, threads: number): Promise<Int32Array>;
+  /** fileBatch on the calling thread (blocks it); for measurements and tests. */
+  fileBatchSync(dirs: string, dirCount: number, dirMode: number, srcs: string, dsts: string, count: number,
+    kinds: Uint8Array | null, needs: Int32Array | null, copyMode: number, threads: number): Int32Array;
 }
 
 /** Slots of the Float64Array filled by openatStat/fstatat. dev and ino are doubles converted as
