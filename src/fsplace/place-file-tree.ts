@@ -84,13 +84,15 @@ export async function placeFileTree(options: PlaceFileTreeOptions): Promise<Plac
 
 /** Creates `root`, or accepts an existing empty directory. Returns whether it was created. */
 async function prepareEmptyRoot(root: string): Promise<boolean> {
-  await mkdir(resolve(root, '..'), { recursive: true });
-  try {
-    await mkdir(root, { mode: DIR_MODE });
-    return true;
-  } catch (err) {
-    if (errorCode(err) !== 'EEXIST') throw err;
+  // The common case (the parent is there) costs one mkdir; a missing parent (a first worker)
+  // is made, then the root once more.
+  let failure = await mkdir(root, { mode: DIR_MODE }).then(() => null, (err: unknown) => err);
+  if (failure !== null && errorCode(failure) === 'ENOENT') {
+    await mkdir(resolve(root, '..'), { recursive: true });
+    failure = await mkdir(root, { mode: DIR_MODE }).then(() => null, (err: unknown) => err);
   }
+  if (failure === null) return true;
+  if (errorCode(failure) !== 'EEXIST') throw failure;
   const st = await lstat(root);
   if (!st.isDirectory() || (await readdir(root)).length > 0) {
     throw new WarrenError('E_ALREADY_EXISTS', `worker root ${root} exists and is not an empty directory`, { root });
