@@ -109,6 +109,58 @@ static void fill_stat(double *out, const struct stat *st) {
   out[4] = (double)st->st_nlink;
 }
 
+/*
+ * Fds this addon opened, per Node environment (main thread or worker). Node tracks the fds that
+ * fs.open makes in a worker and closes them when the worker ends; it must not see ours (it would
+ * warn on closing them, and close a reused number at exit), yet ours must not outlive a worker
+ * that is terminated (a job timeout) either. So each environment keeps its own set, close()
+ * closes only fds in it (the caller closes the others with fs.closeSync), and the environment's
+ * teardown closes whatever is left.
+ */
+typedef struct {
+  uint8_t *owned;
+  size_t cap;
+} fd_set_t;
+
+static fd_set_t *fds_of(napi_env env) {
+  void *data = NULL;
+  napi_get_instance_data(env, &data);
+  return data;
+}
+
+static int fds_add(fd_set_t *set, int fd) {
+  if ((size_t)fd >= set->cap) {
+    size_t cap = set->cap ? set->cap : 1024;
+    while (cap <= (size_t)fd) cap *= 2;
+    uint8_t *owned = realloc(set->owned, cap);
+    if (!owned) return 0;
+    memset(owned + set->cap, 0, cap - set->cap);
+    set->owned = owned;
+    set->cap = cap;
+  }
+  set->owned[fd] = 1;
+  return 1;
+}
+
+static void fds_teardown(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  fd_set_t *set = data;
+  for (size_t fd = 0; fd < set->cap; fd++)
+    if (set->owned[fd]) close((int)fd);
+  free(set->owned);
+  free(set);
+}
+
+/* Records a new fd as ours; on failure (out of memory) closes it and throws. */
+static int own_fd(napi_env env, int fd, const char *path) {
+  fd_set_t *set = fds_of(env);
+  if (set && fds_add(set, fd)) return 1;
+  close(fd);
+  throw_errno(env, ENOMEM, "openat", path);
+  return 0;
+}
+
 #define GET_ARGS(n)                                                          \
   size_t argc = n;                                                           \
   napi_value argv[n];                                                        \
@@ -133,6 +185,7 @@ static napi_value js_openat(napi_env env, napi_callback_info info) {
   GET_PATH(1, path);
   int fd = openat(dirfd, path, flags | O_CLOEXEC, (mode_t)mode);
   if (fd < 0) return throw_errno(env, errno, syscall, path);
+  if (!own_fd(env, fd, path)) return NULL;
   napi_value r;
   napi_create_int32(env, fd, &r);
   return r;
@@ -157,6 +210,7 @@ static napi_value js_openat_stat(napi_env env, napi_callback_info info) {
     close(fd);
     return throw_errno(env, err, "fstat", path);
   }
+  if (!own_fd(env, fd, path)) return NULL;
   fill_stat(out, &st);
   napi_value r;
   napi_create_int32(env, fd, &r);
@@ -202,13 +256,23 @@ static napi_value js_readlinkat(napi_env env, napi_callback_info info) {
   return r;
 }
 
-/* close(fd): no EBADF surprises are hidden, the caller decides. */
+/* close(fd) -> true if the fd was opened here (and is now closed), false if not ours (the caller
+ * closes it with fs.closeSync, which keeps Node's own bookkeeping right). */
 static napi_value js_close(napi_env env, napi_callback_info info) {
   GET_ARGS(1);
   int32_t fd;
   if (!arg_int(env, argv[0], &fd)) return throw_type(env, "fd must be a number");
+  fd_set_t *set = fds_of(env);
+  napi_value r;
+  if (!set || fd < 0 || (size_t)fd >= set->cap || !set->owned[fd]) {
+    napi_get_boolean(env, false, &r);
+    return r;
+  }
+  set->owned[fd] = 0;
+  /* Linux frees the fd even when close fails (EINTR, EIO): it is not ours any more either way. */
   if (close(fd) != 0 && errno != EINTR) return throw_errno(env, errno, "close", NULL);
-  return NULL;
+  napi_get_boolean(env, true, &r);
+  return r;
 }
 
 /* ---- fileBatch --------------------------------------------------------------------------- */
@@ -544,6 +608,12 @@ static napi_value js_file_batch(napi_env env, napi_callback_info info) {
 }
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
+  fd_set_t *set = calloc(1, sizeof *set);
+  if (!set || napi_set_instance_data(env, set, fds_teardown, NULL) != napi_ok) {
+    free(set);
+    napi_throw_error(env, "ENOMEM", "warren_fs: cannot allocate its fd set");
+    return NULL;
+  }
   const napi_property_descriptor props[] = {
     {"openat", NULL, js_openat, NULL, NULL, NULL, napi_enumerable, NULL},
     {"openatStat", NULL, js_openat_stat, NULL, NULL, NULL, napi_enumerable, NULL},

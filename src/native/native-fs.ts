@@ -21,7 +21,12 @@ export interface NativeFs {
   /** fstatat(2) into `out`; false when the name does not exist (ENOENT). */
   fstatat(dirFd: number, path: string, flags: number, out: Float64Array): boolean;
   readlinkat(dirFd: number, path: string): string;
-  close(fd: number): void;
+  /**
+   * Closes `fd` if this addon opened it (in this thread) and returns true; returns false and
+   * leaves it alone otherwise (close those with fs.closeSync). Fds it opened that are still open
+   * when the thread ends are closed then, as Node does for fs.open in workers.
+   */
+  close(fd: number): boolean;
   /**
    * Makes `dirCount` directories in order (parents first) while up to `threads` threads link
    * (kinds[i] 0) or copy (kinds[i] 1: a new file of mode `copyMode`, reflinked where the

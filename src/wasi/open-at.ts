@@ -1,6 +1,5 @@
-import { constants, fstatSync, lstatSync, openSync, readlinkSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync } from 'node:fs';
 import { AT_SYMLINK_NOFOLLOW, nativeFs, STAT } from '../native/native-fs.js';
-import { closeQuietly } from './fd-table.js';
 
 /**
  * Operations on one name inside a directory the host holds open (`dirFd`, reachable as the
@@ -52,8 +51,21 @@ export function openStatAt(dirFd: number, dirPath: string, name: string, flags: 
     out[STAT.SIZE] = st.size;
     out[STAT.NLINK] = st.nlink;
   } catch (err) {
-    closeQuietly(fd);
+    try {
+      closeFd(fd);
+    } catch {
+      // the fstat error is the one to report
+    }
     throw err;
   }
   return fd;
+}
+
+/**
+ * Closes a host fd with whatever opened it: the addon's close for fds it opened, fs.closeSync
+ * for the rest. Mixing them would upset Node's bookkeeping of the fds a worker thread opened
+ * (which it closes when the worker ends): always close WASI host fds through here.
+ */
+export function closeFd(fd: number): void {
+  if (native === null || !native.close(fd)) closeSync(fd);
 }

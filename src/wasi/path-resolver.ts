@@ -1,6 +1,6 @@
-import { closeSync, constants, existsSync } from 'node:fs';
+import { constants, existsSync } from 'node:fs';
 import { E, Errno } from './abi.js';
-import { lstatModeAt, openAt, readlinkAt, S_IFDIR, S_IFLNK, S_IFMT } from './open-at.js';
+import { closeFd, lstatModeAt, openAt, readlinkAt, S_IFDIR, S_IFLNK, S_IFMT } from './open-at.js';
 
 /** A directory a path is resolved from: an open host fd that is known to lie inside its mount. */
 export interface BaseDir {
@@ -149,7 +149,7 @@ export class PathResolver {
     if (this.dirCache.size >= CACHE_LIMIT) {
       const [oldKey, old] = this.dirCache.entries().next().value as [string, DirHandle];
       this.dirCache.delete(oldKey);
-      closeSync(old.fd);
+      closeFd(old.fd);
     }
     const dir: DirHandle = { fd, path: fdPath(fd, `${parent.path}/${c}`), key };
     this.dirCache.set(key, dir);
@@ -158,7 +158,7 @@ export class PathResolver {
 
   /** Drops cached directory fds: after a rename or rmdir a cached path may name another directory. */
   invalidate(): void {
-    for (const dir of this.dirCache.values()) closeSync(dir.fd);
+    for (const dir of this.dirCache.values()) closeFd(dir.fd);
     this.dirCache.clear();
   }
 }

@@ -1,10 +1,12 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, constants, existsSync, fstatSync, linkSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { closeSync, constants, existsSync, fstatSync, linkSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { AT_SYMLINK_NOFOLLOW, nativeFs, nativeFsStatus, STAT } from '../../src/native/native-fs.js';
-import { makeTempDir } from '../support/temp-dir.js';
+import { makeTempDir, repoRoot } from '../support/temp-dir.js';
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_WRONLY, O_CREAT, O_EXCL } = constants;
 
@@ -96,6 +98,28 @@ describe('native fs calls', { skip: nativeFs === null ? `addon not in use: ${nat
     assert.throws(() => fs.fstatat(dirFd, 'file.txt/x', AT_SYMLINK_NOFOLLOW, out), { code: 'ENOTDIR', syscall: 'fstatat' });
     assert.equal(fs.readlinkat(dirFd, 'link'), 'file.txt');
     assert.throws(() => fs.readlinkat(dirFd, 'file.txt'), { code: 'EINVAL', syscall: 'readlinkat' });
+  });
+
+  it('closes only fds it opened, and a worker thread\'s leftovers when it ends (as Node does for fs.open)', async () => {
+    const nodeFd = openSync(tmp.path, O_RDONLY);
+    assert.equal(fs.close(nodeFd), false, 'not ours: left open for fs.closeSync');
+    fstatSync(nodeFd);
+    closeSync(nodeFd);
+    const open = () => readdirSync('/proc/self/fd').length;
+    const before = open();
+    for (const end of ['terminate', 'exit']) {
+      const code = `const { workerData, parentPort } = require('node:worker_threads');
+        const m = require(workerData.addon);
+        for (let i = 0; i < 40; i++) m.openat(-100, workerData.dir, 0, 0);
+        parentPort.postMessage('open');
+        ${end === 'exit' ? 'setTimeout(() => process.exit(0), 5);' : 'setInterval(() => {}, 1000);'}`;
+      const w = new Worker(code, { eval: true, workerData: { addon: join(repoRoot, 'native/build/Release/warren_fs.node'), dir: tmp.path } });
+      await once(w, 'message');
+      assert.ok(open() >= before + 40, end);
+      if (end === 'terminate') await w.terminate();
+      else await once(w, 'exit');
+      assert.equal(open(), before, `fds left after the worker's ${end}`);
+    }
   });
 
   it('refuses paths with a NUL, which the kernel would cut short', () => {
