@@ -6,22 +6,39 @@ import { WarrenError } from '../errors.js';
  * turns a guest path into a host path checks again: one unchecked `..` is a host escape.
  */
 export function assertGuestPath(path: string): void {
-  const bad = (why: string): never => {
-    throw new WarrenError('E_PATH_INVALID', `invalid guest path ${JSON.stringify(path)}: ${why}`, { path });
-  };
-  if (typeof path !== 'string' || !path.startsWith('/')) bad('not absolute');
-  if (path.includes('\0')) bad('contains NUL');
-  if (path === '/') bad('is the root');
-  for (const segment of path.slice(1).split('/')) {
-    if (segment === '') bad('empty segment');
-    if (segment === '.' || segment === '..') bad(`"${segment}" segment`);
+  if (typeof path !== 'string' || !path.startsWith('/')) badGuestPath(path, 'not absolute');
+  if (path.includes('\0')) badGuestPath(path, 'contains NUL');
+  if (path === '/') badGuestPath(path, 'is the root');
+  // Segment by segment without split: this runs once per file of every tree placed.
+  for (let start = 1; start <= path.length; ) {
+    let end = path.indexOf('/', start);
+    if (end < 0) end = path.length;
+    const len = end - start;
+    if (len === 0) badGuestPath(path, 'empty segment');
+    if (path.charCodeAt(start) === 46 && (len === 1 || (len === 2 && path.charCodeAt(start + 1) === 46))) {
+      badGuestPath(path, `"${path.slice(start, end)}" segment`);
+    }
+    start = end + 1;
   }
+}
+
+function badGuestPath(path: string, why: string): never {
+  throw new WarrenError('E_PATH_INVALID', `invalid guest path ${JSON.stringify(path)}: ${why}`, { path });
 }
 
 /** The host path of a checked guest path under `root`. */
 export function hostPathOf(root: string, guestPath: string): string {
   assertGuestPath(guestPath);
   return join(root, guestPath.slice(1));
+}
+
+/**
+ * `root` + a guest path that assertGuestPath has already accepted (checkTreePaths does, for a
+ * whole tree): such a path is absolute and clean, so plain concatenation is join() without the
+ * second check and the normalizing, which cost ~1 us per file.
+ */
+export function hostPathOfChecked(root: string, checkedGuestPath: string): string {
+  return root === '/' ? checkedGuestPath : root + checkedGuestPath;
 }
 
 /** `/a/b/c` → `['/a', '/a/b']`. */

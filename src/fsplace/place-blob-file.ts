@@ -14,7 +14,8 @@ export interface CopyFallbackEvent {
 
 /** Link errors after which a copy still gives the right bytes. */
 const LINK_FALLBACK_CODES = new Set(['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP']);
-const WRITABLE_MODE = 0o644;
+/** Mode of read-write files in a worker root, whatever the umask. */
+export const WRITABLE_MODE = 0o644;
 
 /**
  * Puts the read-only blob `digest` at `dst` (which must not exist): a hardlink to the store file,
@@ -35,9 +36,37 @@ export async function linkReadOnlyBlob(
       linkSync(hint, dst);
       return 'linked';
     } catch (err) {
-      if (errorCode(err) !== 'ENOENT') return linkFailed(err, hint, dst, digest, guestPath, onFallback);
+      return linkReadOnlyBlobAfterHint(blobs, digest, dst, guestPath, onFallback, hint, err);
     }
   }
+  return linkCheckedBlob(blobs, digest, dst, guestPath, onFallback);
+}
+
+/**
+ * Goes on after linking the store's hinted path `hint` to `dst` failed with `err` (from linkSync
+ * or from a batch of links): a miss takes the checked path, a link that cannot work here copies.
+ */
+export async function linkReadOnlyBlobAfterHint(
+  blobs: Blobs,
+  digest: Integrity,
+  dst: string,
+  guestPath: string,
+  onFallback: (event: CopyFallbackEvent) => void,
+  hint: string,
+  err: unknown,
+): Promise<'linked' | 'copied'> {
+  if (errorCode(err) !== 'ENOENT') return linkFailed(err, hint, dst, digest, guestPath, onFallback);
+  return linkCheckedBlob(blobs, digest, dst, guestPath, onFallback);
+}
+
+/** Asks the store whether and where the blob is local, then links (or streams) it. */
+async function linkCheckedBlob(
+  blobs: Blobs,
+  digest: Integrity,
+  dst: string,
+  guestPath: string,
+  onFallback: (event: CopyFallbackEvent) => void,
+): Promise<'linked' | 'copied'> {
   const src = await localFileOf(blobs, digest, guestPath);
   if (src === null) {
     await streamBlobTo(blobs, digest, dst, guestPath);

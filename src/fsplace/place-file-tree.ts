@@ -4,8 +4,10 @@ import { WarrenError } from '../errors.js';
 import type { Blobs } from '../ports/blobs.js';
 import type { FileTree } from '../records.js';
 import { checkTreePaths } from './check-tree-paths.js';
+import { batchesAvailable } from './file-batch.js';
 import { hostPathOf } from './guest-path.js';
 import { copyWritableBlob, errorCode, linkReadOnlyBlob, type CopyFallbackEvent } from './place-blob-file.js';
+import { placeTreeBatch } from './place-tree-batch.js';
 import { CopyFallbackTally, type PlacementLogger } from './placement-logger.js';
 import { runBounded } from './run-bounded.js';
 
@@ -39,6 +41,7 @@ export interface PlacementResult {
  * Places a file tree into a worker root. Read-only files are hardlinks to the store (no byte is
  * read, so the cost is O(files)); read-write files are private copies (reflinks where the
  * filesystem can). On failure nothing is left: the root is removed (or emptied, if it existed).
+ * With the native addon and a store that names its local files, it is one batch (place-tree-batch.ts).
  */
 export async function placeFileTree(options: PlaceFileTreeOptions): Promise<PlacementResult> {
   const { blobs, tree } = options;
@@ -50,21 +53,26 @@ export async function placeFileTree(options: PlaceFileTreeOptions): Promise<Plac
   let linked = 0;
   let copied = 0;
   try {
-    // Parents come before children in `dirs`, so one level at a time needs no `recursive`.
-    for (const level of byDepth(dirs)) {
-      await runBounded(level, limit, async (dir) => {
-        await mkdir(hostPathOf(root, dir), { mode: DIR_MODE });
+    const localPath = blobs.localPathHint?.bind(blobs);
+    if (batchesAvailable && localPath !== undefined) {
+      ({ linked, copied } = await placeTreeBatch(blobs, localPath, root, tree.entries, dirs, DIR_MODE, limit, tally.record));
+    } else {
+      // Parents come before children in `dirs`, so one level at a time needs no `recursive`.
+      for (const level of byDepth(dirs)) {
+        await runBounded(level, limit, async (dir) => {
+          await mkdir(hostPathOf(root, dir), { mode: DIR_MODE });
+        });
+      }
+      await runBounded(tree.entries, limit, async (entry) => {
+        const dst = hostPathOf(root, entry.path);
+        if (entry.mode === 'ro') {
+          if ((await linkReadOnlyBlob(blobs, entry.digest, dst, entry.path, tally.record)) === 'linked') linked++;
+        } else {
+          await copyWritableBlob(blobs, entry.digest, dst, entry.path);
+          copied++;
+        }
       });
     }
-    await runBounded(tree.entries, limit, async (entry) => {
-      const dst = hostPathOf(root, entry.path);
-      if (entry.mode === 'ro') {
-        if ((await linkReadOnlyBlob(blobs, entry.digest, dst, entry.path, tally.record)) === 'linked') linked++;
-      } else {
-        await copyWritableBlob(blobs, entry.digest, dst, entry.path);
-        copied++;
-      }
-    });
   } catch (err) {
     await discardRoot(root, created);
     throw err;
@@ -76,13 +84,15 @@ export async function placeFileTree(options: PlaceFileTreeOptions): Promise<Plac
 
 /** Creates `root`, or accepts an existing empty directory. Returns whether it was created. */
 async function prepareEmptyRoot(root: string): Promise<boolean> {
-  await mkdir(resolve(root, '..'), { recursive: true });
-  try {
-    await mkdir(root, { mode: DIR_MODE });
-    return true;
-  } catch (err) {
-    if (errorCode(err) !== 'EEXIST') throw err;
+  // The common case (the parent is there) costs one mkdir; a missing parent (a first worker)
+  // is made, then the root once more.
+  let failure = await mkdir(root, { mode: DIR_MODE }).then(() => null, (err: unknown) => err);
+  if (failure !== null && errorCode(failure) === 'ENOENT') {
+    await mkdir(resolve(root, '..'), { recursive: true });
+    failure = await mkdir(root, { mode: DIR_MODE }).then(() => null, (err: unknown) => err);
   }
+  if (failure === null) return true;
+  if (errorCode(failure) !== 'EEXIST') throw failure;
   const st = await lstat(root);
   if (!st.isDirectory() || (await readdir(root)).length > 0) {
     throw new WarrenError('E_ALREADY_EXISTS', `worker root ${root} exists and is not an empty directory`, { root });

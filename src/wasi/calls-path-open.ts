@@ -1,18 +1,25 @@
-import { constants, fstatSync, ftruncateSync, lstatSync, openSync } from 'node:fs';
+import { constants, ftruncateSync } from 'node:fs';
+import { STAT } from '../native/native-fs.js';
 import { E, Errno, FDFLAGS, LOOKUP_SYMLINK_FOLLOW, OFLAGS, R, RIGHTS_ALL, filetypeOfMode } from './abi.js';
 import type { Syscall } from './calls-proc.js';
 import { closeQuietly } from './fd-table.js';
+import { lstatModeAt, openStatAt, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from './open-at.js';
 import { raceHooks } from './path-resolver.js';
 import type { WasiContext } from './wasi-context.js';
 
-const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_DIRECTORY, O_NOFOLLOW } = constants;
+const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_DIRECTORY } = constants;
 
 /**
  * path_open. The host file is always opened with O_NOFOLLOW (symlinks were followed by the
  * resolver, inside the mount) and never with O_TRUNC: whether the file is read-only is decided
  * on the fstat of the opened fd (its dev:ino, not its name), and only then is it truncated.
+ * The open is relative to the resolved parent's fd, and the open and its fstat are one native
+ * call when the addon is there (no Stats object per open).
  */
 export function pathOpenCalls(ctx: WasiContext): Record<string, Syscall> {
+  const st = new Float64Array(STAT.SLOTS);
+  // Handed to isReadOnlyFile for a non-directory: its dev:ino are the opened fd's.
+  const opened = { dev: 0, ino: 0, isDirectory: () => false };
   return {
     path_open: ((dirfd: number, dirflags: number, pathPtr: number, pathLen: number, oflags: number,
       rightsBase: bigint, rightsInheriting: bigint, fdflags: number, out: number) => {
@@ -34,15 +41,13 @@ export function pathOpenCalls(ctx: WasiContext): Record<string, Syscall> {
       let created = false;
       let hostFd = -1;
       for (let attempt = 0; hostFd < 0; attempt++) {
-        // The base directory itself is reached through its /proc magic link, which must be followed.
-        const nofollow = p.name === '' ? 0 : O_NOFOLLOW;
         try {
           if (raceHooks.beforeOpen) raceHooks.beforeOpen(p);
-          hostFd = openSync(p.target, flags | nofollow);
+          hostFd = openStatAt(p.parentFd, p.parent, p.name, flags, 0, st);
         } catch (err) {
           const code = (err as { code?: string }).code;
           // With O_DIRECTORY, Linux reports a final symlink as ENOTDIR rather than ELOOP.
-          const isLink = code === 'ELOOP' || (code === 'ENOTDIR' && (flags & O_DIRECTORY) !== 0 && p.name !== '' && lstatSync(p.target, { throwIfNoEntry: false })?.isSymbolicLink() === true);
+          const isLink = code === 'ELOOP' || (code === 'ENOTDIR' && (flags & O_DIRECTORY) !== 0 && p.name !== '' && (lstatModeAt(p.parentFd, p.parent, p.name) & S_IFMT) === S_IFLNK);
           if (isLink && follow && attempt === 0) {
             p = ctx.resolve(dirfd, pathPtr, pathLen, true);
             if (p.mount.mode === 'ro' && mutating) throw ctx.refuse(p.guestPath, E.ROFS);
@@ -52,7 +57,7 @@ export function pathOpenCalls(ctx: WasiContext): Record<string, Syscall> {
             if (ctx.readOnly.hasPath(p.guestPath)) throw ctx.refuse(p.guestPath, E.ROFS);
             flags |= O_CREAT | O_EXCL;
             created = true;
-            hostFd = openSync(p.target, flags | nofollow, 0o666);
+            hostFd = openStatAt(p.parentFd, p.parent, p.name, flags, 0o666, st);
             break;
           }
           throw err;
@@ -60,22 +65,25 @@ export function pathOpenCalls(ctx: WasiContext): Record<string, Syscall> {
       }
       let entryFd = -1;
       try {
-        const fst = fstatSync(hostFd);
         // The authoritative check: whatever name led here, these bytes may be read-only.
         if (creat && excl && !created) throw new Errno(E.EXIST);
-        const isDir = fst.isDirectory();
+        const mode = st[STAT.MODE]!;
+        const isDir = (mode & S_IFMT) === S_IFDIR;
         if ((oflags & OFLAGS.DIRECTORY) !== 0 && !isDir) throw new Errno(E.NOTDIR);
         if (isDir && (wantWrite || trunc)) throw new Errno(E.ISDIR);
-        const readOnly = p.mount.mode === 'ro' || ctx.isReadOnlyFile(fst, p.guestPath);
+        opened.dev = st[STAT.DEV]!;
+        opened.ino = st[STAT.INO]!;
+        const readOnly = p.mount.mode === 'ro' || ctx.isReadOnlyFile(isDir ? null : opened, p.guestPath);
         if (readOnly && mutating) throw ctx.refuse(p.guestPath, E.ROFS);
-        if (trunc && fst.isFile() && fst.size > 0) {
-          if (ctx.quota) ctx.quota.grow(-fst.size);
+        const size = st[STAT.SIZE]!;
+        if (trunc && (mode & S_IFMT) === S_IFREG && size > 0) {
+          if (ctx.quota) ctx.quota.grow(-size);
           ftruncateSync(hostFd, 0);
         }
         const kind = isDir ? 'dir' : 'file';
         entryFd = ctx.fds.add({
           kind,
-          filetype: filetypeOfMode(fst.mode),
+          filetype: filetypeOfMode(mode),
           hostFd,
           mount: p.dir.mount,
           mountRel: p.mountRel,
@@ -89,8 +97,8 @@ export function pathOpenCalls(ctx: WasiContext): Record<string, Syscall> {
           rightsBase: rights,
           rightsInheriting: Number(rightsInheriting & BigInt(RIGHTS_ALL)),
           preopen: null,
-          dev: fst.dev,
-          ino: fst.ino,
+          dev: opened.dev,
+          ino: opened.ino,
           listing: null,
         });
       } finally {

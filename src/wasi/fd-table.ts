@@ -1,5 +1,5 @@
-import { closeSync } from 'node:fs';
 import { E, Errno } from './abi.js';
+import { closeFd } from './open-at.js';
 
 export type FdKind = 'stdin' | 'stdout' | 'stderr' | 'dir' | 'file';
 
@@ -90,9 +90,10 @@ export class FdTable {
   }
 }
 
+/** Closes a host fd (with whatever opened it, see closeFd), ignoring errors. */
 export function closeQuietly(hostFd: number): void {
   try {
-    closeSync(hostFd);
+    closeFd(hostFd);
   } catch {
     // already closed: nothing to release
   }

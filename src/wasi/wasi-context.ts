@@ -172,7 +172,8 @@ export class WasiContext {
     return lstatSync(p.target, { bigint: true });
   }
 
-  isReadOnlyFile(st: Stats | null, guestPath: string): boolean {
+  /** `st` is any identity of the file (a Stats, or path_open's dev:ino of the opened fd). */
+  isReadOnlyFile(st: { dev: number; ino: number; isDirectory(): boolean } | null, guestPath: string): boolean {
     if (this.readOnly.empty) return false;
     if (st && !st.isDirectory() && this.readOnly.hasId(st.dev, st.ino)) return true;
     return this.readOnly.hasPath(guestPath);

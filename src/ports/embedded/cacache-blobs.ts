@@ -151,8 +151,12 @@ export class CacacheBlobs implements Blobs {
 }
 
 /** cacache's content layout: content-v2/<algo>/<hex[0:2]>/<hex[2:4]>/<hex[4:]>. */
+// Decoded into one reused buffer: placement asks for a path per file (half the cost of Buffer.from).
+const digestBytes = Buffer.alloc(33);
+
 export function contentPath(dir: string, integrity: Integrity): string {
-  const hex = Buffer.from(integrity.slice(ALGORITHM.length + 1), 'base64').toString('hex');
+  const n = digestBytes.write(integrity.slice(ALGORITHM.length + 1), 'base64');
+  const hex = digestBytes.toString('hex', 0, n);
   return `${dir}/content-v2/${ALGORITHM}/${hex.slice(0, 2)}/${hex.slice(2, 4)}/${hex.slice(4)}`;
 }
 

@@ -1,0 +1,69 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The native addon (native/warren_fs.c): the *at syscalls Node's fs lacks. It is hand-written
+ * because Node has no openat/fstatat/readlinkat (nodejs/node#31110, open since 2019) and no
+ * maintained npm package provides openat or a batched linkat; the WASI host needs the first to
+ * resolve paths from the directory fds it holds, placement the second.
+ *
+ * Loaded once per thread; `nativeFs` is null when the addon was not built (no compiler, not
+ * Linux), failed to load, or WARREN_NO_NATIVE=1 is set. Every caller keeps a pure-JS path for
+ * that case, with the same results, only slower. Errors thrown by it look like Node's fs
+ * errors (`code` 'ENOENT'..., negative `errno`, `syscall`, `path`).
+ */
+export interface NativeFs {
+  /** openat(2), always O_CLOEXEC. */
+  openat(dirFd: number, path: string, flags: number, mode: number): number;
+  /** openat(2) then fstat(2) of the new fd into `out` (see STAT), in one call. */
+  openatStat(dirFd: number, path: string, flags: number, mode: number, out: Float64Array): number;
+  /** fstatat(2) into `out`; false when the name does not exist (ENOENT). */
+  fstatat(dirFd: number, path: string, flags: number, out: Float64Array): boolean;
+  readlinkat(dirFd: number, path: string): string;
+  /**
+   * Closes `fd` if this addon opened it (in this thread) and returns true; returns false and
+   * leaves it alone otherwise (close those with fs.closeSync). Fds it opened that are still open
+   * when the thread ends are closed then, as Node does for fs.open in workers.
+   */
+  close(fd: number): boolean;
+  /**
+   * Makes `dirCount` directories in order (parents first) while up to `threads` threads link
+   * (kinds[i] 0) or copy (kinds[i] 1: a new file of mode `copyMode`, reflinked where the
+   * filesystem can) srcs[i] to dsts[i]; file i waits until the first needs[i] directories exist
+   * (kinds null: all links; needs null: every file needs every directory). Lists are NUL-joined
+   * (one copy out of JS). Runs off the event loop. Resolves to one errno per directory, then per
+   * file (0 = done; ECANCELED: skipped because a directory failed).
+   */
+  fileBatch(dirs: string, dirCount: number, dirMode: number, srcs: string, dsts: string, count: number,
+    kinds: Uint8Array | null, needs: Int32Array | null, copyMode: number, threads: number): Promise<Int32Array>;
+  /** fileBatch on the calling thread (blocks it); for measurements and tests. */
+  fileBatchSync(dirs: string, dirCount: number, dirMode: number, srcs: string, dsts: string, count: number,
+    kinds: Uint8Array | null, needs: Int32Array | null, copyMode: number, threads: number): Int32Array;
+}
+
+/** Slots of the Float64Array filled by openatStat/fstatat. dev and ino are doubles converted as
+ * fs.Stats converts them, so `${dev}:${ino}` keys match keys made from Stats (ReadOnlySet). */
+export const STAT = { MODE: 0, DEV: 1, INO: 2, SIZE: 3, NLINK: 4, SLOTS: 5 } as const;
+/** fcntl.h's AT_SYMLINK_NOFOLLOW (Linux); fs.constants does not export it. */
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+
+const addonPath = fileURLToPath(new URL('../../../native/build/Release/warren_fs.node', import.meta.url));
+
+function load(): { fs: NativeFs | null; reason: string } {
+  if (process.env.WARREN_NO_NATIVE === '1') return { fs: null, reason: 'disabled by WARREN_NO_NATIVE=1' };
+  if (process.platform !== 'linux') return { fs: null, reason: `no addon for ${process.platform}` };
+  if (!existsSync(addonPath)) return { fs: null, reason: `not built (${addonPath} is missing; npm run native)` };
+  try {
+    return { fs: createRequire(import.meta.url)(addonPath) as NativeFs, reason: 'loaded' };
+  } catch (err) {
+    return { fs: null, reason: `failed to load: ${(err as Error).message}` };
+  }
+}
+
+const loaded = load();
+
+export const nativeFs: NativeFs | null = loaded.fs;
+
+/** Whether the addon is in use, and why not: for logs, `warren` diagnostics and the CI check. */
+export const nativeFsStatus: { readonly loaded: boolean; readonly reason: string } = { loaded: loaded.fs !== null, reason: loaded.reason };
