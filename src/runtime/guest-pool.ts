@@ -3,6 +3,7 @@ import { WarrenError } from '../errors.js';
 import { runWithDeadline } from './deadline.js';
 import { GuestThread } from './guest-thread.js';
 import { InlineJobs } from './inline-jobs.js';
+import { JobLanes } from './job-lanes.js';
 import type { RunJobRequest, ThreadReply } from './thread-protocol.js';
 
 const MAX_LINKED_SETS_PER_THREAD = 64;
@@ -16,13 +17,14 @@ export interface PoolOptions {
   /** Warm spare threads kept ready for workers (spawning one costs ~30 ms). */
   spareThreads?: number;
   /**
-   * Jobs first run inline on the API thread for at most this long (see InlineJobs); 0 turns it
-   * off. Default 5 ms. Without the native deadline addon, jobs always run on threads.
+   * Jobs first run inline on the API thread for at most this long (see InlineJobs), while no
+   * job is queued on the threads. Default 0 = off: with job lanes, threads serve more jobs/s
+   * (docs/decisions.md). Without the native deadline addon, jobs always run on threads.
    */
   inlineBudgetMs?: number;
 }
 
-export const DEFAULT_INLINE_BUDGET_MS = 5;
+export const DEFAULT_INLINE_BUDGET_MS = 0;
 
 export interface RunOptions {
   timeoutMs: number;
@@ -33,9 +35,11 @@ export interface RunOptions {
 }
 
 /**
- * The threads that run guest code. Jobs share `jobThreads` warm threads (a job waits in a FIFO
- * queue when all are busy); each live worker checks out a thread of its own from the spares.
- * A call past its timeout terminates its thread, which is replaced; the API thread never blocks.
+ * The threads that run guest code. Jobs share `jobThreads` warm threads: with the deadline addon
+ * as lanes that each take a queue of jobs and stop a job at its timeout themselves (JobLanes);
+ * without it one job per thread, in a FIFO when all are busy, and a job past its timeout
+ * terminates its thread, which is replaced. Each live worker checks out a thread of its own from
+ * the spares. The API thread never blocks.
  */
 export class GuestPool {
   private readonly idle: GuestThread[] = [];
@@ -49,19 +53,25 @@ export class GuestPool {
   readonly stats = { jobsRun: 0, timeouts: 0, threadsSpawned: 0 };
   /** Null when jobs run only on threads. */
   readonly inline: InlineJobs | null;
+  /** Job threads that queue jobs and time them out themselves; null without the deadline addon (one job per thread then). */
+  private readonly lanes: JobLanes | null;
 
   constructor(opts: PoolOptions = {}) {
     this.jobThreads = Math.max(1, opts.jobThreads ?? Math.min(16, 2 * availableParallelism()));
     this.spareThreads = Math.max(0, opts.spareThreads ?? 2);
     const budget = opts.inlineBudgetMs ?? DEFAULT_INLINE_BUDGET_MS;
     this.inline = runWithDeadline && budget > 0 ? new InlineJobs(runWithDeadline, budget) : null;
-    for (let i = 0; i < this.jobThreads; i++) this.addJobThread();
+    this.lanes = runWithDeadline
+      ? new JobLanes(this.jobThreads, () => this.spawn(), (thread, request) => this.withoutKnownModules(thread, request), () => this.stats.timeouts++)
+      : null;
+    if (!this.lanes) for (let i = 0; i < this.jobThreads; i++) this.addJobThread();
     for (let i = 0; i < this.spareThreads; i++) this.spares.push(this.spawn());
   }
 
   async runJob(request: Omit<RunJobRequest, 'id'>, opts: RunOptions): Promise<Record<string, unknown>> {
     if (this.closed) throw new WarrenError('E_UNAVAILABLE', 'the guest pool is closed');
-    const here = this.inline?.tryRun(request, opts.timeoutMs);
+    // Inline only while the job threads are idle: under load, queued lanes cost the API thread less.
+    const here = this.lanes === null || this.lanes.outstanding === 0 ? this.inline?.tryRun(request, opts.timeoutMs) : null;
     if (here) {
       this.stats.jobsRun++;
       if (here.timedOut) {
@@ -74,6 +84,15 @@ export class GuestPool {
       const e = here.outcome.error;
       throw new WarrenError(e.code as ConstructorParameters<typeof WarrenError>[0], e.message, e.details);
     }
+    if (this.lanes) {
+      this.stats.jobsRun++;
+      const reply = await this.lanes.run(request, opts.timeoutMs, (r) => {
+        if (r.type === 'stdout') opts.onStdout?.(r.chunk);
+        else if (r.type === 'stderr') opts.onStderr?.(r.chunk);
+      });
+      if (reply.type === 'error' && reply.error.code === 'E_TIMEOUT') this.stats.timeouts++;
+      return this.withTails(unwrapReply(reply), opts);
+    }
     const thread = await this.acquire();
     this.stats.jobsRun++;
     try {
@@ -81,14 +100,18 @@ export class GuestPool {
       const reply = await callWithTimeout(thread, body, { ...opts, transfer: [body.stdin.buffer as ArrayBuffer] }, () => {
         this.stats.timeouts++;
       });
-      const result = unwrapReply(reply);
-      const { stdoutTail, stderrTail, ...rest } = result;
-      if (stdoutTail instanceof Uint8Array) opts.onStdout?.(stdoutTail);
-      if (stderrTail instanceof Uint8Array) opts.onStderr?.(stderrTail);
-      return rest;
+      return this.withTails(unwrapReply(reply), opts);
     } finally {
       this.release(thread);
     }
+  }
+
+  /** A job's last output rides on its reply: delivered here, after the chunks streamed before it. */
+  private withTails(result: Record<string, unknown>, opts: RunOptions): Record<string, unknown> {
+    const { stdoutTail, stderrTail, ...rest } = result;
+    if (stdoutTail instanceof Uint8Array) opts.onStdout?.(stdoutTail);
+    if (stderrTail instanceof Uint8Array) opts.onStderr?.(stderrTail);
+    return rest;
   }
 
   /**
@@ -127,7 +150,8 @@ export class GuestPool {
     const all = [...this.idle, ...this.spares];
     this.idle.length = 0;
     this.spares.length = 0;
-    await Promise.all(all.map((t) => t.terminate(new WarrenError('E_UNAVAILABLE', 'the node is shutting down'))));
+    const reason = new WarrenError('E_UNAVAILABLE', 'the node is shutting down');
+    await Promise.all([...all.map((t) => t.terminate(reason)), this.lanes?.close(reason)]);
   }
 
   private spawn(): GuestThread {

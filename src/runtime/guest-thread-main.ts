@@ -3,17 +3,18 @@
  * guest calls are synchronous, so one thread runs one guest call at a time.
  */
 import { parentPort } from 'node:worker_threads';
-import { runJobInThread } from './run-job-in-thread.js';
+import { runJobBatchInThread, runJobInThread } from './run-job-in-thread.js';
 import { handleWorkerRequest } from './worker-instance-thread.js';
 import './worker-snapshot-ops.js';
-import type { ThreadReply, ThreadRequest } from './thread-protocol.js';
+import type { JobBatchRequest, ThreadMessage, ThreadRequest } from './thread-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('guest-thread-main must run in a worker_thread');
-const post = (reply: ThreadReply, transfer: ArrayBuffer[] = []) => port.postMessage(reply, transfer);
+const post = (reply: ThreadMessage, transfer: ArrayBuffer[] = []) => port.postMessage(reply, transfer);
 
-port.on('message', (req: ThreadRequest) => {
-  if (req.type === 'run-job') runJobInThread(req, post);
+port.on('message', (req: ThreadRequest | JobBatchRequest) => {
+  if (req.type === 'job-batch') runJobBatchInThread(req.jobs, post);
+  else if (req.type === 'run-job') runJobInThread(req, post);
   else if (req.type === 'worker') handleWorkerRequest(req, post);
 });
 post({ type: 'ready' });

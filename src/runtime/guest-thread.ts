@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { WarrenError } from '../errors.js';
-import type { ThreadReply, ThreadRequest, ThreadRequestBody } from './thread-protocol.js';
+import type { JobBatchRequest, RunJobRequest, ThreadMessage, ThreadReply, ThreadRequest, ThreadRequestBody } from './thread-protocol.js';
 
 const THREAD_URL = new URL('./guest-thread-main.js', import.meta.url);
 
@@ -28,12 +28,13 @@ export class GuestThread {
       this.worker.on('message', onMessage);
       this.worker.once('error', reject);
     });
-    this.worker.on('message', (m: ThreadReply) => {
+    this.worker.on('message', (m: ThreadMessage) => {
       if (m.type === 'ready') return;
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      if (m.type === 'done' || m.type === 'error') this.pending.delete(m.id);
-      p.onReply(m);
+      if (m.type === 'replies') {
+        for (const r of m.replies) this.route(r);
+        return;
+      }
+      this.route(m);
     });
     this.worker.on('error', (err) => this.fail(new WarrenError('E_INTERNAL', `guest thread crashed: ${err.message}`)));
     this.worker.on('exit', () => this.fail(this.dead ?? new WarrenError('E_INTERNAL', 'guest thread exited')));
@@ -62,6 +63,38 @@ export class GuestThread {
       });
       this.worker.postMessage({ ...request, id } as ThreadRequest, transfer);
     });
+  }
+
+  /**
+   * Several jobs in one message, run in order by the thread; each gets its own replies as with
+   * `call`. The caller gives each stdin's buffer in `transfer` if it wants it moved.
+   */
+  callBatch(jobs: { request: Omit<RunJobRequest, 'id'>; onReply: (r: ThreadReply) => void }[], transfer: ArrayBuffer[]): Promise<ThreadReply>[] {
+    const batch: JobBatchRequest = { type: 'job-batch', jobs: [] };
+    const replies = jobs.map(({ request, onReply }) => {
+      if (this.dead) return Promise.reject(this.dead);
+      const id = this.nextId++;
+      batch.jobs.push({ ...request, id });
+      return new Promise<ThreadReply>((resolve, reject) => {
+        this.pending.set(id, {
+          onReply: (r) => {
+            onReply(r);
+            if (r.type === 'done' || r.type === 'error') resolve(r);
+          },
+          reject,
+        });
+      });
+    });
+    if (!this.dead && batch.jobs.length > 0) this.worker.postMessage(batch, transfer);
+    return replies;
+  }
+
+  private route(m: ThreadReply): void {
+    if (m.type === 'ready') return;
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    if (m.type === 'done' || m.type === 'error') this.pending.delete(m.id);
+    p.onReply(m);
   }
 
   /** Stops the thread (even inside an endless guest loop) and fails what is in flight with `reason`. */

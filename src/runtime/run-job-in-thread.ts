@@ -1,8 +1,12 @@
-import { JobRunner } from './job-runner.js';
+import { runWithDeadline } from './deadline.js';
+import { JobRunner, type JobRunOutcome } from './job-runner.js';
 import { OutputBatcher } from './output-batcher.js';
-import type { LinkedModules, RunJobRequest, ThreadReply } from './thread-protocol.js';
+import type { LinkedModules, RunJobRequest, ThreadMessage, ThreadReply } from './thread-protocol.js';
 
-const runner = new JobRunner();
+/** A batch's finished jobs are held back at most this long, to go in one message. */
+const MAX_HOLD_MS = 1;
+
+let runner = new JobRunner();
 const linkedSets = new Map<string, LinkedModules>();
 
 /** Thread side of a job: output streamed back in chunks; the last chunk rides on the reply. */
@@ -16,14 +20,58 @@ export function runJobInThread(req: RunJobRequest, post: (reply: ThreadReply, tr
     post({ type: 'error', id: req.id, error: { code: 'E_INTERNAL', message: (err as Error).message, details: {} } });
     return;
   }
-  const outcome = runner.run(req, modules, { stdout: (c) => stdout.write(c), stderr: (c) => stderr.write(c) });
+  const io = { stdout: (c: Uint8Array) => stdout.write(c), stderr: (c: Uint8Array) => stderr.write(c) };
+  const started = performance.now();
+  const outcome = req.timeoutMs !== undefined ? runWithOwnDeadline(req, modules, io, req.timeoutMs) : runner.run(req, modules, io);
+  const runMs = performance.now() - started;
   if (outcome.ok) {
     // One message per small job, not three.
-    post({ type: 'done', id: req.id, result: { ...outcome.result, stdoutTail: stdout.take(), stderrTail: stderr.take() } });
+    post({ type: 'done', id: req.id, result: { ...outcome.result, stdoutTail: stdout.take(), stderrTail: stderr.take() }, runMs });
   } else {
     stdout.flush();
     stderr.flush();
-    post({ type: 'error', id: req.id, error: outcome.error });
+    post({ type: 'error', id: req.id, error: outcome.error, runMs });
+  }
+}
+
+/**
+ * The jobs of a batch, in order. Their final replies go together (one message, one wakeup of
+ * the API thread), but none waits more than MAX_HOLD_MS behind a slower job; output chunks of
+ * a job streaming a lot go at once as usual.
+ */
+export function runJobBatchInThread(jobs: RunJobRequest[], post: (message: ThreadMessage, transfer?: ArrayBuffer[]) => void): void {
+  const held: ThreadReply[] = [];
+  let heldSince = 0;
+  const postHeld = () => {
+    if (held.length === 1) post(held[0]!);
+    else if (held.length > 1) post({ type: 'replies', replies: held.splice(0) });
+    held.length = 0;
+  };
+  const hold = (reply: ThreadReply, transfer?: ArrayBuffer[]) => {
+    if (reply.type !== 'done' && reply.type !== 'error') return post(reply, transfer);
+    if (held.length === 0) heldSince = Date.now();
+    held.push(reply);
+  };
+  for (const job of jobs) {
+    runJobInThread(job, hold);
+    if (held.length > 0 && Date.now() - heldSince >= MAX_HOLD_MS) postHeld();
+  }
+  postHeld();
+}
+
+/**
+ * The job's timeout enforced on this thread (the thread lives on and runs the jobs queued behind
+ * it). TerminateExecution stops guest code, host code and a sleep (Atomics.wait) alike.
+ */
+function runWithOwnDeadline(req: RunJobRequest, modules: LinkedModules, io: Parameters<JobRunner['run']>[2], timeoutMs: number): JobRunOutcome {
+  if (!runWithDeadline) throw new Error('a job with its own deadline needs the deadline addon');
+  try {
+    return runWithDeadline(() => runner.run(req, modules, io), timeoutMs);
+  } catch (err) {
+    if ((err as { code?: unknown } | null)?.code !== 'E_DEADLINE') throw err;
+    // Stopped anywhere, even inside the host's own code: the next job gets a clean runner.
+    runner = new JobRunner();
+    return { ok: false, error: { code: 'E_TIMEOUT', message: `guest ran past its ${timeoutMs} ms timeout and was stopped`, details: { timeoutMs } } };
   }
 }
 

@@ -37,6 +37,12 @@ export interface RunJobRequest {
   limits: GuestLimits;
   /** The main module imports its memory (`warren`.`memory`) of these limits: the thread recycles zeroed ones. */
   recycledMemory?: { initial: number; maximum: number | null } | null;
+  /**
+   * Set when the thread enforces the timeout itself (the deadline addon: see JobLanes): the job
+   * may then wait behind others on the thread, and past this it gets E_TIMEOUT without the
+   * thread being terminated. Unset: the API thread's timer terminates the thread.
+   */
+  timeoutMs?: number;
 }
 
 /** Requests of long-lived worker instances (see src/runtime/worker-instance*.ts). */
@@ -45,6 +51,13 @@ export interface WorkerRequest {
   id: number;
   op: string;
   payload: Record<string, unknown>;
+}
+
+/** Jobs queued on a thread together, run in order (see JobLanes): one message instead of many. */
+export interface JobBatchRequest {
+  type: 'job-batch';
+  id?: undefined;
+  jobs: RunJobRequest[];
 }
 
 export type ThreadRequest = RunJobRequest | WorkerRequest;
@@ -61,8 +74,11 @@ export interface GuestErrorInfo {
 export type ThreadReply =
   | { type: 'ready'; id?: undefined }
   | { type: 'stdout' | 'stderr'; id: number; chunk: Uint8Array }
-  | { type: 'done'; id: number; result: Record<string, unknown> }
-  | { type: 'error'; id: number; error: GuestErrorInfo };
+  | { type: 'done'; id: number; result: Record<string, unknown>; runMs?: number }
+  | { type: 'error'; id: number; error: GuestErrorInfo; runMs?: number };
+
+/** What a thread posts: a reply, or the last replies of several jobs of a batch together. */
+export type ThreadMessage = ThreadReply | { type: 'replies'; id?: undefined; replies: ThreadReply[] };
 
 export interface JobOutcome {
   exitCode: number;

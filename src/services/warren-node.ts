@@ -25,6 +25,8 @@ export interface WarrenNodeOptions {
   nats?: string[];
   logger?: Logger;
   jobThreads?: number;
+  /** Jobs first run on the API thread for at most this long (GuestPool); 0 = always on job threads. */
+  inlineBudgetMs?: number;
   maxOutputBytes?: number;
   moduleCacheBytes?: number;
   /** Run GC in the background this often; absent = only on demand. */
@@ -65,7 +67,7 @@ export class WarrenNode {
       nodeId,
       layout,
       ports,
-      pool: new GuestPool({ jobThreads: opts.jobThreads }),
+      pool: new GuestPool({ jobThreads: opts.jobThreads, inlineBudgetMs: opts.inlineBudgetMs }),
       moduleCache: new ModuleCache(opts.moduleCacheBytes ?? 512 * 1024 * 1024),
       versions: new ComponentVersionCache(ports.registry),
       engineId: engineId(),

@@ -43,7 +43,7 @@ describe('inline jobs', { skip: runWithDeadline === null && process.env.WARREN_N
 
   it('the native deadline is built (CI builds it in npm ci)', () => {
     assert.ok(runWithDeadline, 'native/deadline was not built: run npm run setup');
-    assert.ok(pool.inline, 'inline jobs are on by default when the addon is there');
+    assert.ok(pool.inline, 'inline jobs are on with a budget when the addon is there');
   });
 
   it('runs a short job inline, with its output and exit code', async () => {

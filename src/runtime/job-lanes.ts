@@ -1,0 +1,202 @@
+import { WarrenError } from '../errors.js';
+import { GuestThread } from './guest-thread.js';
+import type { RunJobRequest, ThreadReply } from './thread-protocol.js';
+
+/** Jobs queued on one thread at most; past that they wait on the API thread for the shortest lane. */
+const MAX_DEPTH = 64;
+/**
+ * Jobs pile onto the first lane whose queue should drain within this (by its recent job times),
+ * so fast jobs travel in large batches to few threads; slower work spreads over the lanes.
+ */
+const PACK_MS = 2;
+/** A lane whose running job started longer ago than this is busy with a slow job: new jobs go elsewhere. */
+const STALL_MS = 20;
+/** Weight of the newest job time in a lane's average. */
+const EWMA = 0.2;
+/** How late past its own deadline a job may be before its thread is presumed stuck and replaced. */
+const BACKSTOP_GRACE_MS = 1000;
+const BACKSTOP_CHECK_MS = 250;
+
+export interface LaneJob {
+  /** The request as the caller gave it: kept whole so the job can go to another lane. */
+  request: Omit<RunJobRequest, 'id'>;
+  timeoutMs: number;
+  onReply: (r: ThreadReply) => void;
+  resolve: (r: ThreadReply) => void;
+  reject: (e: Error) => void;
+}
+
+interface Lane {
+  thread: GuestThread;
+  /** In the order the thread runs them: the first is running (or its reply is on the way). */
+  jobs: LaneJob[];
+  /** When the first job started, as far as this thread can tell (dispatch or the previous reply). */
+  headSince: number;
+  /** Set when the backstop stopped the thread for the head job. */
+  stoppedFor: LaneJob | null;
+  /** Recent run time of its jobs, ms (moving average, reported by the thread). */
+  avgMs: number;
+  /** Jobs dispatched but not yet posted: they go in one message at the end of this loop turn. */
+  outbox: LaneJob[];
+  /** Once the thread died: the job it was running (undefined while alive, null if none). */
+  diedRunning?: LaneJob | null;
+}
+
+/**
+ * Job threads that each take a queue of jobs, instead of one job at a time. With the deadline
+ * addon a thread enforces each job's timeout itself (run-job-in-thread.ts) and lives on, so
+ * jobs can be queued behind each other: a busy thread goes from one job to the next without
+ * sleeping, and its replies reach the API thread many per wakeup. Handing over one job at a
+ * time, each job paid for a sleeping thread's wakeup and for the API thread's, which on a
+ * small machine cost more than the job.
+ *
+ * A job goes to the lane with the fewest jobs (the lowest index on ties, so light load keeps to
+ * one warm thread). A thread that misses a deadline by BACKSTOP_GRACE_MS (the addon should
+ * never let that happen) is terminated: its running job fails with E_TIMEOUT and the jobs
+ * queued behind it go to other lanes, since they never started.
+ */
+export class JobLanes {
+  private readonly lanes: Lane[] = [];
+  private readonly waiting: LaneJob[] = [];
+  private readonly backstop: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    count: number,
+    private readonly spawn: () => GuestThread,
+    /** Strips what the thread already holds (modules) and copies stdin for transfer. */
+    private readonly prepare: (thread: GuestThread, request: Omit<RunJobRequest, 'id'>) => Omit<RunJobRequest, 'id'>,
+    private readonly onTimeout: () => void,
+  ) {
+    for (let i = 0; i < count; i++) this.lanes.push(this.newLane());
+    this.backstop = setInterval(() => this.checkDeadlines(), BACKSTOP_CHECK_MS);
+    this.backstop.unref();
+  }
+
+  run(request: Omit<RunJobRequest, 'id'>, timeoutMs: number, onReply: (r: ThreadReply) => void): Promise<ThreadReply> {
+    if (this.closed) return Promise.reject(new WarrenError('E_UNAVAILABLE', 'the guest pool is closed'));
+    return new Promise((resolve, reject) => {
+      const job: LaneJob = { request, timeoutMs, onReply, resolve, reject };
+      const lane = this.shortestLane();
+      if (lane) this.dispatch(lane, job);
+      else this.waiting.push(job);
+    });
+  }
+
+  async close(reason: Error): Promise<void> {
+    this.closed = true;
+    clearInterval(this.backstop);
+    for (const job of this.waiting.splice(0)) job.reject(reason);
+    await Promise.all(this.lanes.map((lane) => lane.thread.terminate(reason)));
+  }
+
+  private newLane(): Lane {
+    return { thread: this.spawn(), jobs: [], headSince: 0, stoppedFor: null, outbox: [], avgMs: 0 };
+  }
+
+  /** Jobs in flight on the lanes (queued on the API thread not counted). */
+  get outstanding(): number {
+    let n = 0;
+    for (const lane of this.lanes) n += lane.jobs.length;
+    return n;
+  }
+
+  /**
+   * The first lane expected to drain within PACK_MS and not stuck on a slow job; else the lane
+   * expected to drain first.
+   */
+  private shortestLane(): Lane | null {
+    const now = Date.now();
+    let best: Lane | null = null;
+    let bestWait = Infinity;
+    for (const lane of this.lanes) {
+      if (lane.jobs.length >= MAX_DEPTH) continue;
+      if (lane.jobs.length === 0) return lane;
+      const stalled = now - lane.headSince;
+      const wait = lane.jobs.length * lane.avgMs + (stalled > STALL_MS ? stalled : 0);
+      if (wait < PACK_MS) return lane;
+      if (wait < bestWait) {
+        best = lane;
+        bestWait = wait;
+      }
+    }
+    return best;
+  }
+
+  private dispatch(lane: Lane, job: LaneJob): void {
+    if (lane.jobs.length === 0) lane.headSince = Date.now();
+    lane.jobs.push(job);
+    lane.outbox.push(job);
+    // Requests read in the same poll phase (many sockets at once under load) share one message.
+    if (lane.outbox.length === 1) setImmediate(() => this.post(lane));
+  }
+
+  private post(lane: Lane): void {
+    const jobs = lane.outbox.splice(0);
+    const transfer: ArrayBuffer[] = [];
+    const bodies = jobs.map((job) => {
+      const request = { ...this.prepare(lane.thread, job.request), timeoutMs: job.timeoutMs };
+      transfer.push(request.stdin.buffer as ArrayBuffer);
+      return { request, onReply: job.onReply };
+    });
+    const replies = lane.thread.callBatch(bodies, transfer);
+    jobs.forEach((job, i) => {
+      replies[i]!.then(
+        (reply) => {
+          if (reply.type === 'done' || reply.type === 'error') lane.avgMs += EWMA * ((reply.runMs ?? 0) - lane.avgMs);
+          this.finished(lane, job);
+          job.resolve(reply);
+        },
+        (err: Error) => this.laneFailed(lane, job, err),
+      );
+    });
+  }
+
+  private finished(lane: Lane, job: LaneJob): void {
+    const i = lane.jobs.indexOf(job);
+    if (i >= 0) lane.jobs.splice(i, 1);
+    lane.headSince = Date.now();
+    const next = this.waiting.shift();
+    if (next) this.dispatch(this.shortestLane() ?? lane, next);
+  }
+
+  /** The thread died (stopped by the backstop, crashed): each of its jobs comes through here. */
+  private laneFailed(lane: Lane, job: LaneJob, err: Error): void {
+    if (lane.diedRunning === undefined) lane.diedRunning = lane.jobs[0] ?? null;
+    const wasHead = lane.diedRunning === job;
+    const i = lane.jobs.indexOf(job);
+    if (i >= 0) lane.jobs.splice(i, 1);
+    this.replaceIfDead(lane);
+    if (wasHead || this.closed) {
+      job.reject(lane.stoppedFor === job ? timeoutError(job.timeoutMs) : err);
+      return;
+    }
+    // Queued behind the job that took the thread down: it never ran.
+    const target = this.shortestLane();
+    if (target) this.dispatch(target, job);
+    else this.waiting.unshift(job);
+  }
+
+  private replaceIfDead(dead: Lane): void {
+    const index = this.lanes.indexOf(dead);
+    if (index < 0 || dead.thread.alive || this.closed) return;
+    this.lanes[index] = this.newLane();
+  }
+
+  private checkDeadlines(): void {
+    const now = Date.now();
+    for (const lane of this.lanes) {
+      const head = lane.jobs[0];
+      if (!head || lane.stoppedFor !== null) continue;
+      if (now - lane.headSince > head.timeoutMs + BACKSTOP_GRACE_MS) {
+        lane.stoppedFor = head;
+        this.onTimeout();
+        void lane.thread.terminate(timeoutError(head.timeoutMs));
+      }
+    }
+  }
+}
+
+function timeoutError(timeoutMs: number): WarrenError {
+  return new WarrenError('E_TIMEOUT', `guest ran past its ${timeoutMs} ms timeout and was stopped`, { timeoutMs });
+}

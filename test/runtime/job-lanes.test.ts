@@ -1,0 +1,97 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { GuestPool } from '../../src/runtime/guest-pool.js';
+import { runWithDeadline } from '../../src/runtime/deadline.js';
+import type { RunJobRequest } from '../../src/runtime/thread-protocol.js';
+import { loadFixture } from '../wasi/probe-guest.js';
+
+/**
+ * Job threads take queues of jobs (JobLanes) and time jobs out themselves. Whatever shares a
+ * thread or a message, each job must get its own output, exit code and error, a timed-out job
+ * must not take the jobs queued behind it down, and a slow job must not hold up new ones.
+ */
+describe('job lanes', { skip: runWithDeadline === null ? 'no deadline addon (WARREN_NO_NATIVE=1): one job per thread' : false }, () => {
+  let pool: GuestPool;
+  let keepAlive: NodeJS.Timeout;
+  before(() => {
+    keepAlive = setInterval(() => undefined, 1000);
+    pool = new GuestPool({ jobThreads: 2, spareThreads: 0, inlineBudgetMs: 0 });
+  });
+  after(async () => {
+    await pool.close();
+    clearInterval(keepAlive);
+  });
+
+  const probe = loadFixture('wasi_probe.wasm');
+  const request = (key: string, ops: string[], stdin: Uint8Array = new Uint8Array(0)): Omit<RunJobRequest, 'id'> => ({
+    type: 'run-job',
+    modules: { main: probe, extensions: [] },
+    modulesKey: key,
+    args: ['probe', ...ops],
+    env: {},
+    stdin,
+    mounts: null,
+    limits: { maxOutputBytes: 8 << 20, memoryMaxBytes: null },
+    recycledMemory: null,
+  });
+
+  async function run(key: string, ops: string[], timeoutMs = 10_000, stdin?: Uint8Array): Promise<{ text: string; exitCode: number }> {
+    const out: Uint8Array[] = [];
+    const result = await pool.runJob(request(key, ops, stdin), { timeoutMs, onStdout: (c) => out.push(c) });
+    return { text: Buffer.concat(out).toString('utf8'), exitCode: Number(result.exitCode) };
+  }
+
+  it('300 concurrent jobs each get their own stdin, output and exit code, once', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => run('many', ['stdin', 'exit', String(i % 120)], 10_000, Buffer.from(`job-${i}`))),
+    );
+    results.forEach((r, i) => {
+      assert.equal(r.exitCode, i % 120);
+      assert.match(r.text, new RegExp(`job-${i}(?!\\d)`));
+      assert.equal(r.text.split(`job-${i}`).length, 2, `job ${i}'s output arrives once`);
+    });
+    assert.equal(pool.stats.jobsRun >= 300, true);
+  });
+
+  it('a job looping forever times out on its thread; the thread lives on and the jobs queued behind it run', async () => {
+    const spawned = pool.stats.threadsSpawned;
+    const spinner = run('spin', ['spin'], 300);
+    // Queued at once: at least one shares the spinner's thread (two lanes, one of them busy).
+    const others = Promise.all(Array.from({ length: 20 }, (_, i) => run('after-spin', ['exit', String(i)])));
+    await assert.rejects(spinner, { code: 'E_TIMEOUT' });
+    (await others).forEach((r, i) => assert.equal(r.exitCode, i));
+    assert.equal(pool.stats.threadsSpawned, spawned, 'no thread was terminated and replaced');
+  });
+
+  it('a job sleeping past its timeout is woken and stopped', async () => {
+    await assert.rejects(run('sleep', ['sleep', '900'], 200), { code: 'E_TIMEOUT' });
+    assert.equal((await run('quick', ['args'])).text, 'args OK argc=2\n');
+  });
+
+  it('new jobs go around a slow one instead of queuing behind it', async () => {
+    const order: string[] = [];
+    const slow = run('slow', ['busy', '1500']).then(() => order.push('slow'));
+    await new Promise((r) => setTimeout(r, 100)); // the slow job is running by now
+    await Promise.all(Array.from({ length: 10 }, (_, i) => run('fast', ['exit', String(i)]).then(() => order.push('fast'))));
+    await slow;
+    assert.deepEqual(order, [...Array(10).fill('fast'), 'slow']);
+  });
+
+  it('a trap is E_TRAP for its job only, with the output written before it', async () => {
+    const out: Uint8Array[] = [];
+    const trap = pool.runJob(request('trap', ['args', 'trap']), { timeoutMs: 5000, onStdout: (c) => out.push(c) });
+    const fine = run('fine', ['args']);
+    await assert.rejects(trap, { code: 'E_TRAP' });
+    assert.equal(Buffer.concat(out).toString('utf8'), 'args OK argc=3\n');
+    assert.equal((await fine).text, 'args OK argc=2\n');
+  });
+
+  it('large output streams in chunks, in order, next to small jobs', async () => {
+    const [big, small] = await Promise.all([run('spam', ['spam', '200000']), run('small', ['args'])]);
+    const lines = big.text.split('\n').filter(Boolean);
+    assert.equal(lines.length, 200_000);
+    assert.equal(lines[0], 'line 0 of output');
+    assert.equal(lines.at(-1), 'line 199999 of output');
+    assert.equal(small.text, 'args OK argc=2\n');
+  });
+});
