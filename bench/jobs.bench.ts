@@ -12,14 +12,16 @@ import { repoRoot } from '../test/support/temp-dir.js';
 import { writeBenchResult } from './bench-result.js';
 
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 8);
+/** Both servers first take this much of the same load, not measured: JIT and caches warm up alike. */
+const WARMUP_S = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 const BODY = 'shout shout let it all out\n'.repeat(4);
 
 /**
  * The load generator runs in a child process for both measurements, so it does not compete
  * with the server for the event loop (the same for the baseline and for Warren).
  */
-async function load(url: string, headers: Record<string, string>): Promise<{ rps: number; p99: number; errors: number; non2xx: number }> {
-  const opts = { url, method: 'POST', connections: 32, duration: DURATION_S, body: BODY, headers: { 'content-type': 'application/octet-stream', ...headers } };
+async function load(url: string, headers: Record<string, string>, duration = DURATION_S): Promise<{ rps: number; p99: number; errors: number; non2xx: number }> {
+  const opts = { url, method: 'POST', connections: 32, duration, body: BODY, headers: { 'content-type': 'application/octet-stream', ...headers } };
   const script = `import autocannon from 'autocannon'; const r = await autocannon(${JSON.stringify(opts)}); process.stdout.write(JSON.stringify({ rps: r.requests.average, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx }));`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
@@ -32,6 +34,7 @@ const bare = Fastify();
 bare.addContentTypeParser('*', { parseAs: 'buffer' }, (_r, b, done) => done(null, b));
 bare.post('/upper', async (req) => (req.body as Buffer).toString('utf8').toUpperCase());
 const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
+if (WARMUP_S > 0) await load(`${bareUrl}/upper`, {}, WARMUP_S);
 const baseline = await load(`${bareUrl}/upper`, {});
 await bare.close();
 
@@ -39,7 +42,11 @@ const server = await startTestServer({ jobThreads: undefined });
 await pushComponentDir(server.client, join(repoRoot, 'examples/loudify'));
 // one warm-up run compiles and caches the module
 await server.client.raw('POST', '/v1/jobs/sh.serval.loudify/run', Buffer.from('warm'), { 'content-type': 'application/octet-stream' });
-const warren = await load(`${server.url}/v1/jobs/sh.serval.loudify/run`, { authorization: `Bearer ${server.adminToken}` });
+const jobUrl = `${server.url}/v1/jobs/sh.serval.loudify/run`;
+const auth = { authorization: `Bearer ${server.adminToken}` };
+if (WARMUP_S > 0) await load(jobUrl, auth, WARMUP_S);
+const warren = await load(jobUrl, auth);
+const lanes = server.node.ctx.pool.lanes?.stats;
 await server.close();
 
 writeBenchResult('jobs', {
@@ -51,4 +58,6 @@ writeBenchResult('jobs', {
   target: '>= 0.3',
   warrenP99Ms: warren.p99,
   warrenErrors: warren.errors + warren.non2xx,
+  warmupSeconds: WARMUP_S,
+  meanJobsPerThreadMessage: lanes && lanes.batches > 0 ? Number((lanes.jobs / lanes.batches).toFixed(1)) : null,
 });

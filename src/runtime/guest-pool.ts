@@ -54,7 +54,7 @@ export class GuestPool {
   /** Null when jobs run only on threads. */
   readonly inline: InlineJobs | null;
   /** Job threads that queue jobs and time them out themselves; null without the deadline addon (one job per thread then). */
-  private readonly lanes: JobLanes | null;
+  readonly lanes: JobLanes | null;
 
   constructor(opts: PoolOptions = {}) {
     this.jobThreads = Math.max(1, opts.jobThreads ?? Math.min(16, 2 * availableParallelism()));
@@ -62,7 +62,7 @@ export class GuestPool {
     const budget = opts.inlineBudgetMs ?? DEFAULT_INLINE_BUDGET_MS;
     this.inline = runWithDeadline && budget > 0 ? new InlineJobs(runWithDeadline, budget) : null;
     this.lanes = runWithDeadline
-      ? new JobLanes(this.jobThreads, () => this.spawn(), (thread, request) => this.withoutKnownModules(thread, request), () => this.stats.timeouts++)
+      ? new JobLanes(this.jobThreads, () => this.spawn(), () => this.stats.timeouts++)
       : null;
     if (!this.lanes) for (let i = 0; i < this.jobThreads; i++) this.addJobThread();
     for (let i = 0; i < this.spareThreads; i++) this.spares.push(this.spawn());

@@ -13,7 +13,7 @@ if (!port) throw new Error('guest-thread-main must run in a worker_thread');
 const post = (reply: ThreadMessage, transfer: ArrayBuffer[] = []) => port.postMessage(reply, transfer);
 
 port.on('message', (req: ThreadRequest | JobBatchRequest) => {
-  if (req.type === 'job-batch') runJobBatchInThread(req.jobs, post);
+  if (req.type === 'job-batch') runJobBatchInThread(req, post);
   else if (req.type === 'run-job') runJobInThread(req, post);
   else if (req.type === 'worker') handleWorkerRequest(req, post);
 });

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { WarrenError } from '../errors.js';
-import type { JobBatchRequest, RunJobRequest, ThreadMessage, ThreadReply, ThreadRequest, ThreadRequestBody } from './thread-protocol.js';
+import type { JobBatchRequest, ThreadMessage, ThreadReply, ThreadRequest, ThreadRequestBody } from './thread-protocol.js';
 
 const THREAD_URL = new URL('./guest-thread-main.js', import.meta.url);
 
@@ -66,27 +66,21 @@ export class GuestThread {
   }
 
   /**
-   * Several jobs in one message, run in order by the thread; each gets its own replies as with
-   * `call`. The caller gives each stdin's buffer in `transfer` if it wants it moved.
+   * Low-level sends for callers that batch (JobLanes): `expect` registers the replies of a call
+   * id taken from `nextCallId`, `post` sends the message that carries it. On the thread's death,
+   * `reject` gets the reason.
    */
-  callBatch(jobs: { request: Omit<RunJobRequest, 'id'>; onReply: (r: ThreadReply) => void }[], transfer: ArrayBuffer[]): Promise<ThreadReply>[] {
-    const batch: JobBatchRequest = { type: 'job-batch', jobs: [] };
-    const replies = jobs.map(({ request, onReply }) => {
-      if (this.dead) return Promise.reject(this.dead);
-      const id = this.nextId++;
-      batch.jobs.push({ ...request, id });
-      return new Promise<ThreadReply>((resolve, reject) => {
-        this.pending.set(id, {
-          onReply: (r) => {
-            onReply(r);
-            if (r.type === 'done' || r.type === 'error') resolve(r);
-          },
-          reject,
-        });
-      });
-    });
-    if (!this.dead && batch.jobs.length > 0) this.worker.postMessage(batch, transfer);
-    return replies;
+  nextCallId(): number {
+    return this.nextId++;
+  }
+
+  expect(id: number, onReply: (r: ThreadReply) => void, reject: (e: Error) => void): void {
+    if (this.dead) return reject(this.dead);
+    this.pending.set(id, { onReply, reject });
+  }
+
+  post(message: JobBatchRequest, transfer: ArrayBuffer[]): void {
+    if (!this.dead) this.worker.postMessage(message, transfer);
   }
 
   private route(m: ThreadReply): void {

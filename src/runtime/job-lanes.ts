@@ -1,7 +1,9 @@
 import { WarrenError } from '../errors.js';
 import { GuestThread } from './guest-thread.js';
-import type { RunJobRequest, ThreadReply } from './thread-protocol.js';
+import type { BatchedJob, JobBatchRequest, RunJobRequest, ThreadReply } from './thread-protocol.js';
 
+/** Linked sets a thread holds at most; past that the next batch has it forget them all. */
+const MAX_SETS_PER_THREAD = 64;
 /** Jobs queued on one thread at most; past that they wait on the API thread for the shortest lane. */
 const MAX_DEPTH = 64;
 /**
@@ -21,6 +23,7 @@ export interface LaneJob {
   /** The request as the caller gave it: kept whole so the job can go to another lane. */
   request: Omit<RunJobRequest, 'id'>;
   timeoutMs: number;
+  /** Output chunks streamed before the final reply. */
   onReply: (r: ThreadReply) => void;
   resolve: (r: ThreadReply) => void;
   reject: (e: Error) => void;
@@ -36,6 +39,8 @@ interface Lane {
   stoppedFor: LaneJob | null;
   /** Recent run time of its jobs, ms (moving average, reported by the thread). */
   avgMs: number;
+  /** Linked sets this thread holds, by modulesKey: the number batches name them by. */
+  setRefs: Map<string, number>;
   /** Jobs dispatched but not yet posted: they go in one message at the end of this loop turn. */
   outbox: LaneJob[];
   /** Once the thread died: the job it was running (undefined while alive, null if none). */
@@ -60,12 +65,12 @@ export class JobLanes {
   private readonly waiting: LaneJob[] = [];
   private readonly backstop: NodeJS.Timeout;
   private closed = false;
+  /** Messages posted and the jobs they carried (jobs / batches = the mean batch). */
+  readonly stats = { batches: 0, jobs: 0 };
 
   constructor(
     count: number,
     private readonly spawn: () => GuestThread,
-    /** Strips what the thread already holds (modules) and copies stdin for transfer. */
-    private readonly prepare: (thread: GuestThread, request: Omit<RunJobRequest, 'id'>) => Omit<RunJobRequest, 'id'>,
     private readonly onTimeout: () => void,
   ) {
     for (let i = 0; i < count; i++) this.lanes.push(this.newLane());
@@ -91,7 +96,7 @@ export class JobLanes {
   }
 
   private newLane(): Lane {
-    return { thread: this.spawn(), jobs: [], headSince: 0, stoppedFor: null, outbox: [], avgMs: 0 };
+    return { thread: this.spawn(), jobs: [], headSince: 0, stoppedFor: null, outbox: [], avgMs: 0, setRefs: new Map() };
   }
 
   /** Jobs in flight on the lanes (queued on the API thread not counted). */
@@ -132,24 +137,56 @@ export class JobLanes {
   }
 
   private post(lane: Lane): void {
+    if (lane.outbox.length === 0) return;
     const jobs = lane.outbox.splice(0);
-    const transfer: ArrayBuffer[] = [];
-    const bodies = jobs.map((job) => {
-      const request = { ...this.prepare(lane.thread, job.request), timeoutMs: job.timeoutMs };
-      transfer.push(request.stdin.buffer as ArrayBuffer);
-      return { request, onReply: job.onReply };
-    });
-    const replies = lane.thread.callBatch(bodies, transfer);
-    jobs.forEach((job, i) => {
-      replies[i]!.then(
-        (reply) => {
-          if (reply.type === 'done' || reply.type === 'error') lane.avgMs += EWMA * ((reply.runMs ?? 0) - lane.avgMs);
+    this.stats.batches++;
+    this.stats.jobs += jobs.length;
+    const thread = lane.thread;
+    const batch: JobBatchRequest = { type: 'job-batch', resetSets: false, sets: [], stdin: new Uint8Array(0), jobs: [] };
+    if (lane.setRefs.size + jobs.length > MAX_SETS_PER_THREAD) {
+      lane.setRefs.clear();
+      batch.resetSets = true;
+    }
+    let stdinBytes = 0;
+    for (const job of jobs) stdinBytes += job.request.stdin.byteLength;
+    // One copy of every stdin into one buffer that is moved, not one clone or transfer per job.
+    const stdin = new Uint8Array(stdinBytes);
+    let end = 0;
+    for (const job of jobs) {
+      const r = job.request;
+      let ref = lane.setRefs.get(r.modulesKey);
+      if (ref === undefined) {
+        if (!r.modules) {
           this.finished(lane, job);
-          job.resolve(reply);
+          job.reject(new WarrenError('E_INTERNAL', `job of ${r.modulesKey} came without its modules`));
+          continue;
+        }
+        ref = lane.setRefs.size + 1;
+        lane.setRefs.set(r.modulesKey, ref);
+        batch.sets.push({ ref, modules: r.modules, recycledMemory: r.recycledMemory });
+      }
+      stdin.set(r.stdin, end);
+      end += r.stdin.byteLength;
+      const id = thread.nextCallId();
+      const wire: BatchedJob = { id, ref, stdinEnd: end, args: r.args, env: r.env, limits: r.limits, timeoutMs: job.timeoutMs };
+      if (r.mounts) wire.mounts = r.mounts;
+      batch.jobs.push(wire);
+      thread.expect(
+        id,
+        (reply) => {
+          if (reply.type === 'done' || reply.type === 'error') {
+            lane.avgMs += EWMA * ((reply.runMs ?? 0) - lane.avgMs);
+            this.finished(lane, job);
+            job.resolve(reply);
+          } else {
+            job.onReply(reply);
+          }
         },
-        (err: Error) => this.laneFailed(lane, job, err),
+        (err) => this.laneFailed(lane, job, err),
       );
-    });
+    }
+    batch.stdin = stdin;
+    thread.post(batch, [stdin.buffer]);
   }
 
   private finished(lane: Lane, job: LaneJob): void {

@@ -1,18 +1,22 @@
 import { runWithDeadline } from './deadline.js';
 import { JobRunner, type JobRunOutcome } from './job-runner.js';
 import { OutputBatcher } from './output-batcher.js';
-import type { LinkedModules, RunJobRequest, ThreadMessage, ThreadReply } from './thread-protocol.js';
+import type { JobBatchRequest, LinkedModules, RunJobRequest, ThreadMessage, ThreadReply } from './thread-protocol.js';
 
 /** A batch's finished jobs are held back at most this long, to go in one message. */
 const MAX_HOLD_MS = 1;
 
-let runner = new JobRunner();
-const linkedSets = new Map<string, LinkedModules>();
+type Post = (reply: ThreadMessage, transfer?: ArrayBuffer[]) => void;
+type JobFields = Omit<RunJobRequest, 'type' | 'modules' | 'modulesKey'>;
 
-/** Thread side of a job: output streamed back in chunks; the last chunk rides on the reply. */
-export function runJobInThread(req: RunJobRequest, post: (reply: ThreadReply, transfer?: ArrayBuffer[]) => void): void {
-  const stdout = new OutputBatcher((chunk) => post({ type: 'stdout', id: req.id, chunk }));
-  const stderr = new OutputBatcher((chunk) => post({ type: 'stderr', id: req.id, chunk }));
+let runner = new JobRunner();
+/** Linked sets of single job requests, by modulesKey. */
+const linkedSets = new Map<string, LinkedModules>();
+/** Linked sets of batches, by the ref the API thread gave them. */
+const batchSets = new Map<number, { modules: LinkedModules; recycledMemory: RunJobRequest['recycledMemory'] }>();
+
+/** Thread side of a single job request (no deadline addon: the API thread's timer ends it). */
+export function runJobInThread(req: RunJobRequest, post: Post): void {
   let modules: LinkedModules;
   try {
     modules = modulesFor(req);
@@ -20,6 +24,49 @@ export function runJobInThread(req: RunJobRequest, post: (reply: ThreadReply, tr
     post({ type: 'error', id: req.id, error: { code: 'E_INTERNAL', message: (err as Error).message, details: {} } });
     return;
   }
+  runOne(req, modules, post);
+}
+
+/**
+ * The jobs of a batch, in order. Their final replies go together (one message, one wakeup of
+ * the API thread), but none waits more than MAX_HOLD_MS behind a slower job; output chunks of
+ * a job streaming a lot go at once as usual.
+ */
+export function runJobBatchInThread(batch: JobBatchRequest, post: Post): void {
+  if (batch.resetSets) batchSets.clear();
+  for (const set of batch.sets) batchSets.set(set.ref, { modules: set.modules, recycledMemory: set.recycledMemory });
+  const held: ThreadReply[] = [];
+  let heldSince = 0;
+  const postHeld = () => {
+    if (held.length === 1) post(held[0]!);
+    else if (held.length > 1) post({ type: 'replies', replies: held.slice() });
+    held.length = 0;
+  };
+  const hold: Post = (reply, transfer) => {
+    if (reply.type !== 'done' && reply.type !== 'error') return post(reply, transfer);
+    if (held.length === 0) heldSince = performance.now();
+    held.push(reply);
+  };
+  let stdinStart = 0;
+  for (const job of batch.jobs) {
+    const stdin = batch.stdin.subarray(stdinStart, job.stdinEnd);
+    stdinStart = job.stdinEnd;
+    const set = batchSets.get(job.ref);
+    if (!set) {
+      hold({ type: 'error', id: job.id, error: { code: 'E_INTERNAL', message: `guest thread lost linked set ${job.ref}`, details: {} } });
+    } else {
+      const fields: JobFields = { id: job.id, args: job.args, env: job.env, stdin, mounts: job.mounts ?? null, limits: job.limits, recycledMemory: set.recycledMemory, timeoutMs: job.timeoutMs };
+      runOne(fields, set.modules, hold);
+    }
+    if (held.length > 0 && performance.now() - heldSince >= MAX_HOLD_MS) postHeld();
+  }
+  postHeld();
+}
+
+/** One job: output streamed back in chunks; the last chunk rides on the final reply. */
+function runOne(req: JobFields, modules: LinkedModules, post: Post): void {
+  const stdout = new OutputBatcher((chunk) => post({ type: 'stdout', id: req.id, chunk }));
+  const stderr = new OutputBatcher((chunk) => post({ type: 'stderr', id: req.id, chunk }));
   const io = { stdout: (c: Uint8Array) => stdout.write(c), stderr: (c: Uint8Array) => stderr.write(c) };
   const started = performance.now();
   const outcome = req.timeoutMs !== undefined ? runWithOwnDeadline(req, modules, io, req.timeoutMs) : runner.run(req, modules, io);
@@ -35,35 +82,10 @@ export function runJobInThread(req: RunJobRequest, post: (reply: ThreadReply, tr
 }
 
 /**
- * The jobs of a batch, in order. Their final replies go together (one message, one wakeup of
- * the API thread), but none waits more than MAX_HOLD_MS behind a slower job; output chunks of
- * a job streaming a lot go at once as usual.
- */
-export function runJobBatchInThread(jobs: RunJobRequest[], post: (message: ThreadMessage, transfer?: ArrayBuffer[]) => void): void {
-  const held: ThreadReply[] = [];
-  let heldSince = 0;
-  const postHeld = () => {
-    if (held.length === 1) post(held[0]!);
-    else if (held.length > 1) post({ type: 'replies', replies: held.splice(0) });
-    held.length = 0;
-  };
-  const hold = (reply: ThreadReply, transfer?: ArrayBuffer[]) => {
-    if (reply.type !== 'done' && reply.type !== 'error') return post(reply, transfer);
-    if (held.length === 0) heldSince = Date.now();
-    held.push(reply);
-  };
-  for (const job of jobs) {
-    runJobInThread(job, hold);
-    if (held.length > 0 && Date.now() - heldSince >= MAX_HOLD_MS) postHeld();
-  }
-  postHeld();
-}
-
-/**
  * The job's timeout enforced on this thread (the thread lives on and runs the jobs queued behind
  * it). TerminateExecution stops guest code, host code and a sleep (Atomics.wait) alike.
  */
-function runWithOwnDeadline(req: RunJobRequest, modules: LinkedModules, io: Parameters<JobRunner['run']>[2], timeoutMs: number): JobRunOutcome {
+function runWithOwnDeadline(req: JobFields, modules: LinkedModules, io: Parameters<JobRunner['run']>[2], timeoutMs: number): JobRunOutcome {
   if (!runWithDeadline) throw new Error('a job with its own deadline needs the deadline addon');
   try {
     return runWithDeadline(() => runner.run(req, modules, io), timeoutMs);

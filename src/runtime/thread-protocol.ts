@@ -53,11 +53,33 @@ export interface WorkerRequest {
   payload: Record<string, unknown>;
 }
 
-/** Jobs queued on a thread together, run in order (see JobLanes): one message instead of many. */
+/** A job of a batch: what differs from job to job; the rest is its linked set's (`ref`). */
+export interface BatchedJob {
+  id: number;
+  ref: number;
+  /** Its stdin is the batch's `stdin` from the previous job's end to this. */
+  stdinEnd: number;
+  args: string[];
+  env: Record<string, string>;
+  limits: GuestLimits;
+  timeoutMs: number;
+  /** Absent for jobs (no files); a mount table for other one-shot runs. */
+  mounts?: MountTable;
+}
+
+/**
+ * Jobs queued on a thread together, run in order (see JobLanes): one message instead of one per
+ * job, one moved buffer for all their stdin, and linked sets sent once and then named by a
+ * number. Each job is stopped at its timeout by the thread itself.
+ */
 export interface JobBatchRequest {
   type: 'job-batch';
   id?: undefined;
-  jobs: RunJobRequest[];
+  /** Forget every linked set held before this batch's `sets`. */
+  resetSets: boolean;
+  sets: { ref: number; modules: LinkedModules; recycledMemory: RunJobRequest['recycledMemory'] }[];
+  stdin: Uint8Array;
+  jobs: BatchedJob[];
 }
 
 export type ThreadRequest = RunJobRequest | WorkerRequest;
