@@ -143,7 +143,9 @@ export class JobLanes {
     this.stats.jobs += jobs.length;
     const thread = lane.thread;
     const batch: JobBatchRequest = { type: 'job-batch', resetSets: false, sets: [], stdin: new Uint8Array(0), jobs: [] };
-    if (lane.setRefs.size + jobs.length > MAX_SETS_PER_THREAD) {
+    const newSets = new Set<string>();
+    for (const job of jobs) if (!lane.setRefs.has(job.request.modulesKey)) newSets.add(job.request.modulesKey);
+    if (lane.setRefs.size + newSets.size > MAX_SETS_PER_THREAD) {
       lane.setRefs.clear();
       batch.resetSets = true;
     }

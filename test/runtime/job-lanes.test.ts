@@ -86,6 +86,26 @@ describe('job lanes', { skip: runWithDeadline === null ? 'no deadline addon (WAR
     assert.equal((await fine).text, 'args OK argc=2\n');
   });
 
+  it('more linked sets than a thread keeps: it forgets them all and is sent each again when needed', async () => {
+    // Two different modules under alternating keys: a set named by the wrong number would show.
+    const echo = loadFixture('worker_echo.wasm');
+    const one = new GuestPool({ jobThreads: 1, spareThreads: 0, inlineBudgetMs: 0 });
+    try {
+      for (let round = 0; round < 2; round++) {
+        for (let i = 0; i < 80; i++) {
+          const req = request(`set-${i}`, ['exit', String(i)], Buffer.from(`in-${i}`));
+          if (i % 2 === 1) req.modules = { main: echo, extensions: [] };
+          const out: Uint8Array[] = [];
+          const result = await one.runJob(req, { timeoutMs: 10_000, onStdout: (c) => out.push(c) });
+          if (i % 2 === 1) assert.equal(Buffer.concat(out).toString(), `IN-${i}`, `set-${i} ran the echo module`);
+          else assert.equal(result.exitCode, i, `set-${i} ran the probe`);
+        }
+      }
+    } finally {
+      await one.close();
+    }
+  });
+
   it('large output streams in chunks, in order, next to small jobs', async () => {
     const [big, small] = await Promise.all([run('spam', ['spam', '200000']), run('small', ['args'])]);
     const lines = big.text.split('\n').filter(Boolean);
