@@ -47,16 +47,27 @@ export async function placeFileTree(options: PlaceFileTreeOptions): Promise<Plac
   const { blobs, tree } = options;
   const root = resolve(options.root);
   const dirs = checkTreePaths(tree.entries);
-  const created = await prepareEmptyRoot(root);
   const tally = new CopyFallbackTally(options.onCopyFallback);
   const limit = options.concurrency ?? DEFAULT_PLACEMENT_CONCURRENCY;
+  // null until the root is ready: a root that was not usable (not empty...) is not ours to clean.
+  let created: boolean | null = null;
   let linked = 0;
   let copied = 0;
+  let readOnlyPaths: string[];
   try {
     const localPath = blobs.localPathHint?.bind(blobs);
     if (batchesAvailable && localPath !== undefined) {
-      ({ linked, copied } = await placeTreeBatch(blobs, localPath, root, tree.entries, dirs, DIR_MODE, limit, tally.record));
+      const placing = placeTreeBatch({
+        blobs, localPath, root, entries: tree.entries, dirs, dirMode: DIR_MODE, limit, onFallback: tally.record,
+        prepareRoot: () => prepareEmptyRoot(root),
+        onRootReady: (made) => {
+          created = made;
+        },
+      });
+      readOnlyPaths = readOnlyPathsOf(tree); // while the batch runs
+      ({ linked, copied } = await placing);
     } else {
+      created = await prepareEmptyRoot(root);
       // Parents come before children in `dirs`, so one level at a time needs no `recursive`.
       for (const level of byDepth(dirs)) {
         await runBounded(level, limit, async (dir) => {
@@ -72,14 +83,20 @@ export async function placeFileTree(options: PlaceFileTreeOptions): Promise<Plac
           copied++;
         }
       });
+      readOnlyPaths = readOnlyPathsOf(tree);
     }
   } catch (err) {
-    await discardRoot(root, created);
+    if (created !== null) await discardRoot(root, created);
     throw err;
   }
   tally.warn(options.logger, root);
-  const readOnlyPaths = tree.entries.filter((e) => e.mode === 'ro').map((e) => e.path);
-  return { linked, copied, copyFallbacks: tally.count, readOnlyPaths: readOnlyPaths.sort(compareGuestPaths) };
+  return { linked, copied, copyFallbacks: tally.count, readOnlyPaths };
+}
+
+function readOnlyPathsOf(tree: FileTree): string[] {
+  const paths: string[] = [];
+  for (const e of tree.entries) if (e.mode === 'ro') paths.push(e.path);
+  return paths.sort(compareGuestPaths);
 }
 
 /** Creates `root`, or accepts an existing empty directory. Returns whether it was created. */

@@ -28,18 +28,21 @@ export interface NativeFs {
    */
   close(fd: number): boolean;
   /**
-   * Makes `dirCount` directories in order (parents first) while up to `threads` threads link
-   * (kinds[i] 0) or copy (kinds[i] 1: a new file of mode `copyMode`, reflinked where the
-   * filesystem can) srcs[i] to dsts[i]; file i waits until the first needs[i] directories exist
-   * (kinds null: all links; needs null: every file needs every directory). Lists are NUL-joined
-   * (one copy out of JS). Runs off the event loop. Resolves to one errno per directory, then per
-   * file (0 = done; ECANCELED: skipped because a directory failed).
+   * On up to `threads` threads, makes `dirCount` directories, then links (kinds[i] 0) or copies
+   * (kinds[i] 1: a new file of mode `copyMode`, reflinked where the filesystem can) srcs[i] to
+   * dsts[i]. Directory j waits for directory dirParents[j]-1 (0: none; dirParents left out or
+   * null: each waits for the one before it, so they are made in order), file i for directory
+   * needs[i]-1 (0: none; needs null: for every directory). kinds null: all links. Lists are
+   * NUL-joined (one copy out of JS). Runs off the event loop. Resolves to one errno per
+   * directory, then per file (0 = done; ECANCELED: skipped because a directory it needs failed).
    */
   fileBatch(dirs: string, dirCount: number, dirMode: number, srcs: string, dsts: string, count: number,
-    kinds: Uint8Array | null, needs: Int32Array | null, copyMode: number, threads: number): Promise<Int32Array>;
+    kinds: Uint8Array | null, needs: Int32Array | null, copyMode: number, threads: number,
+    dirParents?: Int32Array | null): Promise<Int32Array>;
   /** fileBatch on the calling thread (blocks it); for measurements and tests. */
   fileBatchSync(dirs: string, dirCount: number, dirMode: number, srcs: string, dsts: string, count: number,
-    kinds: Uint8Array | null, needs: Int32Array | null, copyMode: number, threads: number): Int32Array;
+    kinds: Uint8Array | null, needs: Int32Array | null, copyMode: number, threads: number,
+    dirParents?: Int32Array | null): Int32Array;
 }
 
 /** Slots of the Float64Array filled by openatStat/fstatat. dev and ino are doubles converted as

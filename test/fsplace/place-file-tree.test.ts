@@ -123,6 +123,24 @@ test('a root that holds anything is refused and left as it was', async () => {
   }
 });
 
+test('a root is made with its missing parents; a file where the root should be is refused and left', async () => {
+  const fx = await makeFixture();
+  try {
+    const tree = await fx.tree(FILES);
+    const root = join(fx.dir, 'a', 'b', 'root');
+    const placed = await placeFileTree({ blobs: fx.blobs, tree, root });
+    assert.equal(placed.linked, 3);
+    assert.deepEqual(rootFiles(root), Object.fromEntries(Object.entries(FILES).map(([p, f]) => [p, f.text])));
+    const file = join(fx.dir, 'file-root');
+    writeFileSync(file, 'mine');
+    await assert.rejects(placeFileTree({ blobs: fx.blobs, tree, root: file }), (err) => isWarrenError(err, 'E_ALREADY_EXISTS'));
+    assert.equal(readFileSync(file, 'utf8'), 'mine');
+    await assert.rejects(placeFileTree({ blobs: fx.blobs, tree, root: join(file, 'root') }), { code: 'ENOTDIR' });
+  } finally {
+    fx.dispose();
+  }
+});
+
 test('a root on another filesystem than the store copies read-only files and counts the fallbacks', async (t) => {
   const fx = await makeFixture();
   const shm = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/warren-fsplace-') : null;

@@ -169,6 +169,43 @@ describe('native fs calls', { skip: nativeFs === null ? `addon not in use: ${nat
     assert.equal(statSync(join(tmp.path, 'file.txt')).nlink, 1 + n - 1 + 2, 'every link made once (plus the earlier batches)');
   });
 
+  it('fileBatch with dirParents makes sibling directories independently; a failed one cancels only what is under it', async () => {
+    const base = join(tmp.path, 'tree');
+    mkdirSync(base);
+    const src = join(tmp.path, 'file.txt');
+    // 0 a (exists already: EEXIST), 1 a/x and 2 a/x/deep (under it: cancelled), 3 b, 4 b/c, 5 a parent outside the list
+    mkdirSync(join(base, 'a'));
+    const dirs = [join(base, 'a'), join(base, 'a', 'x'), join(base, 'a', 'x', 'deep'), join(base, 'b'), join(base, 'b', 'c'), join(tmp.path, 'sub', 'e')];
+    const parents = Int32Array.from([0, 1, 2, 0, 4, 0]);
+    const n = 200; // enough for two lanes
+    const dsts = Array.from({ length: n }, (_, i) => join(dirs[4]!, `f${i}`));
+    writeFileSync(join(base, 'there'), '');
+    dsts.push(join(dirs[2]!, 'g'), join(dirs[5]!, 'h'), join(base, 'top'), join(base, 'there'));
+    const needs = Int32Array.from([...Array<number>(n).fill(5), 3, 6, 0, 0]);
+    const srcs = dsts.map(() => src);
+    const errnos = await fs.fileBatch(dirs.join('\0'), dirs.length, 0o755, srcs.join('\0'), dsts.join('\0'), dsts.length, null, needs, 0o644, 2, parents);
+    const E = osConstants.errno;
+    assert.deepEqual([...errnos.slice(0, dirs.length)], [E.EEXIST, E.ECANCELED, E.ECANCELED, 0, 0, 0]);
+    assert.deepEqual([...errnos.slice(dirs.length)], [...Array<number>(n).fill(0), E.ECANCELED, 0, 0, E.EEXIST]);
+    for (const d of [dsts[0]!, dsts[n - 1]!, dsts[n + 1]!, dsts[n + 2]!]) assert.equal(statSync(d).ino, statSync(src).ino, `${d} linked`);
+    assert.equal(existsSync(dirs[1]!), false);
+    assert.throws(() => fs.fileBatchSync('', 0, 0o755, 'a', 'b', 1, null, null, 0o644, 1, Int32Array.from([1])), { code: 'ERR_INVALID_ARG_VALUE' });
+    assert.throws(() => fs.fileBatchSync(`${base}/p\0${base}/q`, 2, 0o755, '', '', 0, null, null, 0o644, 1, Int32Array.from([0, 2])), { code: 'ERR_INVALID_ARG_VALUE' });
+  });
+
+  it('fileBatch dirParents -1 uses a directory that exists, -2 makes one unless it is there', async () => {
+    const base = join(tmp.path, 'modes');
+    mkdirSync(join(base, 'old'), { recursive: true });
+    writeFileSync(join(base, 'plain'), '');
+    const src = join(tmp.path, 'file.txt');
+    const dirs = [join(base, 'old'), join(base, 'old'), join(base, 'new'), join(base, 'new', 'x'), join(base, 'plain')];
+    const parents = Int32Array.from([-1, -2, -2, 3, -2]);
+    const dsts = [join(base, 'old', 'a'), join(base, 'new', 'x', 'b')];
+    const errnos = fs.fileBatchSync(dirs.join('\0'), dirs.length, 0o755, `${src}\0${src}`, dsts.join('\0'), 2, null, Int32Array.from([1, 4]), 0o644, 1, parents);
+    assert.deepEqual([...errnos], [0, 0, 0, 0, osConstants.errno.ENOTDIR, 0, 0]);
+    for (const d of dsts) assert.equal(statSync(d).ino, statSync(src).ino);
+  });
+
   it('fileBatch refuses malformed input before touching anything', () => {
     const base = join(tmp.path, 'bad');
     assert.throws(() => fs.fileBatchSync(`${base}\0x`, 1, 0o755, '', '', 0, null, null, 0o644, 1), { code: 'ERR_INVALID_ARG_VALUE' });

@@ -22,7 +22,11 @@ export function assertIntegrity(integrity: string): asserts integrity is Integri
  * the index. The store's own files are what read-only worker files hardlink to.
  */
 export class CacacheBlobs implements Blobs {
-  constructor(readonly dir: string) {}
+  private readonly contentDir: string;
+
+  constructor(readonly dir: string) {
+    this.contentDir = `${dir}/content-v2/${ALGORITHM}/`;
+  }
 
   async put(data: Uint8Array | string): Promise<BlobInfo> {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
@@ -89,8 +93,7 @@ export class CacacheBlobs implements Blobs {
   }
 
   localPathHint(integrity: Integrity): string {
-    assertIntegrity(integrity);
-    return contentPath(this.dir, integrity);
+    return this.contentDir + contentName(integrity); // contentName checks the integrity
   }
 
   async *list(): AsyncIterable<BlobInfo> {
@@ -151,13 +154,68 @@ export class CacacheBlobs implements Blobs {
 }
 
 /** cacache's content layout: content-v2/<algo>/<hex[0:2]>/<hex[2:4]>/<hex[4:]>. */
-// Decoded into one reused buffer: placement asks for a path per file (half the cost of Buffer.from).
-const digestBytes = Buffer.alloc(33);
-
 export function contentPath(dir: string, integrity: Integrity): string {
-  const n = digestBytes.write(integrity.slice(ALGORITHM.length + 1), 'base64');
-  const hex = digestBytes.toString('hex', 0, n);
-  return `${dir}/content-v2/${ALGORITHM}/${hex.slice(0, 2)}/${hex.slice(2, 4)}/${hex.slice(4)}`;
+  return `${dir}/content-v2/${ALGORITHM}/${contentName(integrity)}`;
+}
+
+const BASE64_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 64; i++) BASE64_VALUE['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.charCodeAt(i)] = i;
+const HEX = new Uint8Array(16);
+for (let i = 0; i < 16; i++) HEX[i] = '0123456789abcdef'.charCodeAt(i);
+const PREFIX = `${ALGORITHM}-`;
+/** `ab/cd/<60 hex>`, built in place: placement asks for one per file, and a base64 decode, a hex
+ * string, slices and the regex cost ~3x as much (and leave a string of many pieces to flatten). */
+const nameBytes = Buffer.alloc(66);
+nameBytes[2] = nameBytes[5] = '/'.charCodeAt(0);
+
+/** Writes byte j of the digest as hex at its place in nameBytes. */
+function putHex(j: number, byte: number): void {
+  const at = j === 0 ? 0 : j === 1 ? 3 : 2 * j + 2;
+  nameBytes[at] = HEX[byte >> 4]!;
+  nameBytes[at + 1] = HEX[byte & 15]!;
+}
+
+/**
+ * The content's path below `content-v2/<algo>/` for an integrity string, which is checked (as
+ * INTEGRITY_RE does) in the pass that decodes it; throws E_BAD_REQUEST if it is not one.
+ */
+function contentName(integrity: string): string {
+  if (integrity.length !== 51 || !integrity.startsWith(PREFIX) || integrity.charCodeAt(50) !== 61) assertIntegrity(integrity);
+  // 43 digits: 10 groups of 4 (3 bytes each), then 3 digits for 2 bytes and 2 spare bits
+  // (ignored, as Buffer's decoder does). The table is indexed by a character's low 7 bits;
+  // `codes` catches the others, `invalid` (< 0) a character that is no base64 digit.
+  let invalid = 0;
+  let codes = 0;
+  for (let g = 0; g < 10; g++) {
+    const i = 7 + 4 * g;
+    const c0 = integrity.charCodeAt(i);
+    const c1 = integrity.charCodeAt(i + 1);
+    const c2 = integrity.charCodeAt(i + 2);
+    const c3 = integrity.charCodeAt(i + 3);
+    const v0 = BASE64_VALUE[c0 & 127]!;
+    const v1 = BASE64_VALUE[c1 & 127]!;
+    const v2 = BASE64_VALUE[c2 & 127]!;
+    const v3 = BASE64_VALUE[c3 & 127]!;
+    codes |= c0 | c1 | c2 | c3;
+    invalid |= v0 | v1 | v2 | v3;
+    const w = (v0 << 18) | (v1 << 12) | (v2 << 6) | v3;
+    putHex(3 * g, w >> 16);
+    putHex(3 * g + 1, (w >> 8) & 255);
+    putHex(3 * g + 2, w & 255);
+  }
+  const c0 = integrity.charCodeAt(47);
+  const c1 = integrity.charCodeAt(48);
+  const c2 = integrity.charCodeAt(49);
+  const v0 = BASE64_VALUE[c0 & 127]!;
+  const v1 = BASE64_VALUE[c1 & 127]!;
+  const v2 = BASE64_VALUE[c2 & 127]!;
+  codes |= c0 | c1 | c2;
+  invalid |= v0 | v1 | v2;
+  const w = (v0 << 12) | (v1 << 6) | v2;
+  putHex(30, (w >> 10) & 255);
+  putHex(31, (w >> 2) & 255);
+  if (invalid < 0 || codes > 127) assertIntegrity(integrity);
+  return nameBytes.toString('latin1', 0, 66);
 }
 
 function notFound(integrity: string, cause: unknown): WarrenError {
