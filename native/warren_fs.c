@@ -322,6 +322,9 @@ typedef struct {
   atomic_size_t next[MAX_LANES];
   size_t end[MAX_LANES];
   atomic_int lane_ids;
+  pthread_t tids[MAX_LANES];
+  int started, joined; /* lanes started as pthreads, and joined */
+  int src_opened;         /* guarded by lock */
   _Atomic int *dir_state; /* DIR_*, set under lock */
   int *dir_fd;            /* -1: not held */
   size_t *dir_len;
@@ -509,21 +512,6 @@ static void place_one(batch_t *b, size_t i) {
   else *r = linkat(src_at, src, dst_at, dst, 0) == 0 ? 0 : errno;
 }
 
-static void *op_lane(void *arg) {
-  batch_t *b = arg;
-  int own = atomic_fetch_add(&b->lane_ids, 1);
-  for (int k = 0; k < b->lanes; k++) {
-    int lane = (own + k) % b->lanes;
-    for (;;) {
-      size_t i = atomic_fetch_add_explicit(&b->next[lane], 1, memory_order_relaxed);
-      if (i >= b->end[lane]) break;
-      place_one(b, i);
-    }
-  }
-  if (b->ndirs > 0) take_dirs(b, b->ndirs - 1); /* directories no file needed */
-  return NULL;
-}
-
 /* Opens the longest directory every source is below, so that sources can be named from it. */
 static void open_source_dir(batch_t *b) {
   b->src_fd = -1;
@@ -545,9 +533,28 @@ static void open_source_dir(batch_t *b) {
   b->src_skip = k + 1;
 }
 
-static void batch_run(batch_t *b) {
-  /* The pthreads and this thread each take a stretch of files (and the directories they need).
-   * A thread costs ~30 us, so small batches stay on one. */
+static void *op_lane(void *arg) {
+  batch_t *b = arg;
+  pthread_mutex_lock(&b->lock);
+  if (!b->src_opened) open_source_dir(b); /* by the first lane, not by the thread starting them */
+  b->src_opened = 1;
+  pthread_mutex_unlock(&b->lock);
+  int own = atomic_fetch_add(&b->lane_ids, 1);
+  for (int k = 0; k < b->lanes; k++) {
+    int lane = (own + k) % b->lanes;
+    for (;;) {
+      size_t i = atomic_fetch_add_explicit(&b->next[lane], 1, memory_order_relaxed);
+      if (i >= b->end[lane]) break;
+      place_one(b, i);
+    }
+  }
+  if (b->ndirs > 0) take_dirs(b, b->ndirs - 1); /* directories no file needed */
+  return NULL;
+}
+
+/* Splits the files into stretches, one per lane. A thread costs ~30 us, so small batches
+ * stay on one. */
+static void batch_plan(batch_t *b) {
   int lanes = b->threads;
   if ((size_t)lanes > b->nops / 64) lanes = (int)(b->nops / 64);
   if (lanes < 1) lanes = 1;
@@ -560,44 +567,86 @@ static void batch_run(batch_t *b) {
   atomic_init(&b->next_dir, 0);
   atomic_init(&b->fds_held, 0);
   for (size_t j = 0; j < b->ndirs; j++) b->dir_fd[j] = -1;
-  open_source_dir(b);
-  /* Lanes are kept on different CPUs for the batch. Unpinned, a new thread starts on its
-   * creator's CPU and Linux moves it to an idle one only at its next balancing; and a lane woken
-   * by another (a directory made, a directory lock let go) is woken onto the waker's CPU. Measured
-   * on a 2-core VM: the second lane started 1-5 ms late, and lanes shared one CPU for whole
-   * batches while the other idled. So this thread stays on its CPU and the others start on the
-   * rest (a lane that cannot run leaves its files to the others); this thread's CPUs are given
-   * back at the end. */
-  pthread_attr_t attr;
-  pthread_attr_t *attrp = NULL;
-  int pinned = 0;
-  cpu_set_t allowed;
-  if (lanes > 1 && pthread_attr_init(&attr) == 0) {
-    attrp = &attr;
-    int cpu = sched_getcpu();
-    if (cpu >= 0 && cpu < CPU_SETSIZE && pthread_getaffinity_np(pthread_self(), sizeof allowed, &allowed) == 0 &&
-        CPU_ISSET(cpu, &allowed)) {
-      cpu_set_t others = allowed, mine;
-      CPU_CLR(cpu, &others);
-      CPU_ZERO(&mine);
-      CPU_SET(cpu, &mine);
-      if (CPU_COUNT(&others) > 0 && pthread_attr_setaffinity_np(&attr, sizeof others, &others) == 0)
-        pinned = pthread_setaffinity_np(pthread_self(), sizeof mine, &mine) == 0;
-    }
-  }
-  pthread_t tids[MAX_LANES - 1];
-  int started = 0;
-  for (; started < lanes - 1; started++) {
-    if (pthread_create(&tids[started], attrp, op_lane, b) != 0) break;
-  }
-  if (attrp) pthread_attr_destroy(attrp);
-  /* Lanes no pthread took are still covered: every lane helps every stretch before it stops. */
-  op_lane(b);
-  for (int t = 0; t < started; t++) pthread_join(tids[t], NULL);
-  if (pinned) pthread_setaffinity_np(pthread_self(), sizeof allowed, &allowed);
+  b->src_fd = -1;
+}
+
+static void batch_close_fds(batch_t *b) {
   for (size_t j = 0; j < b->ndirs; j++)
     if (b->dir_fd[j] >= 0) close(b->dir_fd[j]);
   if (b->src_fd >= 0) close(b->src_fd);
+}
+
+/*
+ * Lanes are kept on different CPUs for the batch. Unpinned, a new thread starts on its creator's
+ * CPU and Linux moves it to an idle one only at its next balancing; and a lane woken by another
+ * (a directory made, a directory lock let go) is woken onto the waker's CPU. Measured on a
+ * 2-core VM: the second lane started 1-5 ms late, and lanes shared one CPU for whole batches
+ * while the other idled. So one lane runs on the starting thread's CPU (`mine`) and the others
+ * on the rest (`others`); a lane that cannot run leaves its files to the others. False when
+ * there is no other CPU to use.
+ */
+static int split_cpus(cpu_set_t *allowed, cpu_set_t *mine, cpu_set_t *others) {
+  int cpu = sched_getcpu();
+  if (cpu < 0 || cpu >= CPU_SETSIZE || pthread_getaffinity_np(pthread_self(), sizeof *allowed, allowed) != 0 ||
+      !CPU_ISSET(cpu, allowed))
+    return 0;
+  *others = *allowed;
+  CPU_CLR(cpu, others);
+  CPU_ZERO(mine);
+  CPU_SET(cpu, mine);
+  return CPU_COUNT(others) > 0;
+}
+
+/* Starts `count` lanes as pthreads on `cpus` (NULL: anywhere). */
+static void start_lanes(batch_t *b, int count, const cpu_set_t *cpus) {
+  pthread_attr_t attr;
+  pthread_attr_t *attrp = NULL;
+  if (cpus && pthread_attr_init(&attr) == 0) {
+    attrp = &attr;
+    if (pthread_attr_setaffinity_np(&attr, sizeof *cpus, cpus) != 0) {
+      pthread_attr_destroy(&attr);
+      attrp = NULL;
+    }
+  }
+  for (int k = 0; k < count && b->started < MAX_LANES; k++) {
+    if (pthread_create(&b->tids[b->started], attrp, op_lane, b) != 0) break;
+    b->started++;
+  }
+  if (attrp) pthread_attr_destroy(attrp);
+}
+
+static void join_lanes(batch_t *b) {
+  for (; b->joined < b->started; b->joined++) pthread_join(b->tids[b->joined], NULL);
+}
+
+/* fileBatchSync: the calling thread is a lane too, kept on its CPU meanwhile. */
+static void batch_run(batch_t *b) {
+  batch_plan(b);
+  cpu_set_t allowed, mine, others;
+  int pinned = b->lanes > 1 && split_cpus(&allowed, &mine, &others) &&
+               pthread_setaffinity_np(pthread_self(), sizeof mine, &mine) == 0;
+  start_lanes(b, b->lanes - 1, pinned ? &others : NULL);
+  /* Lanes no pthread took are still covered: every lane helps every stretch before it stops. */
+  op_lane(b);
+  join_lanes(b);
+  if (pinned) pthread_setaffinity_np(pthread_self(), sizeof allowed, &allowed);
+  batch_close_fds(b);
+}
+
+/* fileBatch: every lane is a pthread, started from the JS thread at once (a libuv pool thread
+ * took 0.3-1 ms to pick the work up); the pool thread only waits for them. The last lane runs
+ * on the JS thread's CPU, from when that thread is idle again. */
+static void batch_start(batch_t *b) {
+  batch_plan(b);
+  cpu_set_t allowed, mine, others;
+  if (!split_cpus(&allowed, &mine, &others)) {
+    start_lanes(b, b->lanes, NULL);
+  } else if (b->lanes == 1) {
+    start_lanes(b, 1, &others); /* the JS thread's CPU is busy until it awaits */
+  } else {
+    start_lanes(b, b->lanes - 1, &others);
+    start_lanes(b, 1, &mine);
+  }
 }
 
 /* Splits a NUL-joined list of `n` strings into `out`; false if the count does not match. */
@@ -613,10 +662,12 @@ static int split_list(char *s, size_t len, char **out, size_t n) {
   return k == n;
 }
 
-static size_t string_len(napi_env env, napi_value v, int *ok) {
-  size_t len = 0;
-  *ok = napi_get_value_string_utf8(env, v, NULL, 0, &len) == napi_ok;
-  return len;
+/* Room for a string's UTF-8 (3 bytes per UTF-16 unit at most): its UTF-16 length costs nothing,
+ * its UTF-8 length a pass over it. */
+static size_t string_room(napi_env env, napi_value v, int *ok) {
+  size_t units = 0;
+  *ok = napi_get_value_string_utf16(env, v, NULL, 0, &units) == napi_ok;
+  return 3 * units;
 }
 
 /* Copies an optional typed array of `n` elements of `type` (null/undefined: NULL). */
@@ -652,7 +703,7 @@ static batch_t *batch_parse(napi_env env, napi_callback_info info) {
     return NULL;
   }
   int ok1, ok2, ok3;
-  size_t ld = string_len(env, argv[0], &ok1), ls = string_len(env, argv[3], &ok2), lt = string_len(env, argv[4], &ok3);
+  size_t ld = string_room(env, argv[0], &ok1), ls = string_room(env, argv[3], &ok2), lt = string_room(env, argv[4], &ok3);
   if (!ok1 || !ok2 || !ok3) {
     throw_type(env, BATCH_USAGE ": dirs, srcs and dsts must be NUL-joined strings");
     return NULL;
@@ -693,10 +744,9 @@ static batch_t *batch_parse(napi_env env, napi_callback_info info) {
     return NULL;
   }
   char *d = b->strings, *s = d + ld + 1, *t = s + ls + 1;
-  size_t got;
-  napi_get_value_string_utf8(env, argv[0], d, ld + 1, &got);
-  napi_get_value_string_utf8(env, argv[3], s, ls + 1, &got);
-  napi_get_value_string_utf8(env, argv[4], t, lt + 1, &got);
+  napi_get_value_string_utf8(env, argv[0], d, ld + 1, &ld);
+  napi_get_value_string_utf8(env, argv[3], s, ls + 1, &ls);
+  napi_get_value_string_utf8(env, argv[4], t, lt + 1, &lt);
   b->srcs = b->dirs + b->ndirs;
   b->dsts = b->srcs + b->nops;
   const char *bad = NULL;
@@ -743,11 +793,18 @@ static napi_value js_file_batch_sync(napi_env env, napi_callback_info info) {
 
 static void batch_execute(napi_env env, void *data) {
   (void)env;
-  batch_run(data);
+  batch_t *b = data;
+  if (b->started == 0) op_lane(b); /* no thread could be started: this one does it all */
+  join_lanes(b);
+  batch_close_fds(b);
 }
 
 static void batch_complete(napi_env env, napi_status status, void *data) {
   batch_t *b = data;
+  if (b->joined < b->started) { /* not executed (cancelled): its lanes must end before b goes */
+    join_lanes(b);
+    batch_close_fds(b);
+  }
   if (status == napi_ok) {
     napi_resolve_deferred(env, b->deferred, batch_results(env, b));
   } else {
@@ -767,8 +824,16 @@ static napi_value js_file_batch(napi_env env, napi_callback_info info) {
   napi_value promise, name;
   napi_create_promise(env, &b->deferred, &promise);
   napi_create_string_utf8(env, "warren.fileBatch", NAPI_AUTO_LENGTH, &name);
-  if (napi_create_async_work(env, NULL, name, batch_execute, batch_complete, b, &b->work) != napi_ok ||
-      napi_queue_async_work(env, b->work) != napi_ok) {
+  if (napi_create_async_work(env, NULL, name, batch_execute, batch_complete, b, &b->work) != napi_ok) {
+    batch_free(b);
+    return throw_errno(env, ENOMEM, "fileBatch", NULL);
+  }
+  batch_start(b);
+  if (napi_queue_async_work(env, b->work) != napi_ok) {
+    if (b->started == 0) op_lane(b);
+    join_lanes(b);
+    batch_close_fds(b);
+    napi_delete_async_work(env, b->work);
     batch_free(b);
     return throw_errno(env, ENOMEM, "fileBatch", NULL);
   }

@@ -95,8 +95,13 @@ export async function placeFileTree(options: PlaceFileTreeOptions): Promise<Plac
 
 function readOnlyPathsOf(tree: FileTree): string[] {
   const paths: string[] = [];
-  for (const e of tree.entries) if (e.mode === 'ro') paths.push(e.path);
-  return paths.sort(compareGuestPaths);
+  let sorted = true;
+  for (const e of tree.entries) {
+    if (e.mode !== 'ro') continue;
+    if (sorted && paths.length > 0 && paths[paths.length - 1]! > e.path) sorted = false;
+    paths.push(e.path);
+  }
+  return sorted ? paths : paths.sort(compareGuestPaths); // trees are stored sorted
 }
 
 /** Creates `root`, or accepts an existing empty directory. Returns whether it was created. */
