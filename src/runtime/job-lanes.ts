@@ -20,6 +20,10 @@ const BACKSTOP_GRACE_MS = 1000;
 const BACKSTOP_CHECK_MS = 250;
 
 export interface LaneJob {
+  /** Its call id on the thread it was posted to (0 before). */
+  id: number;
+  /** Output of it has been passed on: it can no longer be run again elsewhere. */
+  streamed: boolean;
   /** The request as the caller gave it: kept whole so the job can go to another lane. */
   request: Omit<RunJobRequest, 'id'>;
   timeoutMs: number;
@@ -33,8 +37,10 @@ interface Lane {
   thread: GuestThread;
   /** In the order the thread runs them: the first is running (or its reply is on the way). */
   jobs: LaneJob[];
-  /** When the first job started, as far as this thread can tell (dispatch or the previous reply). */
-  headSince: number;
+  /** [id of the job the thread is running or 0, its start in ms since the epoch], written by the thread. */
+  progress: Float64Array;
+  /** Whether the thread has been given `progress` (with its first batch). */
+  progressSent: boolean;
   /** Set when the backstop stopped the thread for the head job. */
   stoppedFor: LaneJob | null;
   /** Recent run time of its jobs, ms (moving average, reported by the thread). */
@@ -55,10 +61,13 @@ interface Lane {
  * time, each job paid for a sleeping thread's wakeup and for the API thread's, which on a
  * small machine cost more than the job.
  *
- * A job goes to the lane with the fewest jobs (the lowest index on ties, so light load keeps to
- * one warm thread). A thread that misses a deadline by BACKSTOP_GRACE_MS (the addon should
- * never let that happen) is terminated: its running job fails with E_TIMEOUT and the jobs
- * queued behind it go to other lanes, since they never started.
+ * A job goes to the first lane expected to drain within PACK_MS (queue length times its recent
+ * job time) and not busy with a job running longer than STALL_MS, else to the lane expected to
+ * drain first: fast jobs pile onto one warm thread in large batches, slow ones spread out, and
+ * new jobs go around a slow one. Each thread shows in shared memory which job it runs since
+ * when; one that misses that job's deadline by BACKSTOP_GRACE_MS (the addon should never let
+ * that happen) is terminated: the job fails with E_TIMEOUT and the others it held go to other
+ * lanes.
  */
 export class JobLanes {
   private readonly lanes: Lane[] = [];
@@ -81,7 +90,7 @@ export class JobLanes {
   run(request: Omit<RunJobRequest, 'id'>, timeoutMs: number, onReply: (r: ThreadReply) => void): Promise<ThreadReply> {
     if (this.closed) return Promise.reject(new WarrenError('E_UNAVAILABLE', 'the guest pool is closed'));
     return new Promise((resolve, reject) => {
-      const job: LaneJob = { request, timeoutMs, onReply, resolve, reject };
+      const job: LaneJob = { id: 0, streamed: false, request, timeoutMs, onReply, resolve, reject };
       const lane = this.shortestLane();
       if (lane) this.dispatch(lane, job);
       else this.waiting.push(job);
@@ -96,7 +105,8 @@ export class JobLanes {
   }
 
   private newLane(): Lane {
-    return { thread: this.spawn(), jobs: [], headSince: 0, stoppedFor: null, outbox: [], avgMs: 0, setRefs: new Map() };
+    const progress = new Float64Array(new SharedArrayBuffer(2 * Float64Array.BYTES_PER_ELEMENT));
+    return { thread: this.spawn(), jobs: [], progress, progressSent: false, stoppedFor: null, outbox: [], avgMs: 0, setRefs: new Map() };
   }
 
   /** Jobs in flight on the lanes (queued on the API thread not counted). */
@@ -117,7 +127,7 @@ export class JobLanes {
     for (const lane of this.lanes) {
       if (lane.jobs.length >= MAX_DEPTH) continue;
       if (lane.jobs.length === 0) return lane;
-      const stalled = now - lane.headSince;
+      const stalled = lane.progress[0] !== 0 ? now - lane.progress[1]! : 0;
       const wait = lane.jobs.length * lane.avgMs + (stalled > STALL_MS ? stalled : 0);
       if (wait < PACK_MS) return lane;
       if (wait < bestWait) {
@@ -129,7 +139,6 @@ export class JobLanes {
   }
 
   private dispatch(lane: Lane, job: LaneJob): void {
-    if (lane.jobs.length === 0) lane.headSince = Date.now();
     lane.jobs.push(job);
     lane.outbox.push(job);
     // Requests read in the same poll phase (many sockets at once under load) share one message.
@@ -143,6 +152,10 @@ export class JobLanes {
     this.stats.jobs += jobs.length;
     const thread = lane.thread;
     const batch: JobBatchRequest = { type: 'job-batch', resetSets: false, sets: [], stdin: new Uint8Array(0), jobs: [] };
+    if (!lane.progressSent) {
+      batch.progress = lane.progress.buffer as SharedArrayBuffer;
+      lane.progressSent = true;
+    }
     const newSets = new Set<string>();
     for (const job of jobs) if (!lane.setRefs.has(job.request.modulesKey)) newSets.add(job.request.modulesKey);
     if (lane.setRefs.size + newSets.size > MAX_SETS_PER_THREAD) {
@@ -170,6 +183,7 @@ export class JobLanes {
       stdin.set(r.stdin, end);
       end += r.stdin.byteLength;
       const id = thread.nextCallId();
+      job.id = id;
       const wire: BatchedJob = { id, ref, stdinEnd: end, args: r.args, env: r.env, limits: r.limits, timeoutMs: job.timeoutMs };
       if (r.mounts) wire.mounts = r.mounts;
       batch.jobs.push(wire);
@@ -181,6 +195,7 @@ export class JobLanes {
             this.finished(lane, job);
             job.resolve(reply);
           } else {
+            job.streamed = true;
             job.onReply(reply);
           }
         },
@@ -194,23 +209,32 @@ export class JobLanes {
   private finished(lane: Lane, job: LaneJob): void {
     const i = lane.jobs.indexOf(job);
     if (i >= 0) lane.jobs.splice(i, 1);
-    lane.headSince = Date.now();
     const next = this.waiting.shift();
     if (next) this.dispatch(this.shortestLane() ?? lane, next);
   }
 
-  /** The thread died (stopped by the backstop, crashed): each of its jobs comes through here. */
+  /**
+   * The thread died (stopped by the backstop, crashed): each of its jobs comes through here. The
+   * one it was running fails; the others run again elsewhere (a job keeps nothing, and those
+   * before it had only their replies held back), unless some of their output went out already.
+   */
   private laneFailed(lane: Lane, job: LaneJob, err: Error): void {
-    if (lane.diedRunning === undefined) lane.diedRunning = lane.jobs[0] ?? null;
-    const wasHead = lane.diedRunning === job;
+    if (lane.diedRunning === undefined) {
+      const running = lane.progress[0];
+      lane.diedRunning = lane.stoppedFor ?? lane.jobs.find((j) => j.id === running) ?? null;
+    }
     const i = lane.jobs.indexOf(job);
     if (i >= 0) lane.jobs.splice(i, 1);
     this.replaceIfDead(lane);
-    if (wasHead || this.closed) {
+    if (lane.diedRunning === job || this.closed) {
       job.reject(lane.stoppedFor === job ? timeoutError(job.timeoutMs) : err);
       return;
     }
-    // Queued behind the job that took the thread down: it never ran.
+    if (job.streamed) {
+      job.reject(new WarrenError('E_INTERNAL', `the job's thread was lost after its output began: ${err.message}`));
+      return;
+    }
+    job.id = 0;
     const target = this.shortestLane();
     if (target) this.dispatch(target, job);
     else this.waiting.unshift(job);
@@ -225,12 +249,13 @@ export class JobLanes {
   private checkDeadlines(): void {
     const now = Date.now();
     for (const lane of this.lanes) {
-      const head = lane.jobs[0];
-      if (!head || lane.stoppedFor !== null) continue;
-      if (now - lane.headSince > head.timeoutMs + BACKSTOP_GRACE_MS) {
-        lane.stoppedFor = head;
+      const running = lane.progress[0];
+      if (running === 0 || lane.stoppedFor !== null) continue;
+      const job = lane.jobs.find((j) => j.id === running);
+      if (job && now - lane.progress[1]! > job.timeoutMs + BACKSTOP_GRACE_MS) {
+        lane.stoppedFor = job;
         this.onTimeout();
-        void lane.thread.terminate(timeoutError(head.timeoutMs));
+        void lane.thread.terminate(timeoutError(job.timeoutMs));
       }
     }
   }

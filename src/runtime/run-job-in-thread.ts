@@ -12,8 +12,10 @@ type JobFields = Omit<RunJobRequest, 'type' | 'modules' | 'modulesKey'>;
 let runner = new JobRunner();
 /** Linked sets of single job requests, by modulesKey. */
 const linkedSets = new Map<string, LinkedModules>();
-/** Linked sets of batches, by the ref the API thread gave them. */
-const batchSets = new Map<number, { modules: LinkedModules; recycledMemory: RunJobRequest['recycledMemory'] }>();
+/** Linked sets of batches, by the ref the API thread gave them, with their jobs' recent run time (ms). */
+const batchSets = new Map<number, { modules: LinkedModules; recycledMemory: RunJobRequest['recycledMemory']; avgMs: number | null }>();
+/** [id of the job running or 0, its start in ms since the epoch]: JobLanes' backstop reads it. */
+let progress: Float64Array | null = null;
 
 /** Thread side of a single job request (no deadline addon: the API thread's timer ends it). */
 export function runJobInThread(req: RunJobRequest, post: Post): void {
@@ -33,8 +35,9 @@ export function runJobInThread(req: RunJobRequest, post: Post): void {
  * a job streaming a lot go at once as usual.
  */
 export function runJobBatchInThread(batch: JobBatchRequest, post: Post): void {
+  if (batch.progress) progress = new Float64Array(batch.progress);
   if (batch.resetSets) batchSets.clear();
-  for (const set of batch.sets) batchSets.set(set.ref, { modules: set.modules, recycledMemory: set.recycledMemory });
+  for (const set of batch.sets) batchSets.set(set.ref, { modules: set.modules, recycledMemory: set.recycledMemory, avgMs: null });
   const held: ThreadReply[] = [];
   let heldSince = 0;
   const postHeld = () => {
@@ -55,16 +58,24 @@ export function runJobBatchInThread(batch: JobBatchRequest, post: Post): void {
     if (!set) {
       hold({ type: 'error', id: job.id, error: { code: 'E_INTERNAL', message: `guest thread lost linked set ${job.ref}`, details: {} } });
     } else {
+      // Finished jobs do not wait behind one that may be slow (or whose time is not known yet).
+      if (held.length > 0 && (set.avgMs === null || set.avgMs > MAX_HOLD_MS)) postHeld();
       const fields: JobFields = { id: job.id, args: job.args, env: job.env, stdin, mounts: job.mounts ?? null, limits: job.limits, recycledMemory: set.recycledMemory, timeoutMs: job.timeoutMs };
-      runOne(fields, set.modules, hold);
+      if (progress) {
+        progress[1] = Date.now();
+        progress[0] = job.id;
+      }
+      const runMs = runOne(fields, set.modules, hold);
+      if (progress) progress[0] = 0;
+      set.avgMs = set.avgMs === null ? runMs : set.avgMs + 0.2 * (runMs - set.avgMs);
     }
     if (held.length > 0 && performance.now() - heldSince >= MAX_HOLD_MS) postHeld();
   }
   postHeld();
 }
 
-/** One job: output streamed back in chunks; the last chunk rides on the final reply. */
-function runOne(req: JobFields, modules: LinkedModules, post: Post): void {
+/** One job: output streamed back in chunks; the last chunk rides on the final reply. Returns its run time, ms. */
+function runOne(req: JobFields, modules: LinkedModules, post: Post): number {
   const stdout = new OutputBatcher((chunk) => post({ type: 'stdout', id: req.id, chunk }));
   const stderr = new OutputBatcher((chunk) => post({ type: 'stderr', id: req.id, chunk }));
   const io = { stdout: (c: Uint8Array) => stdout.write(c), stderr: (c: Uint8Array) => stderr.write(c) };
@@ -79,6 +90,7 @@ function runOne(req: JobFields, modules: LinkedModules, post: Post): void {
     stderr.flush();
     post({ type: 'error', id: req.id, error: outcome.error, runMs });
   }
+  return runMs;
 }
 
 /**

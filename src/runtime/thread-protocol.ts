@@ -77,6 +77,11 @@ export interface JobBatchRequest {
   id?: undefined;
   /** Forget every linked set held before this batch's `sets`. */
   resetSets: boolean;
+  /**
+   * With a thread's first batch: where it shows the API thread which job it is running and since
+   * when (Float64 [job id or 0, start in ms since the epoch]), read without a message.
+   */
+  progress?: SharedArrayBuffer;
   sets: { ref: number; modules: LinkedModules; recycledMemory: RunJobRequest['recycledMemory'] }[];
   stdin: Uint8Array;
   jobs: BatchedJob[];

@@ -1,6 +1,11 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { openSync, closeSync, constants } from 'node:fs';
+import { join } from 'node:path';
 import { GuestPool } from '../../src/runtime/guest-pool.js';
+import { MountTableBuilder } from '../../src/wasi/index.js';
+import { makeTempDir } from '../support/temp-dir.js';
 import { runWithDeadline } from '../../src/runtime/deadline.js';
 import type { RunJobRequest } from '../../src/runtime/thread-protocol.js';
 import { loadFixture } from '../wasi/probe-guest.js';
@@ -103,6 +108,31 @@ describe('job lanes', { skip: runWithDeadline === null ? 'no deadline addon (WAR
       }
     } finally {
       await one.close();
+    }
+  });
+
+  it('a thread stuck where the deadline cannot reach (a FIFO open) is terminated by the backstop; the jobs it held run elsewhere', async () => {
+    const dir = makeTempDir('warren-lanes-');
+    const fifo = join(dir.path, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    const one = new GuestPool({ jobThreads: 2, spareThreads: 0, inlineBudgetMs: 0 });
+    try {
+      const stuck = { ...request('fifo', ['read', '/in/pipe']), mounts: new MountTableBuilder().mount('/in', dir.path, 'ro').build() };
+      const spawned = one.stats.threadsSpawned;
+      const blocked = one.runJob(stuck, { timeoutMs: 200 });
+      // Same linked set, queued at once: they share the stuck job's batch on its thread.
+      const queued = Array.from({ length: 5 }, (_, i) => one.runJob({ ...request('fifo', ['exit', String(i)]) }, { timeoutMs: 5000 }));
+      await assert.rejects(blocked, { code: 'E_TIMEOUT' });
+      const results = await Promise.all(queued);
+      results.forEach((r, i) => assert.equal(r.exitCode, i));
+      assert.equal(one.stats.timeouts, 1);
+      assert.equal(one.stats.threadsSpawned, spawned + 1, 'the stuck thread was replaced');
+    } finally {
+      // Unblock the stuck open (the terminated thread is still in it) so the process can exit.
+      const fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+      closeSync(fd);
+      await one.close();
+      dir.dispose();
     }
   });
 
