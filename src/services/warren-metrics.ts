@@ -24,4 +24,24 @@ export class WarrenMetrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'warren_process_' });
   }
+
+  /** Job lanes' queue and batching, read when scraped (`source` null: one job per thread, no lanes). */
+  observeJobLanes(source: () => { outstanding: number; stats: { batches: number; jobs: number } } | null): void {
+    new Gauge({
+      name: 'warren_jobs_queued',
+      help: 'Jobs posted to job threads and not finished',
+      registers: [this.registry],
+      collect() {
+        this.set(source()?.outstanding ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'warren_job_thread_messages',
+      help: 'Messages that carried jobs to job threads since start (jobs run / this = the mean batch)',
+      registers: [this.registry],
+      collect() {
+        this.set(source()?.stats.batches ?? 0);
+      },
+    });
+  }
 }

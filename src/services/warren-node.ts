@@ -75,6 +75,7 @@ export class WarrenNode {
       logger,
       maxOutputBytes: opts.maxOutputBytes ?? 64 * 1024 * 1024,
     };
+    ctx.metrics.observeJobLanes(() => ctx.pool.lanes);
     try {
       await ctx.versions.start();
     } catch (err) {

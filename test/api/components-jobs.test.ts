@@ -188,6 +188,8 @@ test('a job that traps, loops past its timeout, or grows memory past its limit: 
   assert.equal((await runJob('sh.serval.loudify', 'still here')).stdout.toString(), 'STILL HERE');
   const metrics = await readAll((await server.client.raw('GET', '/metrics')).body);
   assert.match(metrics.toString(), /warren_job_failures_total\{code="E_TIMEOUT"\} 2/);
+  assert.match(metrics.toString(), /warren_jobs_queued 0\n/, 'nothing left queued on the job threads');
+  if (server.node.ctx.pool.lanes) assert.match(metrics.toString(), /warren_job_thread_messages [1-9]/);
 });
 
 test('the CLI as a child process: push, ls --json, run', async () => {
