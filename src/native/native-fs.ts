@@ -30,11 +30,13 @@ export interface NativeFs {
   /**
    * On up to `threads` threads, makes `dirCount` directories, then links (kinds[i] 0) or copies
    * (kinds[i] 1: a new file of mode `copyMode`, reflinked where the filesystem can) srcs[i] to
-   * dsts[i]. Directory j waits for directory dirParents[j]-1 (0: none; dirParents left out or
-   * null: each waits for the one before it, so they are made in order), file i for directory
-   * needs[i]-1 (0: none; needs null: for every directory). kinds null: all links. Lists are
-   * NUL-joined (one copy out of JS). Runs off the event loop. Resolves to one errno per
-   * directory, then per file (0 = done; ECANCELED: skipped because a directory it needs failed).
+   * dsts[i]. Directory j waits for directory dirParents[j]-1 (0: none; -1: directory j exists
+   * already and is only used; -2: it is made unless it is a directory already; dirParents left
+   * out or null: each waits for the one before it, so they are made in order), file i for
+   * directory needs[i]-1 (0: none; needs null: for every directory). kinds null: all links.
+   * Lists are NUL-joined (one copy out of JS). Runs off the event loop (its threads are started
+   * by this call). Resolves to one errno per directory, then per file (0 = done; ECANCELED:
+   * skipped because a directory it needs failed).
    */
   fileBatch(dirs: string, dirCount: number, dirMode: number, srcs: string, dsts: string, count: number,
     kinds: Uint8Array | null, needs: Int32Array | null, copyMode: number, threads: number,
