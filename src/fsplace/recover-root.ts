@@ -47,6 +47,8 @@ export type RecoverOutcome = 'clean' | 'rolled-back' | 'rolled-forward' | 'missi
  */
 export async function recoverRoot(root: string): Promise<RecoverOutcome> {
   const p = updatePathsOf(root);
+  // A marker never renamed in commits nothing.
+  await rm(`${p.marker}.tmp`, { force: true });
   const [hasRoot, hasNext, hasOld, complete] = await Promise.all([exists(p.root), exists(p.next), exists(p.old), exists(p.marker)]);
   const tag = complete ? await markerTag(p.marker) : null;
   if (complete && hasNext) {
@@ -81,14 +83,22 @@ export async function recoverRoot(root: string): Promise<RecoverOutcome> {
   return hasNext ? 'rolled-back' : 'clean';
 }
 
+/**
+ * The commit point of an update. Written under a temporary name and renamed in: the marker's
+ * existence commits the new tree, so it must never exist without its tag (a SIGKILL between
+ * creating the file and writing it once left a committed tree whose tag recovery could not read,
+ * and the worker record stayed at the old version over the new files).
+ */
 export async function writeMarker(marker: string, tag?: string): Promise<void> {
-  const handle = await open(marker, 'w', 0o644);
+  const tmp = `${marker}.tmp`;
+  const handle = await open(tmp, 'w', 0o644);
   try {
     await handle.writeFile(tag ? `complete\n${tag}\n` : 'complete\n');
     await handle.sync();
   } finally {
     await handle.close();
   }
+  await rename(tmp, marker);
   await syncDir(dirname(marker));
 }
 

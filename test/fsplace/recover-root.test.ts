@@ -63,6 +63,26 @@ test('a crash after any step of applyUpdate recovers to exactly the old or the n
   }
 });
 
+test('a crash while the marker is written (its temporary file empty) rolls back: tree and tag stay old', async () => {
+  const fx = await makeFixture();
+  try {
+    const oldTree = await fx.tree({ '/a': { text: 'a1', mode: 'ro' }, '/db': { text: 'd', mode: 'rw' } });
+    const newTree = await fx.tree({ '/a': { text: 'a2', mode: 'ro' }, '/db': { text: 'd', mode: 'rw' } });
+    const root = join(fx.dir, 'root');
+    await placeFileTree({ blobs: fx.blobs, tree: oldTree, root });
+    await writeRootTag(root, 'v1');
+    await assert.rejects(applyUpdate({ blobs: fx.blobs, root, plan: planUpdate(oldTree, newTree), crashAfter: 'built', tag: 'v2' }));
+    // What a SIGKILL between creating the marker's file and writing it leaves.
+    writeFileSync(`${root}.next.complete.tmp`, '');
+    assert.equal(await recoverRoot(root), 'rolled-back');
+    assert.deepEqual(rootState(root), { '/a': 'a1', '/db': 'd' });
+    assert.equal(await readRootTag(root), 'v1', 'the tag names the tree in place');
+    assert.deepEqual(readdirSync(fx.dir).filter((n) => n.startsWith('root')).sort(), ['root', 'root.tag']);
+  } finally {
+    fx.dispose();
+  }
+});
+
 test('applyUpdate recovers a crashed earlier attempt before starting', async () => {
   const fx = await makeFixture();
   try {
