@@ -1,4 +1,10 @@
+import { WarrenError } from '../errors.js';
 import type { GuestErrorInfo } from './thread-protocol.js';
+
+/** A guest call stopped at its timeout, wherever it was stopped (API thread timer, job thread, backstop). */
+export function timeoutError(timeoutMs: number): WarrenError {
+  return new WarrenError('E_TIMEOUT', `guest ran past its ${timeoutMs} ms timeout and was stopped`, { timeoutMs });
+}
 
 /**
  * Turns what a guest run threw into a stable error code. A trap while linear memory sits at its

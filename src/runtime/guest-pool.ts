@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { WarrenError } from '../errors.js';
 import { runWithDeadline } from './deadline.js';
+import { timeoutError } from './guest-error.js';
 import { GuestThread } from './guest-thread.js';
 import { InlineJobs } from './inline-jobs.js';
 import { JobLanes } from './job-lanes.js';
@@ -71,12 +72,12 @@ export class GuestPool {
   async runJob(request: Omit<RunJobRequest, 'id'>, opts: RunOptions): Promise<Record<string, unknown>> {
     if (this.closed) throw new WarrenError('E_UNAVAILABLE', 'the guest pool is closed');
     // Inline only while the job threads are idle: under load, queued lanes cost the API thread less.
-    const here = this.lanes === null || this.lanes.outstanding === 0 ? this.inline?.tryRun(request, opts.timeoutMs) : null;
+    const here = this.inline && (this.lanes === null || this.lanes.outstanding === 0) ? this.inline.tryRun(request, opts.timeoutMs) : null;
     if (here) {
       this.stats.jobsRun++;
       if (here.timedOut) {
         this.stats.timeouts++;
-        throw new WarrenError('E_TIMEOUT', `guest ran past its ${opts.timeoutMs} ms timeout and was stopped`, { timeoutMs: opts.timeoutMs });
+        throw timeoutError(opts.timeoutMs);
       }
       for (const c of here.stdout) opts.onStdout?.(c);
       for (const c of here.stderr) opts.onStderr?.(c);
@@ -198,7 +199,7 @@ export async function callWithTimeout(
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       onTimeout();
-      const err = new WarrenError('E_TIMEOUT', `guest ran past its ${opts.timeoutMs} ms timeout and was stopped`, { timeoutMs: opts.timeoutMs });
+      const err = timeoutError(opts.timeoutMs);
       void thread.terminate(err);
       reject(err);
     }, opts.timeoutMs);

@@ -1,4 +1,5 @@
 import { WarrenError } from '../errors.js';
+import { timeoutError } from './guest-error.js';
 import { GuestThread } from './guest-thread.js';
 import type { BatchedJob, JobBatchRequest, RunJobRequest, ThreadReply } from './thread-protocol.js';
 
@@ -259,8 +260,4 @@ export class JobLanes {
       }
     }
   }
-}
-
-function timeoutError(timeoutMs: number): WarrenError {
-  return new WarrenError('E_TIMEOUT', `guest ran past its ${timeoutMs} ms timeout and was stopped`, { timeoutMs });
 }

@@ -1,4 +1,5 @@
 import { runWithDeadline } from './deadline.js';
+import { timeoutError } from './guest-error.js';
 import { JobRunner, type JobRunOutcome } from './job-runner.js';
 import { OutputBatcher } from './output-batcher.js';
 import type { JobBatchRequest, LinkedModules, RunJobRequest, ThreadMessage, ThreadReply } from './thread-protocol.js';
@@ -105,7 +106,7 @@ function runWithOwnDeadline(req: JobFields, modules: LinkedModules, io: Paramete
     if ((err as { code?: unknown } | null)?.code !== 'E_DEADLINE') throw err;
     // Stopped anywhere, even inside the host's own code: the next job gets a clean runner.
     runner = new JobRunner();
-    return { ok: false, error: { code: 'E_TIMEOUT', message: `guest ran past its ${timeoutMs} ms timeout and was stopped`, details: { timeoutMs } } };
+    return { ok: false, error: timeoutError(timeoutMs).toJSON() };
   }
 }
 

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,22 @@ import { isWarrenError } from '../../src/errors.js';
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'warren-ports-'));
 }
+
+test('cacache content paths: the in-place decoder agrees with base64 → hex for any digest, and refuses non-digests', () => {
+  const blobs = new CacacheBlobs('/store');
+  for (let i = 0; i < 2000; i++) {
+    const digest = createHash('sha256').update(randomBytes(16)).digest();
+    const hex = digest.toString('hex');
+    const integrity = `sha256-${digest.toString('base64')}` as Parameters<typeof contentPath>[1];
+    const expected = `/store/content-v2/sha256/${hex.slice(0, 2)}/${hex.slice(2, 4)}/${hex.slice(4)}`;
+    assert.equal(contentPath('/store', integrity), expected);
+    assert.equal(blobs.localPathHint(integrity), expected);
+  }
+  const good = `sha256-${createHash('sha256').update('x').digest('base64')}`;
+  for (const bad of [good.replace(/.$/, 'A'), good.slice(0, 20) + '!' + good.slice(21), good.slice(0, 20) + 'é' + good.slice(21), 'sha512-' + good.slice(7), good + '=', '../../etc/passwd']) {
+    assert.throws(() => blobs.localPathHint(bad as Parameters<typeof contentPath>[1]), (e) => isWarrenError(e, 'E_BAD_REQUEST'), bad);
+  }
+});
 
 test('cacache blobs: put, get, path, stream, delete, verify', async () => {
   const dir = tempDir();
