@@ -59,6 +59,12 @@ export interface WorkerRecord {
   lastSnapshot: string | null;
   /** Latest committed snapshot, or null. */
   lastCommit: string | null;
+  /**
+   * FileTree of the root's writable files as the worker's last update left them: what a worker
+   * without a snapshot of its version goes back to after a lost instance. Absent: the read-write
+   * entries of its version's file tree (as placed at creation).
+   */
+  baseline?: Integrity | null;
   error?: { code: string; message: string };
 }
 

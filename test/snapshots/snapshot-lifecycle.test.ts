@@ -64,13 +64,14 @@ test('full scope: memory, durable dir, new root files and an open fd offset surv
     const withPauses = await c.json<{ snapshots: SnapshotRecord[] }>('GET', `/v1/workers/${w.id}/snapshots?pauses=true`);
     assert.ok(withPauses.snapshots.length >= 4);
 
-    // A lost instance (trap) goes back to the last snapshot: memory, files and fd offset of the commit.
+    // A lost instance (trap) goes back to the last snapshot: memory, root files and fd offset of
+    // the commit; the durable dir keeps the write of the acknowledged call after it.
     assert.equal(await value(c, w.id, 'increment'), 5);
     assert.equal((await failure(c.json('POST', `/v1/workers/${w.id}/invoke`, { export: 'crash', args: [] }))).code, 'E_TRAP');
     assert.equal((await showWorker(c, w.id)).status, 'failed');
     const back = await invoke(c, w.id, 'get');
     assert.deepEqual([back.value, back.resumedFrom], [4, c1.snapshot.id]);
-    assert.equal(await value(c, w.id, 'file_count'), 4, 'the durable dir went back to the commit too');
+    assert.equal(await value(c, w.id, 'file_count'), 5, 'the durable dir is never rolled back by a lost instance');
     assert.equal(await value(c, w.id, 'next_line'), 3, 'and the fd offset');
 
     // Fork: a new worker restored from the commit; then the two diverge.

@@ -34,7 +34,7 @@ export interface MarkRootsInput {
 /**
  * The mark phase of GC, from the registry's records only (never from labels on blobs):
  * - `component/`: module, manifest, extension modules, file tree and each of its files;
- * - `worker/` not `deleted`: its last snapshot and last commit;
+ * - `worker/` not `deleted`: its last snapshot and last commit, its baseline tree and its files;
  * - `snapshot/`: commits always; pauses while their worker lives;
  * - `precompile/<engineId>/`: each map whose component version still exists, every node.
  * Pauses of gone workers and artifact maps of other engines or deleted versions are dead records.
@@ -76,8 +76,9 @@ export async function markRoots(input: MarkRootsInput): Promise<MarkedRoots> {
   const workers = await registry.list<WorkerRecord>(REGISTRY_PREFIX.worker);
   const liveWorkers = new Set<string>();
   const keptSnapshots = new Set<string>();
-  for (const { value: w } of workers) {
+  for (const { key, value: w } of workers) {
     if (w.status === 'deleted') continue;
+    await markTree(w.baseline ?? null, key);
     liveWorkers.add(w.id);
     if (w.lastSnapshot) keptSnapshots.add(w.lastSnapshot);
     if (w.lastCommit) keptSnapshots.add(w.lastCommit);

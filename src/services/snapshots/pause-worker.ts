@@ -2,6 +2,7 @@ import type { SnapshotRecord, WorkerRecord } from '../../records.js';
 import { getComponentVersion } from '../components/component-keys.js';
 import type { NodeContext } from '../node-context.js';
 import { getWorker } from '../workers/get-worker.js';
+import { clearInstanceRan } from '../workers/instance-ran-marker.js';
 import { liveWorkersOf } from '../workers/live-workers.js';
 import { recordSnapshot } from './record-snapshot.js';
 import { setWorkerStatus } from './set-worker-status.js';
@@ -55,6 +56,8 @@ async function pauseNow(ctx: NodeContext, workerId: string, opts: PauseWorkerOpt
     throw err;
   }
   await live.stop(workerId);
+  // Files and memory are both at the pause snapshot now: nothing to put back on resume but it.
+  await clearInstanceRan(ctx, workerId);
   ctx.metrics.liveWorkers.set(live.size);
   ctx.logger.info({ worker: workerId, snapshot: taken.snapshot.id, scope, ...taken.stats }, 'worker paused');
   return { worker, snapshot: taken.snapshot, stats: taken.stats, changed: true };

@@ -19,9 +19,10 @@ const MIN_RESTORE_TIMEOUT_MS = 60_000;
  * A live instance of a worker from one of its snapshots: the files first (durable dirs; for
  * `full` the whole writable tree), then for `full` a new instance with memory pages, globals
  * and WASI state (fds reopened at their offsets) put back, `_initialize` not run again; for
- * `data` a fresh instance (`_initialize`) over the restored durable dirs.
+ * `data` a fresh instance (`_initialize`) over the restored durable dirs. `volumes: false`
+ * leaves the durable dirs as they are (a lost instance on this node).
  */
-export async function restoreInstance(ctx: NodeContext, record: WorkerRecord, snap: SnapshotRecord): Promise<LiveInstance> {
+export async function restoreInstance(ctx: NodeContext, record: WorkerRecord, snap: SnapshotRecord, opts: { volumes?: boolean } = {}): Promise<LiveInstance> {
   if (snap.component !== record.component || snap.version !== record.version) {
     throw new WarrenError('E_SNAPSHOT_INVALID', `snapshot ${snap.id} is of ${snap.component}@${snap.version}; worker ${record.id} runs ${record.component}@${record.version}`, {
       snapshot: snap.id,
@@ -30,7 +31,7 @@ export async function restoreInstance(ctx: NodeContext, record: WorkerRecord, sn
   const version = await getComponentVersion(ctx.ports.registry, record.component, record.version);
   const storeName = storeNameOf(snap.kind);
   const source = snapshotStore(ctx, storeName);
-  if (snap.files) await restoreWorkerFiles(ctx, record.id, version, snap.scope, snap.files, source);
+  if (snap.files) await restoreWorkerFiles(ctx, record.id, version, snap.scope, snap.files, source, opts);
   if (snap.scope === 'data') return startWorkerInstance(ctx, record);
 
   if (!snap.memory || !snap.state) throw new WarrenError('E_SNAPSHOT_INVALID', `full snapshot ${snap.id} lacks its memory or state`, { snapshot: snap.id });

@@ -5,7 +5,7 @@ import { compareGuestPaths } from '../../fsplace/place-file-tree.js';
 import { readFileTree } from '../../manifest/file-tree.js';
 import type { ManifestVolume, SnapshotScope } from '../../manifest/manifest-types.js';
 import type { Blobs, Integrity } from '../../ports/blobs.js';
-import type { ComponentVersionRecord, FileTree, FileTreeEntry } from '../../records.js';
+import type { ComponentVersionRecord, FileTree, FileTreeEntry, WorkerRecord } from '../../records.js';
 import type { NodeContext } from '../node-context.js';
 import { findReadOnlyFiles } from '../workers/find-read-only-files.js';
 import { loadFileTree } from '../workers/load-file-tree.js';
@@ -59,6 +59,8 @@ export async function snapshotWorkerFiles(ctx: NodeContext, workerId: string, ve
  * Puts a worker's files back to a snapshot's tree (from `source`): every durable dir, and for
  * `full` the root's writable files too (read-only files stay as placed). The worker must not be
  * running. Entries under a mount the version does not have are refused before anything changes.
+ * `volumes: false` leaves the durable dirs as they are (an instance lost on this node: they keep
+ * every write, as a disk keeps a crashed process's files).
  */
 export async function restoreWorkerFiles(
   ctx: NodeContext,
@@ -67,6 +69,7 @@ export async function restoreWorkerFiles(
   scope: SnapshotScope,
   treeDigest: Integrity,
   source: Blobs,
+  opts: { volumes?: boolean } = {},
 ): Promise<void> {
   const paths = workerPaths(ctx, workerId);
   const { volumes } = readWorkerSettings(version);
@@ -84,10 +87,8 @@ export async function restoreWorkerFiles(
     else if (scope === 'full' && !v) rootEntries.push(e);
     else throw new WarrenError('E_SNAPSHOT_INVALID', `snapshot file ${e.path} lies outside the worker's ${scope === 'full' ? 'files' : 'durable dirs'}`, { path: e.path });
   }
-  if (scope === 'full') {
-    const readOnly = await findReadOnlyFiles(ctx.ports.blobs, paths.root, await loadFileTree(ctx.ports.blobs, version.fileTree));
-    await restoreWritableTree({ blobs: source, root: paths.root, tree: { version: 1, entries: rootEntries }, readOnlyPaths: readOnly.paths });
-  }
+  if (scope === 'full') await restoreRoot(ctx, paths.root, version, rootEntries, source);
+  if (opts.volumes === false) return;
   for (const [v, entries] of byVolume) {
     const dir = volumeDir(paths, v.name);
     await mkdir(dir, { recursive: true });
@@ -95,3 +96,38 @@ export async function restoreWorkerFiles(
   }
 }
 
+
+async function restoreRoot(ctx: NodeContext, root: string, version: ComponentVersionRecord, entries: FileTreeEntry[], source: Blobs): Promise<void> {
+  const readOnly = await findReadOnlyFiles(ctx.ports.blobs, root, await loadFileTree(ctx.ports.blobs, version.fileTree));
+  await restoreWritableTree({ blobs: source, root, tree: { version: 1, entries }, readOnlyPaths: readOnly.paths });
+}
+
+/**
+ * The root's writable files as its version placed them: the tree recorded by the worker's last
+ * update (`baseline`), else the read-write entries of the version's file tree. Entries under a
+ * volume's mount are hidden by the volume and left out.
+ */
+export async function baselineRootEntries(ctx: NodeContext, record: WorkerRecord, version: ComponentVersionRecord): Promise<FileTreeEntry[]> {
+  const { volumes } = readWorkerSettings(version);
+  const tree = record.baseline ? await readFileTree(ctx.ports.blobs, record.baseline) : await loadFileTree(ctx.ports.blobs, version.fileTree);
+  return tree.entries.filter((e) => e.mode === 'rw' && !volumes.some((v) => under(e.path, v.mount)));
+}
+
+/** Puts the root's writable files back to the worker's initial state (see baselineRootEntries); durable dirs are not touched. */
+export async function restoreRootBaseline(ctx: NodeContext, record: WorkerRecord, version: ComponentVersionRecord): Promise<void> {
+  const entries = await baselineRootEntries(ctx, record, version);
+  await restoreRoot(ctx, workerPaths(ctx, record.id).root, version, entries, ctx.ports.blobs);
+}
+
+/**
+ * Stores the root's writable files as they are now (right after an update placed them) as a
+ * FileTree in the cluster store: the worker's new `baseline`.
+ */
+export async function storeRootBaseline(ctx: NodeContext, workerId: string, version: ComponentVersionRecord): Promise<Integrity> {
+  const { volumes } = readWorkerSettings(version);
+  const root = workerPaths(ctx, workerId).root;
+  const readOnly = await findReadOnlyFiles(ctx.ports.blobs, root, await loadFileTree(ctx.ports.blobs, version.fileTree));
+  const stored = await snapshotWritableTree({ blobs: ctx.ports.blobs, root, readOnlyPaths: readOnly.paths });
+  const tree: FileTree = { version: 1, entries: stored.tree.entries.filter((e) => !volumes.some((v) => under(e.path, v.mount))) };
+  return (await ctx.ports.blobs.put(JSON.stringify(tree))).integrity;
+}

@@ -4,6 +4,8 @@ import { readRootTag, recoverRoot, removeWorkerDir } from '../../fsplace/index.j
 import type { WorkerRecord } from '../../records.js';
 import { REGISTRY_PREFIX } from '../../records.js';
 import type { NodeContext } from '../node-context.js';
+import { getComponentVersion } from '../components/component-keys.js';
+import { storeRootBaseline } from '../snapshots/snapshot-files.js';
 import { finishDelete } from './delete-worker.js';
 import { updateWorkerRecord } from './update-worker-record.js';
 import { workerKey, workerPaths, type WorkerNameIndex } from './worker-keys.js';
@@ -102,6 +104,9 @@ export async function recoverWorkers(ctx: NodeContext): Promise<RecoveryReport> 
 async function alignVersionWithRoot(ctx: NodeContext, record: WorkerRecord, root: string, report: RecoveryReport): Promise<void> {
   const tag = await readRootTag(root);
   if (!tag || tag === record.version || record.status === 'deleted') return;
-  await updateWorkerRecord(ctx, record.id, (r) => ({ ...r, version: tag }));
+  const version = await getComponentVersion(ctx.ports.registry, record.component, tag);
+  // No instance ran since the update placed these files: they are the new version's baseline.
+  const baseline = await storeRootBaseline(ctx, record.id, version);
+  await updateWorkerRecord(ctx, record.id, (r) => ({ ...r, version: tag, baseline }));
   report.versionsAligned.push(`${record.id}: ${record.version} -> ${tag}`);
 }

@@ -6,6 +6,8 @@ import type { WorkerRecord } from '../../records.js';
 import { getComponentVersion } from '../components/component-keys.js';
 import type { NodeContext } from '../node-context.js';
 import { getWorker } from './get-worker.js';
+import { storeRootBaseline } from '../snapshots/snapshot-files.js';
+import { clearInstanceRan } from './instance-ran-marker.js';
 import { liveWorkersOf } from './live-workers.js';
 import { loadFileTree } from './load-file-tree.js';
 import { readWorkerSettings } from './read-worker-settings.js';
@@ -50,11 +52,14 @@ export function updateWorker(ctx: NodeContext, workerId: string, targetVersion: 
     }
     await live.stop(workerId);
     ctx.metrics.liveWorkers.set(live.size);
+    // The root as the update left it is what the new version goes back to after a lost instance.
+    const baseline = await storeRootBaseline(ctx, workerId, to);
     const worker = await updateWorkerRecord(ctx, workerId, (r) => {
-      const next: WorkerRecord = { ...r, version: to.version, status: 'idle' };
+      const next: WorkerRecord = { ...r, version: to.version, status: 'idle', baseline };
       delete next.error;
       return next;
     });
+    await clearInstanceRan(ctx, workerId);
     ctx.logger.info({ worker: workerId, from: from.version, to: to.version }, 'worker updated');
     return { worker, from: from.version, to: to.version, changed: true };
   });
