@@ -14,6 +14,10 @@ export interface DataLayout {
   registryDb: string;
   workers: string;
   staging: string;
+  /** One shared tree per version file tree on this node (jobs' read-only files), by digest. */
+  trees: string;
+  /** Per-job scratch roots, gone when the job ends. */
+  jobs: string;
   keyFile: string;
   adminToken: string;
 }
@@ -25,6 +29,8 @@ export function dataLayout(dataDir: string): DataLayout {
     registryDb: join(dataDir, 'registry.db'),
     workers: join(dataDir, 'workers'),
     staging: join(dataDir, 'staging'),
+    trees: join(dataDir, 'trees'),
+    jobs: join(dataDir, 'jobs'),
     keyFile: join(dataDir, 'server.key'),
     adminToken: join(dataDir, 'admin.token'),
   };

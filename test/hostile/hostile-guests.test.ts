@@ -28,13 +28,16 @@ before(async () => {
   server = await startTestServer({ maxOutputBytes: OUTPUT_CAP, jobThreads: 2 });
   writeFileSync(join(server.dataDir, 'admin.token'), secret);
   writeFileSync(join(server.dataDir, 'workers', 'sentinel.txt'), secret);
-  const limits = { memory: '8MiB', timeout: '2s', disk: '1MiB' };
-  await pushTestComponent(server.client, work.path, 'sh.hostile', 'guest', '1.0.0', {
+  // Where the timeout is not what is tested, it is generous: a slow or loaded machine must not
+  // turn a million writes into E_TIMEOUT. `looper` (2 s) is for the attacks that never end.
+  const limits = { memory: '8MiB', timeout: '300s', disk: '1MiB' };
+  const guest = {
     wasm: 'hostile_guest.wasm',
     files: { 'static/hello.txt': 'hello', 'state/notes.txt': 'notes' },
-    modes: { '/state/notes.txt': 'read-write' },
-    limits,
-  });
+    modes: { '/state/notes.txt': 'read-write' as const },
+  };
+  await pushTestComponent(server.client, work.path, 'sh.hostile', 'guest', '1.0.0', { ...guest, limits });
+  await pushTestComponent(server.client, work.path, 'sh.hostile', 'looper', '1.0.0', { ...guest, limits: { ...limits, timeout: '2s' } });
   await pushTestComponent(server.client, work.path, 'sh.hostile', 'recurse', '1.0.0', { wasm: 'hostile_recurse.wasm', limits });
 });
 after(async () => {
@@ -113,7 +116,7 @@ function assertNoLeak(text: string): void {
 test('an infinite loop: E_TIMEOUT, the loop is stopped, the node keeps serving (also with jobs in parallel)', async () => {
   const before = server.node.ctx.pool.stats.timeouts;
   const spawned = server.node.ctx.pool.stats.threadsSpawned;
-  const [loop, ...hellos] = await Promise.allSettled([job('sh.hostile.guest', ['loop']), ...[1, 2, 3, 4].map(() => job('sh.hostile.guest', ['hello']))]);
+  const [loop, ...hellos] = await Promise.allSettled([job('sh.hostile.looper', ['loop']), ...[1, 2, 3, 4].map(() => job('sh.hostile.guest', ['hello']))]);
   await refusedWith(loop.status === 'rejected' ? Promise.reject(loop.reason) : Promise.resolve(loop.value), 'E_TIMEOUT', 408);
   for (const h of hellos) assert.equal(h.status === 'fulfilled' && h.value.stdout, 'hello OK still-serving\n');
   assert.equal(server.node.ctx.pool.stats.timeouts, before + 1);
@@ -127,8 +130,8 @@ test('an infinite loop: E_TIMEOUT, the loop is stopped, the node keeps serving (
 });
 
 test('spinning in poll_oneoff (zero timeouts, or one hour): E_TIMEOUT, node keeps serving', async () => {
-  await refusedWith(job('sh.hostile.guest', ['poll-spin']), 'E_TIMEOUT', 408);
-  await refusedWith(job('sh.hostile.guest', ['poll-sleep']), 'E_TIMEOUT', 408);
+  await refusedWith(job('sh.hostile.looper', ['poll-spin']), 'E_TIMEOUT', 408);
+  await refusedWith(job('sh.hostile.looper', ['poll-sleep']), 'E_TIMEOUT', 408);
   await stillServing();
 });
 

@@ -2,6 +2,8 @@ import { WarrenError, isWarrenError } from '../../errors.js';
 import type { ComponentVersionRecord } from '../../records.js';
 import type { NodeContext } from '../node-context.js';
 import { loadLinkedModules } from '../components/load-linked-modules.js';
+import { readWorkerSettings } from '../workers/read-worker-settings.js';
+import { prepareJobFiles, type JobFiles } from './prepare-job-files.js';
 
 export interface RunJobInput {
   fq: string;
@@ -25,17 +27,21 @@ export interface JobResult {
 
 /**
  * One run of a component's `_start`: a fresh instance on a pooled thread, stdin in, stdout and
- * stderr streamed out through the callbacks, nothing kept. argv[0] is the component's name.
+ * stderr streamed out through the callbacks, nothing kept. argv[0] is the component's name. The
+ * guest sees its component's initial files as a new worker would (prepareJobFiles), with the
+ * manifest's disk quota; what it writes is gone when the job ends.
  */
 export async function runJob(ctx: NodeContext, input: RunJobInput): Promise<JobResult> {
   const started = performance.now();
   let record: ComponentVersionRecord | undefined;
+  let files: JobFiles | null = null;
   try {
     record = await ctx.versions.get(input.fq, input.version);
     const manifestLimits = record.manifest.limits as { memory: number; timeout: number };
     const timeoutMs = Math.min(input.limits?.timeoutMs ?? manifestLimits.timeout, manifestLimits.timeout);
     const modules = await loadLinkedModules(ctx, record, input.limits?.memoryBytes, { recycledMemory: true });
     const manifestEnv = (record.manifest.env ?? {}) as Record<string, string>;
+    files = await prepareJobFiles(ctx, record);
     const result = await ctx.pool.runJob(
       {
         type: 'run-job',
@@ -44,8 +50,12 @@ export async function runJob(ctx: NodeContext, input: RunJobInput): Promise<JobR
         args: [record.name, ...input.args],
         env: { ...manifestEnv, ...input.env },
         stdin: input.stdin,
-        mounts: null,
-        limits: { maxOutputBytes: ctx.maxOutputBytes, memoryMaxBytes: modules.memoryMaxBytes },
+        mounts: files?.mounts ?? null,
+        limits: {
+          maxOutputBytes: ctx.maxOutputBytes,
+          memoryMaxBytes: modules.memoryMaxBytes,
+          ...(files ? { diskQuotaBytes: readWorkerSettings(record).limits.disk } : {}),
+        },
         recycledMemory: modules.recycledMemory,
       },
       { timeoutMs, onStdout: input.onStdout, onStderr: input.onStderr },
@@ -63,5 +73,7 @@ export async function runJob(ctx: NodeContext, input: RunJobInput): Promise<JobR
     ctx.metrics.jobDuration.observe((performance.now() - started) / 1000);
     if (isWarrenError(err) && record) err.details.component = `${record.fq}@${record.version}`;
     throw err;
+  } finally {
+    await files?.dispose();
   }
 }
