@@ -7,22 +7,10 @@ import type { FileTree, FileTreeEntry } from '../records.js';
 import { checkZipEntry, unsafe, type CheckedEntry } from './check-zip-entry.js';
 import { comparePaths, treeOrderProblem, writeFileTree } from './file-tree.js';
 import type { Manifest } from './manifest-types.js';
+import { resolveZipLimits, type ZipLimits } from './zip-limits.js';
 
-export interface UnpackLimits {
-  /** Sum of uncompressed sizes; default 8 GiB. */
-  maxTotalBytes?: number;
-  /** Default 100 000. */
-  maxEntries?: number;
-  /** Uncompressed / compressed per entry; default 200 (deflate's best is ~1030). */
-  maxRatio?: number;
-  /** Default: maxTotalBytes. */
-  maxEntryBytes?: number;
-  /**
-   * Entries smaller than this skip the ratio check (default 1 MiB): a few KiB of zeros compress
-   * 500:1 and are harmless; the ratio only matters where the bytes add up.
-   */
-  ratioMinBytes?: number;
-}
+/** Absolute limits only (see zip-limits.ts); any left out take their defaults. */
+export type UnpackLimits = Partial<ZipLimits>;
 
 export interface UnpackResult {
   tree: FileTree;
@@ -30,16 +18,16 @@ export interface UnpackResult {
   totalBytes: number;
 }
 
-const DEFAULTS = { maxTotalBytes: 8 * 2 ** 30, maxEntries: 100_000, maxRatio: 200, ratioMinBytes: 2 ** 20 };
-
 /**
  * Unpacks an uploaded files zip (server side) into blobs and stores the resulting file tree.
  *
  * Two passes. The first reads only the central directory and refuses anything unsafe (names,
  * links, duplicates, entries outside the manifest's targets) or too large by its declared sizes,
  * before a single byte is written. The second streams each file straight into `blobs.putStream`
- * while counting real bytes, so a header that lies about its size is caught too (yauzl's
- * `validateEntrySizes` plus our own count and CRC check).
+ * while counting real inflated bytes against the same limits, so a header that lies about its
+ * size is caught too (yauzl's `validateEntrySizes` plus our own count and CRC check). The limits
+ * are absolute sizes (total, per entry, entry count), never compression ratios: a 1 GiB file of
+ * zeros is a legitimate file, and it streams through in constant memory.
  *
  * On any failure the function throws and returns no tree: nothing is recorded. File blobs
  * already written for earlier entries stay as unreferenced garbage for GC; the tree blob is
@@ -53,18 +41,11 @@ const DEFAULTS = { maxTotalBytes: 8 * 2 ** 30, maxEntries: 100_000, maxRatio: 20
  * itself, and our check refuses backslashes just as it would.
  */
 export async function unpackComponentFiles(zipPath: string, blobs: Blobs, manifest: Manifest, limits: UnpackLimits = {}): Promise<UnpackResult> {
-  const maxTotalBytes = limits.maxTotalBytes ?? DEFAULTS.maxTotalBytes;
-  const lim = {
-    maxTotalBytes,
-    maxEntries: limits.maxEntries ?? DEFAULTS.maxEntries,
-    maxRatio: limits.maxRatio ?? DEFAULTS.maxRatio,
-    maxEntryBytes: limits.maxEntryBytes ?? maxTotalBytes,
-    ratioMinBytes: limits.ratioMinBytes ?? DEFAULTS.ratioMinBytes,
-  };
+  const lim = resolveZipLimits(limits);
   const zip = await openZip(zipPath);
   try {
     if (zip.entryCount > lim.maxEntries) {
-      throw new WarrenError('E_ZIP_TOO_LARGE', `zip has ${zip.entryCount} entries, more than the limit of ${lim.maxEntries}`, {
+      throw new WarrenError('E_ZIP_TOO_LARGE', `zip has ${zip.entryCount} entries, more than the limit of ${lim.maxEntries} (max-entries)`, {
         rule: 'max-entries',
         entries: zip.entryCount,
         limit: lim.maxEntries,
@@ -87,7 +68,6 @@ export async function unpackComponentFiles(zipPath: string, blobs: Blobs, manife
   }
 }
 
-type Limits = Required<UnpackLimits>;
 type FileEntry = Extract<CheckedEntry, { kind: 'file' }>;
 
 function openZip(zipPath: string): Promise<ZipFile> {
@@ -114,7 +94,7 @@ function readCentralDirectory(zip: ZipFile): Promise<Entry[]> {
   });
 }
 
-function checkCentralDirectory(raw: Entry[], manifest: Manifest, lim: Limits): FileEntry[] {
+function checkCentralDirectory(raw: Entry[], manifest: Manifest, lim: ZipLimits): FileEntry[] {
   const seenNames = new Set<string>();
   const seenOffsets = new Map<number, string>();
   const files: FileEntry[] = [];
@@ -132,13 +112,10 @@ function checkCentralDirectory(raw: Entry[], manifest: Manifest, lim: Limits): F
     if (other !== undefined) throw unsafe(name, 'no-overlap', `shares its data with entry ${JSON.stringify(other)}`);
     seenOffsets.set(entry.relativeOffsetOfLocalHeader, name);
     const size = entry.uncompressedSize;
-    if (size > lim.maxEntryBytes) throw tooLarge(name, 'max-entry-bytes', `declares ${size} bytes, more than the per-entry limit of ${lim.maxEntryBytes}`);
+    if (size > lim.maxEntryBytes) throw tooLarge(name, 'max-entry-bytes', `declares ${size} bytes, more than the per-entry limit of ${lim.maxEntryBytes} bytes`, lim.maxEntryBytes);
     declaredTotal += size;
     if (declaredTotal > lim.maxTotalBytes) {
-      throw tooLarge(name, 'max-total-bytes', `brings the declared total to ${declaredTotal} bytes, more than the limit of ${lim.maxTotalBytes}`);
-    }
-    if (size >= lim.ratioMinBytes && size > lim.maxRatio * Math.max(entry.compressedSize, 1)) {
-      throw tooLarge(name, 'max-ratio', `expands ${entry.compressedSize} bytes to ${size} (ratio over ${lim.maxRatio})`);
+      throw tooLarge(name, 'max-total-bytes', `brings the declared total to ${declaredTotal} bytes, more than the limit of ${lim.maxTotalBytes} bytes`, lim.maxTotalBytes);
     }
     files.push(checked);
   }
@@ -149,7 +126,7 @@ function checkCentralDirectory(raw: Entry[], manifest: Manifest, lim: Limits): F
   return files;
 }
 
-async function storeEntry(zip: ZipFile, file: FileEntry, blobs: Blobs, lim: Limits, totalBefore: number): Promise<{ digest: Integrity; size: number }> {
+async function storeEntry(zip: ZipFile, file: FileEntry, blobs: Blobs, lim: ZipLimits, totalBefore: number): Promise<{ digest: Integrity; size: number }> {
   const { entry, name } = file;
   const declared = entry.uncompressedSize;
   let real = 0;
@@ -158,10 +135,9 @@ async function storeEntry(zip: ZipFile, file: FileEntry, blobs: Blobs, lim: Limi
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       real += chunk.length;
       if (real > declared) throw unsafe(name, 'size-mismatch', `holds more than its declared ${declared} bytes`);
-      if (totalBefore + real > lim.maxTotalBytes) throw tooLarge(name, 'max-total-bytes', `real bytes pass the limit of ${lim.maxTotalBytes}`);
-      if (real >= lim.ratioMinBytes && real > lim.maxRatio * Math.max(entry.compressedSize, 1)) {
-        throw tooLarge(name, 'max-ratio', `expands ${entry.compressedSize} bytes to more than ${real} (ratio over ${lim.maxRatio})`);
-      }
+      // Declared sizes passed these limits already; the real bytes are held to them too.
+      if (real > lim.maxEntryBytes) throw tooLarge(name, 'max-entry-bytes', `inflates past the per-entry limit of ${lim.maxEntryBytes} bytes`, lim.maxEntryBytes);
+      if (totalBefore + real > lim.maxTotalBytes) throw tooLarge(name, 'max-total-bytes', `inflates the total past the limit of ${lim.maxTotalBytes} bytes`, lim.maxTotalBytes);
       crc = crc32(chunk, crc);
       yield chunk;
     }
@@ -189,8 +165,8 @@ async function storeEntry(zip: ZipFile, file: FileEntry, blobs: Blobs, lim: Limi
   }
 }
 
-function tooLarge(name: string, rule: string, message: string): WarrenError {
-  return new WarrenError('E_ZIP_TOO_LARGE', `zip entry ${JSON.stringify(name)} ${message}`, { entry: name, rule });
+function tooLarge(name: string, rule: string, message: string, limit: number): WarrenError {
+  return new WarrenError('E_ZIP_TOO_LARGE', `zip entry ${JSON.stringify(name)} ${message} (${rule})`, { entry: name, rule, limit });
 }
 
 function invalid(err: unknown): WarrenError {

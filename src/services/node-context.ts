@@ -5,6 +5,7 @@ import type { GuestPool } from '../runtime/guest-pool.js';
 import type { ModuleCache } from '../precompile/module-cache.js';
 import type { WarrenMetrics } from './warren-metrics.js';
 import type { ComponentVersionCache } from './components/version-cache.js';
+import type { ZipLimits } from '../manifest/zip-limits.js';
 
 /** What every service of one node needs: its ports, its threads, its caches. Plain data. */
 export interface NodeContext {
@@ -20,4 +21,6 @@ export interface NodeContext {
   logger: Logger;
   /** Defaults for guests: output cap per call. */
   maxOutputBytes: number;
+  /** What a pushed component's files zip may hold (absolute sizes; `warren serve --zip-*`). */
+  zipLimits: ZipLimits;
 }

@@ -17,6 +17,7 @@ import { WarrenMetrics } from './warren-metrics.js';
 import { startGcTimer } from './gc/start-gc-timer.js';
 import { pauseLiveWorkers } from './snapshots/pause-live-workers.js';
 import { startIdleEviction } from './snapshots/evict-idle-workers.js';
+import { resolveZipLimits, type ZipLimits } from '../manifest/zip-limits.js';
 
 export interface WarrenNodeOptions {
   dataDir?: string;
@@ -39,6 +40,8 @@ export interface WarrenNodeOptions {
   maxLiveWorkers?: number;
   /** Pause the least recently used workers while live instances' linear memory sums past this. */
   liveMemoryBudgetBytes?: number;
+  /** Limits on a pushed component's files zip; defaults in manifest/zip-limits.ts. */
+  zipLimits?: Partial<ZipLimits>;
 }
 
 /**
@@ -54,6 +57,7 @@ export class WarrenNode {
   ) {}
 
   static async open(opts: WarrenNodeOptions = {}): Promise<WarrenNode> {
+    const zipLimits = resolveZipLimits(opts.zipLimits);
     const dataDir = resolveDataDir(opts.dataDir);
     const layout = dataLayout(dataDir);
     mkdirSync(layout.root, { recursive: true, mode: 0o700 });
@@ -74,6 +78,7 @@ export class WarrenNode {
       metrics: new WarrenMetrics(),
       logger,
       maxOutputBytes: opts.maxOutputBytes ?? 64 * 1024 * 1024,
+      zipLimits,
     };
     ctx.metrics.observeJobLanes(() => ctx.pool.lanes);
     try {

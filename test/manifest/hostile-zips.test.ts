@@ -133,11 +133,21 @@ test('a yazl zip with a patched central directory size is refused', async (t) =>
   await refused(bytes, 'E_ZIP_UNSAFE', 'size-mismatch', 'static/patched.txt');
 });
 
-test('zip bombs: ratio, total size, entry size and entry count limits', async () => {
+test('zip bombs: total size, entry size and entry count limits; no ratio rule', async (t) => {
   const zeros = Buffer.alloc(8 * 2 ** 20);
-  const left = await refused(writeRawZip([ok, { name: 'static/bomb', data: zeros }]), 'E_ZIP_TOO_LARGE', 'max-ratio', 'static/bomb');
-  assert.equal(left.length, 0, 'declared sizes are checked before any byte is written');
-  // Under the ratio limit but past the total.
+  // 8 MiB of zeros deflates ~1000:1; only absolute sizes decide, so it unpacks.
+  const tmp = makeTempDir();
+  t.after(tmp.dispose);
+  const zipPath = join(tmp.path, 'zeros.zip');
+  const zipped = writeRawZip([ok, { name: 'static/zeros.img', data: zeros }]);
+  assert.ok(zipped.length * 200 < zeros.length, `the entry compresses past the old 200:1 rule (${zipped.length} bytes)`);
+  writeFileSync(zipPath, zipped);
+  const { tree } = await unpackComponentFiles(zipPath, new CacacheBlobs(join(tmp.path, 'store')), manifest);
+  assert.deepEqual(tree.entries.map((e) => [e.path, e.size]), [['/static/ok.txt', 4], ['/static/zeros.img', zeros.length]]);
+
+  // Declared sizes are checked before any byte is written: nothing is left behind.
+  const big = await refused(writeRawZip([ok, { name: 'static/bomb', data: zeros }]), 'E_ZIP_TOO_LARGE', 'max-entry-bytes', 'static/bomb', { maxEntryBytes: 2 ** 20 });
+  assert.equal(big.length, 0, 'declared sizes are checked before any byte is written');
   await refused(
     writeRawZip([{ name: 'static/a', data: Buffer.alloc(3000, 1) }, { name: 'static/b', data: Buffer.alloc(3000, 2) }]),
     'E_ZIP_TOO_LARGE',
@@ -147,6 +157,15 @@ test('zip bombs: ratio, total size, entry size and entry count limits', async ()
   );
   await refused(writeRawZip([ok, { name: 'static/big', data: Buffer.alloc(5000, 1) }]), 'E_ZIP_TOO_LARGE', 'max-entry-bytes', 'static/big', { maxEntryBytes: 1000 });
   await refused(writeRawZip([ok, { name: 'static/b', data: Buffer.from('b') }, { name: 'static/c', data: Buffer.from('c') }]), 'E_ZIP_TOO_LARGE', 'max-entries', null, { maxEntries: 2 });
+  // The refusal names the rule and the limit.
+  await assert.rejects(
+    (async () => {
+      const p = join(tmp.path, 'total.zip');
+      writeFileSync(p, writeRawZip([{ name: 'static/a', data: Buffer.alloc(3000) }, { name: 'static/b', data: Buffer.alloc(3000) }]));
+      await unpackComponentFiles(p, new CacacheBlobs(join(tmp.path, 'store2')), manifest, { maxTotalBytes: 4096 });
+    })(),
+    (err) => isWarrenError(err, 'E_ZIP_TOO_LARGE') && err.details.limit === 4096 && /max-total-bytes/.test(err.message) && /4096/.test(err.message),
+  );
   // A bomb behind a lying header: declares 1 KiB, inflates to 8 MiB. Caught as it streams,
   // long before the 8 MiB are written.
   const liar = await refused(writeRawZip([{ name: 'static/liar', data: zeros, declaredSize: 1024 }]), 'E_ZIP_UNSAFE', 'size-mismatch', 'static/liar');

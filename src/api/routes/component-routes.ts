@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
@@ -11,6 +11,7 @@ import { deleteComponentVersion, getModuleBytes, listComponents, showComponent }
 import { getComponentVersion } from '../../services/components/component-keys.js';
 import { authorizeNamespace, principalNamespaces } from '../auth/index.js';
 import { MAX_MODULE_BYTES } from '../build-app.js';
+import { zipUploadLimit } from '../../manifest/zip-limits.js';
 import { fqParam, fqVersionParams, errorResponses, componentVersionSchema } from './schemas.js';
 
 const namespaceOf = (fq: string) => fq.slice(0, fq.lastIndexOf('.'));
@@ -34,7 +35,7 @@ export async function componentRoutes(app: FastifyInstance, { node }: { node: Wa
       if (!request.isMultipart()) throw new WarrenError('E_BAD_REQUEST', 'push a component as multipart/form-data with parts manifest, module and files');
       const staging = join(ctx.layout.staging, `push-${randomBytes(6).toString('hex')}`);
       try {
-        const parts = await readPushParts(request, staging);
+        const parts = await readPushParts(request, staging, zipUploadLimit(ctx.zipLimits));
         if (parts.manifestText === undefined) throw new WarrenError('E_MANIFEST_INVALID', 'the push has no `manifest` part');
         const { record, created } = await pushComponent(ctx, {
           manifestText: parts.manifestText,
@@ -139,10 +140,13 @@ interface PushParts {
   filesZip?: string;
 }
 
-/** Reads the multipart parts: the module into memory (bounded), the files zip into a staging file. */
-async function readPushParts(request: FastifyRequest, staging: string): Promise<PushParts> {
+/**
+ * Reads the multipart parts: the module into memory (bounded), the files zip into a staging file
+ * (bounded by `maxZipBytes`, which follows the node's zip limits).
+ */
+async function readPushParts(request: FastifyRequest, staging: string, maxZipBytes: number): Promise<PushParts> {
   const out: PushParts = {};
-  for await (const part of request.parts()) {
+  for await (const part of request.parts({ limits: { fileSize: Math.max(maxZipBytes, MAX_MODULE_BYTES) } })) {
     if (part.type === 'field') {
       if (part.fieldname === 'manifest') out.manifestText = String(part.value);
       continue;
@@ -162,7 +166,9 @@ async function readPushParts(request: FastifyRequest, staging: string): Promise<
       await mkdir(staging, { recursive: true });
       out.filesZip = join(staging, 'files.zip');
       await pipeline(part.file, createWriteStream(out.filesZip));
-      if (part.file.truncated) throw new WarrenError('E_ZIP_TOO_LARGE', 'files archive exceeds the upload limit');
+      if (part.file.truncated || (await stat(out.filesZip)).size > maxZipBytes) {
+        throw new WarrenError('E_ZIP_TOO_LARGE', `files archive is larger than the upload limit of ${maxZipBytes} bytes (max-upload-bytes)`, { rule: 'max-upload-bytes', limit: maxZipBytes });
+      }
     } else {
       part.file.resume();
       throw new WarrenError('E_BAD_REQUEST', `unexpected multipart part ${JSON.stringify(part.fieldname)} (expected manifest, module, files)`);

@@ -6,6 +6,7 @@ import { routePlugins } from '../../api/route-plugins.js';
 import { parseByteSize, parseDuration } from '../../manifest/parse-units.js';
 import type { GlobalOptions } from '../connect.js';
 import { WarrenError } from '../../errors.js';
+import { DEFAULT_ZIP_LIMITS } from '../../manifest/zip-limits.js';
 
 interface ServeOptions {
   port: string;
@@ -21,6 +22,9 @@ interface ServeOptions {
   idleEvict: string;
   maxLiveWorkers?: string;
   liveMemory?: string;
+  zipMaxTotal: string;
+  zipMaxEntry?: string;
+  zipMaxEntries: string;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -40,7 +44,10 @@ export function registerServeCommand(program: Command): void {
     .option('--idle-evict <duration>', 'pause workers idle this long (they resume on their next call); 0 = never', '0')
     .option('--max-live-workers <n>', 'pause the least recently used workers past this many live instances')
     .option('--live-memory <size>', 'pause the least recently used workers while live memory sums past this, e.g. 4GiB')
-    .addHelpText('after', '\nExamples:\n  warren serve                  # embedded storage in $WARREN_HOME or ~/.warren\n  warren serve --port 0 --dev\n  warren serve --nats nats://127.0.0.1:4222 --node-id a\n')
+    .option('--zip-max-total <size>', 'component push: refuse a files zip whose entries inflate to more than this in all (real bytes, counted while unpacking)', `${DEFAULT_ZIP_LIMITS.maxTotalBytes / 2 ** 30}GiB`)
+    .option('--zip-max-entry <size>', 'component push: refuse a files zip with one entry inflating to more than this (default: --zip-max-total)')
+    .option('--zip-max-entries <n>', 'component push: refuse a files zip with more entries than this (files and directories)', String(DEFAULT_ZIP_LIMITS.maxEntries))
+    .addHelpText('after', '\nExamples:\n  warren serve                  # embedded storage in $WARREN_HOME or ~/.warren\n  warren serve --port 0 --dev\n  warren serve --nats nats://127.0.0.1:4222 --node-id a\n  warren serve --zip-max-total 20GiB --zip-max-entry 4GiB --zip-max-entries 500000\n\nZip limits are absolute sizes, never compression ratios: a 1 GiB file of zeros is a legitimate file.\n')
     .action(async (opts: ServeOptions, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const logger = pino({ level: opts.dev ? 'debug' : (process.env.WARREN_LOG ?? 'info') });
@@ -53,6 +60,11 @@ export function registerServeCommand(program: Command): void {
         idleEvictMs: opts.idleEvict === '0' ? undefined : parseDuration(opts.idleEvict, 'idle-evict'),
         maxLiveWorkers: opts.maxLiveWorkers === undefined ? undefined : parsePositiveInt(opts.maxLiveWorkers, 'max-live-workers'),
         liveMemoryBudgetBytes: opts.liveMemory === undefined ? undefined : parseByteSize(opts.liveMemory, 'live-memory'),
+        zipLimits: {
+          maxTotalBytes: parseByteSize(opts.zipMaxTotal, 'zip-max-total'),
+          maxEntryBytes: opts.zipMaxEntry === undefined ? undefined : parseByteSize(opts.zipMaxEntry, 'zip-max-entry'),
+          maxEntries: parsePositiveInt(opts.zipMaxEntries, 'zip-max-entries'),
+        },
         cluster: {
           heartbeatMs: parseDuration(opts.heartbeat, 'heartbeat'),
           deadAfterMs: parseDuration(opts.deadAfter, 'dead-after'),

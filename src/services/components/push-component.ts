@@ -63,7 +63,7 @@ export async function pushComponent(ctx: NodeContext, input: PushComponentInput)
     throw versionExists(manifest.fq, manifest.version);
   }
 
-  const files = input.filesZip ? await unpackComponentFiles(input.filesZip, blobs, manifest) : null;
+  const files = input.filesZip ? await unpackComponentFiles(input.filesZip, blobs, manifest, ctx.zipLimits) : null;
   const manifestBlob = await blobs.put(manifestJson);
   const moduleBlob = await blobs.put(input.module);
   const fileTree = files?.treeDigest ?? null;
