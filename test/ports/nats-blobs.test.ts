@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { statSync, utimesSync } from 'node:fs';
-import { connect, type NatsConnection } from 'nats';
+import { jetstream } from '@nats-io/jetstream';
+import { Objm } from '@nats-io/obj';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { isWarrenError } from '../../src/errors.js';
 import { CacacheBlobs, contentPath } from '../../src/ports/embedded/cacache-blobs.js';
 import { NatsBlobs } from '../../src/ports/nats/nats-blobs.js';
@@ -29,7 +31,7 @@ after(async () => {
 
 /** A node: its own empty local store, sharing the bucket. */
 async function node(name: string, bucket: string): Promise<NatsBlobs> {
-  return NatsBlobs.open(nc.jetstream(), new CacacheBlobs(join(tmp.path, name, 'store')), { replicas: 1, bucket });
+  return NatsBlobs.open(jetstream(nc), new CacacheBlobs(join(tmp.path, name, 'store')), { replicas: 1, bucket });
 }
 
 function sri(bytes: Buffer | string): string {
@@ -89,7 +91,7 @@ test('nats blobs: put on one node, read through on another (get, stream, path), 
 test('nats blobs: re-putting existing bytes restarts the GC grace time without re-uploading', async () => {
   const n1 = await node('t1', 'blobs_touch');
   const first = await n1.put('same bytes');
-  const os = await nc.jetstream().views.os('blobs_touch');
+  const os = await new Objm(nc).open('blobs_touch');
   const nuid = (await os.info(first.integrity))?.nuid;
   assert.ok(nuid);
   await sleep(30);
@@ -105,7 +107,7 @@ test('nats blobs: verify names an object whose bytes do not match its name; fetc
   const n1 = await node('v1', 'blobs_verify');
   const good = await n1.put('good');
   // a corrupt object: the bytes "WORLD" stored under the name of "world"
-  const os = await nc.jetstream().views.os('blobs_verify');
+  const os = await new Objm(nc).open('blobs_verify');
   await os.putBlob({ name: sri('world') }, Buffer.from('WORLD'));
   const r = await n1.verify();
   assert.equal(r.checked, 2);

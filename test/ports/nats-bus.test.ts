@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { connect, type NatsConnection } from 'nats';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { WarrenError, isWarrenError } from '../../src/errors.js';
 import { NatsBus } from '../../src/ports/nats/nats-bus.js';
 import type { BusPayload } from '../../src/ports/bus.js';

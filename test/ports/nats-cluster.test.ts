@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { connect } from 'nats';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { isWarrenError } from '../../src/errors.js';
 import { openNatsPorts } from '../../src/ports/nats/open-nats-ports.js';
 import type { Ports } from '../../src/ports/open-ports.js';
@@ -36,7 +37,7 @@ test('nats cluster: replicas 3; after SIGKILL of one server, reads, CAS writes, 
     opened.push(a);
     const nc = await connect({ servers: cluster.urls[0]! });
     try {
-      const jsm = await nc.jetstreamManager();
+      const jsm = await jetstreamManager(nc);
       assert.equal((await jsm.streams.info('KV_warren_registry')).config.num_replicas, 3, 'registry bucket is R3');
       assert.equal((await jsm.streams.info('OBJ_warren_blobs')).config.num_replicas, 3, 'blob bucket is R3');
     } finally {

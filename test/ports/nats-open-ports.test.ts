@@ -48,3 +48,17 @@ test('openNatsPorts: no server → E_UNAVAILABLE', async () => {
     tmp.dispose();
   }
 });
+
+test('openNatsPorts: a server without JetStream → E_UNAVAILABLE once the ready deadline has passed', async () => {
+  const tmp = makeTempDir('warren-nats-open-');
+  const server = await startNatsServer({ jetstream: false, storeDir: join(tmp.path, 'server') });
+  try {
+    await assert.rejects(
+      openNatsPorts({ servers: [server.url], dataDir: join(tmp.path, 'a'), nodeId: 'a', readyTimeoutMs: 0 }),
+      (e) => isWarrenError(e, 'E_UNAVAILABLE') && /JetStream not ready/.test(e.message),
+    );
+  } finally {
+    await server.stop();
+    tmp.dispose();
+  }
+});

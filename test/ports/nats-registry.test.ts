@@ -1,6 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type NatsConnection } from 'nats';
+import { jetstream } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isWarrenError } from '../../src/errors.js';
 import { NatsRegistry } from '../../src/ports/nats/nats-registry.js';
@@ -25,7 +26,7 @@ after(async () => {
 });
 
 async function freshRegistry(bucket: string): Promise<NatsRegistry> {
-  return NatsRegistry.open(nc.jetstream(), { replicas: 1, bucket });
+  return NatsRegistry.open(jetstream(nc), { replicas: 1, bucket });
 }
 
 async function until(check: () => boolean, what: string): Promise<void> {
@@ -106,7 +107,7 @@ test('nats registry: values survive a new connection; two writers racing on one 
   const a = await freshRegistry('reg_race');
   const nc2 = await connect({ servers: server.url });
   try {
-    const b = await NatsRegistry.open(nc2.jetstream(), { replicas: 1, bucket: 'reg_race' });
+    const b = await NatsRegistry.open(jetstream(nc2), { replicas: 1, bucket: 'reg_race' });
     const r1 = await a.put('worker/w:1', { state: 'running' });
     assert.deepEqual((await b.get('worker/w:1'))?.value, { state: 'running' });
     const results = await Promise.allSettled([

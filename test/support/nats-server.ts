@@ -3,7 +3,8 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import { createServer, connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { connect } from 'nats';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 
 /**
  * Real `nats-server` processes for tests: each on free 127.0.0.1 ports, with a config file and
@@ -178,7 +179,7 @@ export async function startNatsCluster(size: number, baseDir: string): Promise<N
 export async function waitForJetStream(url: string, timeoutMs: number): Promise<void> {
   const nc = await connect({ servers: url });
   try {
-    const jsm = await nc.jetstreamManager({ timeout: 1000, checkAPI: false });
+    const jsm = await jetstreamManager(nc, { timeout: 1000, checkAPI: false });
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { JetStreamClient, JetStreamManager, ObjectStore } from 'nats';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { Objm, type ObjectResult, type ObjectStore } from '@nats-io/obj';
 import { WarrenError, isWarrenError } from '../../errors.js';
 import type { BlobInfo, Blobs, Integrity } from '../blobs.js';
 import { assertIntegrity, contentPath, type CacacheBlobs } from '../embedded/cacache-blobs.js';
@@ -39,7 +40,15 @@ export class NatsBlobs implements Blobs {
   /** Binds to the bucket, creating it with `replicas` if it does not exist. */
   static async open(js: JetStreamClient, local: CacacheBlobs, opts: { replicas: number; bucket?: string }): Promise<NatsBlobs> {
     const bucket = opts.bucket ?? BLOBS_BUCKET;
-    const os = await js.views.os(bucket, { replicas: opts.replicas });
+    const os = await new Objm(js).create(bucket, { replicas: opts.replicas });
+    // create() ignores a failed stream lookup (a timeout while JetStream elects a leader) and then
+    // creates nothing: make sure the stream is there, so that the caller can retry if it is not.
+    try {
+      await os.status();
+    } catch (err) {
+      if (err instanceof Error && /not found/i.test(err.message)) throw new WarrenError('E_UNAVAILABLE', `object store ${bucket} was not created: ${err.message}`, { bucket });
+      throw err;
+    }
     return new NatsBlobs(local, os, js, await js.jetstreamManager(), bucket);
   }
 
@@ -131,10 +140,10 @@ export class NatsBlobs implements Blobs {
         const hash = createHash('sha256');
         const res = await this.os.get(blob.integrity);
         if (!res) continue; // deleted since the listing
+        const failed = streamFailure(res);
         for await (const chunk of res.data as unknown as AsyncIterable<Uint8Array>) hash.update(chunk);
-        await res.error.then((e) => {
-          if (e) throw e;
-        });
+        const e = await failed;
+        if (e) throw e;
         if (`sha256-${hash.digest('base64')}` !== blob.integrity) corrupt.push(blob.integrity);
       } catch {
         corrupt.push(blob.integrity); // the client's own digest check failed, or chunks are missing
@@ -219,9 +228,10 @@ export class NatsBlobs implements Blobs {
     }
     if (!res) throw new WarrenError('E_NOT_FOUND', `blob ${integrity} not found`, { integrity });
     let got: BlobInfo;
+    const failed = streamFailure(res);
     try {
       got = await this.local.putStream(res.data as unknown as AsyncIterable<Uint8Array>);
-      const e = await res.error;
+      const e = await failed;
       if (e) throw e;
     } catch (err) {
       throw new WarrenError('E_INTEGRITY', `fetching blob ${integrity} from the cluster store failed: ${String(err)}`, { integrity });
@@ -232,4 +242,16 @@ export class NatsBlobs implements Blobs {
     }
     return got.size;
   }
+}
+
+/**
+ * The download's outcome: null, or what ended it early. `ObjectResult.error` rejects when the
+ * chunk consumer fails; read it through this so that a rejection is never left unhandled when
+ * the data stream already threw.
+ */
+function streamFailure(res: ObjectResult): Promise<unknown> {
+  return res.error.then(
+    (e) => e ?? null,
+    (e: unknown) => e ?? new Error('object download failed'),
+  );
 }

@@ -1,8 +1,8 @@
-import type { Msg, NatsConnection, Subscription } from 'nats';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { WarrenError } from '../../errors.js';
 import type { Bus, BusHandler, BusPayload } from '../bus.js';
 import { decodePayload, encodePayload, errorReply, throwIfErrorReply } from './bus-wire-codec.js';
-import { fromNatsError, isUnavailable } from './nats-errors.js';
+import { fromNatsError, isNoResponders, isUnavailable } from './nats-errors.js';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
@@ -25,7 +25,7 @@ export class NatsBus implements Bus {
       msg = await this.nc.request(subject, data, { timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS });
     } catch (err) {
       if (isUnavailable(err)) {
-        const why = (err as { code?: string }).code === '503' ? 'no responder' : 'no reply in time';
+        const why = isNoResponders(err) ? 'no responder' : 'no reply in time';
         throw new WarrenError('E_UNAVAILABLE', `${why} for ${subject}`, { subject });
       }
       throw fromNatsError(err, `request ${subject}`, { subject });

@@ -1,4 +1,5 @@
-import { KvWatchInclude, type JetStreamClient, type KV, type KvEntry } from 'nats';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { Kvm, KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
 import { WarrenError } from '../../errors.js';
 import type { Registry, RegistryEntry, RegistryEvent, RegistryValue } from '../registry.js';
 import { fromNatsError, isWrongLastSequence } from './nats-errors.js';
@@ -25,7 +26,7 @@ export class NatsRegistry implements Registry {
 
   /** Binds to the bucket, creating it (history 1, `replicas`) if it does not exist. */
   static async open(js: JetStreamClient, opts: { replicas: number; bucket?: string }): Promise<NatsRegistry> {
-    const kv = await js.views.kv(opts.bucket ?? REGISTRY_BUCKET, { history: 1, replicas: opts.replicas });
+    const kv = await new Kvm(js).create(opts.bucket ?? REGISTRY_BUCKET, { history: 1, replicas: opts.replicas });
     return new NatsRegistry(kv);
   }
 

@@ -1,4 +1,5 @@
-import { connect, type NatsConnection } from 'nats';
+import { jetstream } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dataLayout } from '../../config.js';
 import { WarrenError } from '../../errors.js';
@@ -34,7 +35,7 @@ export async function openNatsPorts(opts: NatsPortsOptions): Promise<Ports> {
   }
   try {
     const replicas = opts.replicas ?? clusterReplicas(nc);
-    const js = nc.jetstream();
+    const js = jetstream(nc);
     const localBlobs = new CacacheBlobs(dataLayout(opts.dataDir).store);
     const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000);
     const registry = await untilJetStreamReady(() => NatsRegistry.open(js, { replicas }), deadline);

@@ -1,4 +1,5 @@
-import { headers, JsHeaders, type JetStreamClient, type JetStreamManager } from 'nats';
+import { JetStreamApiError, JsHeaders, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { headers } from '@nats-io/transport-node';
 import { isWrongLastSequence } from './nats-errors.js';
 
 /**
@@ -14,18 +15,19 @@ export async function touchObject(js: JetStreamClient, jsm: JetStreamManager, bu
   const subject = `$O.${bucket}.M.${Buffer.from(name, 'utf8').toString('base64url')}${padding(name)}`;
   let stored;
   try {
-    stored = await jsm.streams.getMessage(`OBJ_${bucket}`, { last_by_subj: subject });
+    stored = await jsm.streams.getMessage(`OBJ_${bucket}`, { last_by_subj: subject }); // null: no such message
   } catch (err) {
-    if ((err as { code?: string }).code === '404') return false;
+    if (err instanceof JetStreamApiError && err.status === 404) return false; // no such stream
     throw err;
   }
-  const meta = JSON.parse(Buffer.from(stored.data).toString('utf8')) as Record<string, unknown>;
+  if (!stored) return false;
+  const meta = stored.json<Record<string, unknown>>();
   if (meta.deleted === true) return false;
   meta.mtime = new Date().toISOString();
   const h = headers();
   h.set(JsHeaders.RollupHdr, JsHeaders.RollupValueSubject);
   try {
-    await js.publish(subject, Buffer.from(JSON.stringify(meta)), { headers: h, expect: { lastSubjectSequence: stored.seq } });
+    await js.publish(subject, JSON.stringify(meta), { headers: h, expect: { lastSubjectSequence: stored.seq } });
   } catch (err) {
     if (isWrongLastSequence(err)) return false;
     throw err;
@@ -33,7 +35,7 @@ export async function touchObject(js: JetStreamClient, jsm: JetStreamManager, bu
   return true;
 }
 
-/** nats.js names meta subjects with *padded* base64url; Node's base64url has no padding. */
+/** @nats-io/obj names meta subjects with *padded* base64url; Node's base64url has no padding. */
 function padding(name: string): string {
   const rem = Buffer.byteLength(name, 'utf8') % 3;
   return rem === 0 ? '' : '='.repeat(3 - rem);
