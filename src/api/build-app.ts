@@ -1,4 +1,4 @@
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import multipart from '@fastify/multipart';
 import { WarrenError, isWarrenError } from '../errors.js';
@@ -19,6 +19,10 @@ export interface BuildAppOptions {
   node: WarrenNode;
   /** Development mode: dev-only routes, verbose request logs. */
   dev?: boolean;
+  /**
+   * Fastify's own logger options (dev: every request at debug). Absent or false: the node's pino
+   * logger, without per-request lines: 5xx errors are always logged, with their request id.
+   */
   logger?: boolean | object;
   /** Extra route plugins (workers, snapshots...) registered with the same node. */
   plugins?: ((app: FastifyInstance, opts: { node: WarrenNode; dev: boolean }) => Promise<void>)[];
@@ -33,8 +37,9 @@ export const MAX_FILES_ZIP_BYTES = 8 * 1024 * 1024 * 1024;
  * in `config.role`, enforced by the auth plugin registered once here.
  */
 export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {
+  const own = typeof opts.logger === 'object' || opts.logger === true;
   const app = Fastify({
-    logger: opts.logger ?? false,
+    ...(own ? { logger: opts.logger } : { loggerInstance: opts.node.ctx.logger as FastifyBaseLogger, disableRequestLogging: true }),
     bodyLimit: 16 * 1024 * 1024,
     // HEAD routes are declared explicitly where they make sense (components, blobs), with their role.
     exposeHeadRoutes: false,
@@ -50,7 +55,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   app.setErrorHandler((err: FastifyError | WarrenError, request, reply) => {
     const warren = toWarrenError(err);
     const status = statusOf(warren.code);
-    if (status >= 500) request.log.error({ err }, 'request failed');
+    if (status >= 500) request.log.error({ err, code: warren.code, method: request.method, url: request.url }, 'request failed');
     void reply.status(status).send({ error: warren.toJSON() });
   });
   app.setNotFoundHandler((request, reply) => {

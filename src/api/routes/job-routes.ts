@@ -159,10 +159,22 @@ async function streamJob(node: WarrenNode, request: FastifyRequest, reply: Fasti
     .send(buffered.length === 1 ? buffered[0] : Buffer.concat(buffered));
 }
 
-function headerText(parts: Buffer[]): string {
+/**
+ * stderr as a header value: URI-encoded and cut to MAX_HEADER_STDERR characters *encoded*
+ * (a byte encodes to up to 3: capping the bytes let 8 KiB of CJK reach ~24 KiB, past the 16 KiB
+ * of headers Node and undici accept), never inside an escape or a UTF-8 sequence.
+ */
+export function headerText(parts: Buffer[]): string {
   if (parts.length === 0) return '';
   const all = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-  return encodeURIComponent(all.subarray(0, MAX_HEADER_STDERR).toString('utf8'));
+  const encoded = encodeURIComponent(all.subarray(0, MAX_HEADER_STDERR).toString('utf8'));
+  if (encoded.length <= MAX_HEADER_STDERR) return encoded;
+  let cut = MAX_HEADER_STDERR;
+  const escape = encoded.lastIndexOf('%', cut - 1);
+  if (escape > cut - 3) cut = escape;
+  // `cut` starts the first escape left out: step back while it is a UTF-8 continuation byte.
+  while (cut >= 3 && encoded[cut] === '%' && '89AB'.includes(encoded[cut + 1]!)) cut -= 3;
+  return encoded.slice(0, cut);
 }
 
 export function parseEnvPairs(pairs: string[]): Record<string, string> {
