@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'E_CONFLICT'
   | 'E_IN_USE'
   | 'E_BAD_REQUEST'
+  | 'E_BAD_ARGS'
   | 'E_WASM_INVALID'
   | 'E_MODULE_MISSING'
   | 'E_EXTENSION_MISSING'

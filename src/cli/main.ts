@@ -63,6 +63,6 @@ export async function main(argv: string[]): Promise<void> {
 /** Exit statuses scripts can rely on: 124 for timeouts (like timeout(1)), 2 for usage, 1 otherwise. */
 function exitCodeFor(code: string): number {
   if (code === 'E_TIMEOUT') return 124;
-  if (code === 'E_BAD_REQUEST') return 2;
+  if (code === 'E_BAD_REQUEST' || code === 'E_BAD_ARGS') return 2;
   return 1;
 }

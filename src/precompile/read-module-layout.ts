@@ -20,6 +20,8 @@ export interface ImportEntry {
   module: string;
   name: string;
   kind: ExternKind;
+  /** For function imports: the index of its type in the type section. */
+  typeIndex?: number;
   /** For memory imports. */
   limits?: Limits;
   /** For global imports. */
@@ -56,7 +58,8 @@ const VALTYPES: Record<number, string> = {
   0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128', 0x70: 'funcref', 0x6f: 'externref',
 };
 
-class Cursor {
+/** Reads a section's payload: bytes, LEB128 numbers, names, value types, limits. */
+export class Cursor {
   constructor(readonly bytes: Uint8Array, public pos: number, readonly end: number) {}
   byte(): number {
     if (this.pos >= this.end) throw new WarrenError('E_WASM_INVALID', `section ends early at byte ${this.pos}`);
@@ -143,7 +146,7 @@ export function readModuleLayout(wasm: Uint8Array): ModuleLayout {
     const kind = KINDS[kindByte];
     if (!kind) throw new WarrenError('E_WASM_INVALID', `bad import kind ${kindByte} for ${module}.${name}`);
     const entry: ImportEntry = { module, name, kind };
-    if (kind === 'function') c.u32();
+    if (kind === 'function') entry.typeIndex = c.u32();
     else if (kind === 'table') (c.valtype(), c.limits());
     else if (kind === 'memory') entry.limits = c.limits();
     else if (kind === 'global') entry.global = { type: c.valtype(), mutable: c.byte() === 1 };

@@ -3,6 +3,7 @@ import { classifyGuestError } from './guest-error.js';
 import { guestMemory, linkGuest } from './link-guest.js';
 import { OutputBatcher } from './output-batcher.js';
 import type { GuestLimits, LinkedModules, ThreadReply, WorkerRequest } from './thread-protocol.js';
+import type { WasmArg } from './coerce-export-args.js';
 
 /**
  * Thread side of long-lived worker instances: the instance, its memory and its WASI state stay
@@ -31,7 +32,8 @@ export interface InvokePayload {
   workerId: string;
   /** An exported function to call with numeric args; absent = the stdin/stdout convention (`_start`). */
   export?: string;
-  args?: number[];
+  /** Already checked against the export's signature (coerceExportArgs): BigInt for i64. */
+  args?: WasmArg[];
   stdin?: Uint8Array;
 }
 
@@ -130,9 +132,11 @@ registerWorkerOp('invoke', (req, post) => {
       if (typeof fn !== 'function') {
         throw Object.assign(new Error(`the worker's module exports no function ${JSON.stringify(p.export)}`), { code: 'E_NOT_FOUND', details: { export: p.export } });
       }
-      const ret = (fn as (...a: number[]) => unknown)(...(p.args ?? []));
+      const ret = (fn as (...a: WasmArg[]) => unknown)(...(p.args ?? []));
       const returns = ret === undefined ? [] : Array.isArray(ret) ? ret : [ret];
-      return { returns: returns.map((v) => (typeof v === 'bigint' ? v.toString() : v)), memoryBytes: inst.memory?.buffer.byteLength ?? 0 };
+      // JSON has no i64 and no NaN/Infinity: those go back as strings.
+      const json = (v: unknown) => (typeof v === 'bigint' || (typeof v === 'number' && !Number.isFinite(v)) ? String(v) : v);
+      return { returns: returns.map(json), memoryBytes: inst.memory?.buffer.byteLength ?? 0 };
     }
     const exitCode = inst.wasi.start(inst.instance);
     return { exitCode, memoryBytes: inst.memory?.buffer.byteLength ?? 0, outputLimitExceeded: inst.wasi.outputLimitExceeded, diskQuotaExceeded: inst.wasi.diskQuotaExceeded };

@@ -169,7 +169,7 @@ export async function workerRoutes(app: FastifyInstance, { node }: { node: Warre
         schema: {
           summary: 'Call a worker: JSON {export, args} → {returns}; or stdin/stdout (?stdin=1 or a non-JSON body)',
           description:
-            'JSON body `{"export": "increment", "args": [1, 2]}` calls an exported function and answers `{returns, stdout, stderr}`. With `?stdin=1` or any non-JSON content type the body is stdin, `_start` runs (or `?export=`), the response is stdout, and the exit code and stderr are the headers `x-warren-exit-code` and `x-warren-stderr` (URI-encoded). Calls of one worker run one at a time.',
+            'JSON body `{"export": "increment", "args": [1, 2]}` calls an exported function and answers `{returns, stdout, stderr}`. Arguments follow the export\'s parameter types: i32 an integer from -2^31 to 2^32-1, i64 a decimal string (or a safe integer), f32/f64 a number (or "NaN", "Infinity", "-Infinity"); any type also takes its value as a decimal string. i64 results and non-finite float results come back as strings. Wrong arity or types are 400 E_BAD_ARGS naming the signature, e.g. `mix(i64, f64, i32) -> i64`. With `?stdin=1` or any non-JSON content type the body is stdin, `_start` runs (or `?export=`), the response is stdout, and the exit code and stderr are the headers `x-warren-exit-code` and `x-warren-stderr` (URI-encoded). Calls of one worker run one at a time.',
           params: workerIdParams,
           querystring: { type: 'object', properties: { stdin: { type: 'string', enum: ['1', 'true', '0', 'false'] }, export: { type: 'string', maxLength: 256 } } },
           response: { ...errorResponses },
@@ -188,25 +188,25 @@ export async function workerRoutes(app: FastifyInstance, { node }: { node: Warre
   });
 }
 
-function parseInvokeBody(body: Buffer): { export: string; args: number[] } {
+/**
+ * The JSON call's shape only: its arguments are checked against the export's signature by the
+ * service (E_BAD_ARGS), which knows the types; here they are any JSON values.
+ */
+function parseInvokeBody(body: Buffer): { export: string; args: unknown } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
   } catch {
-    throw new WarrenError('E_BAD_REQUEST', 'invoke body is not valid JSON: send {"export": NAME, "args": [numbers]}, or stdin with ?stdin=1');
+    throw new WarrenError('E_BAD_REQUEST', 'invoke body is not valid JSON: send {"export": NAME, "args": [numbers or decimal strings]}, or stdin with ?stdin=1');
   }
   const p = parsed as { export?: unknown; args?: unknown };
   if (typeof p !== 'object' || p === null || typeof p.export !== 'string' || p.export.length === 0 || p.export.length > 256) {
     throw new WarrenError('E_BAD_REQUEST', 'invoke body needs "export": the name of an exported function', { field: 'export' });
   }
-  const args = p.args ?? [];
-  if (!Array.isArray(args) || args.length > 64 || !args.every((a) => typeof a === 'number' && Number.isFinite(a))) {
-    throw new WarrenError('E_BAD_REQUEST', '"args" must be an array of at most 64 finite numbers', { field: 'args' });
-  }
-  return { export: p.export, args };
+  return { export: p.export, args: p.args ?? [] };
 }
 
-async function invokeJson(node: WarrenNode, id: string, call: { export: string; args: number[] }): Promise<Record<string, unknown>> {
+async function invokeJson(node: WarrenNode, id: string, call: { export: string; args: unknown }): Promise<Record<string, unknown>> {
   const out = collector();
   const err = collector();
   const result = await invokeWorker(node.ctx, id, { export: call.export, args: call.args, onStdout: out.push, onStderr: err.push });

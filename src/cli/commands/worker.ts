@@ -91,16 +91,15 @@ export function registerWorkerCommand(program: Command): void {
     .command('invoke')
     .argument('<id>', 'worker id')
     .argument('[export]', 'an exported function to call (reactor modules)')
-    .argument('[numbers...]', 'numeric arguments of the export')
+    .argument('[numbers...]', "arguments of the export, typed by its signature: integers (i64 of any size, kept exact), decimals, NaN, Infinity")
     .option('--stdin <file>', 'stdin/stdout convention: FILE or - as stdin, stdout printed, exit code returned')
     .description('call a worker: an export with numbers, or _start with stdin (--stdin)')
-    .addHelpText('after', '\nExamples:\n  warren worker invoke w_… increment\n  warren worker invoke w_… add 2 3\n  echo hi | warren worker invoke w_… --stdin -\n')
+    .addHelpText('after', '\nExamples:\n  warren worker invoke w_… increment\n  warren worker invoke w_… add 2 3\n  warren worker invoke w_… mix 9007199254740993 2.5 -1    # mix(i64, f64, i32) -> i64\n  echo hi | warren worker invoke w_… --stdin -\n')
     .action(async (id: string, exportName: string | undefined, numbers: string[], opts: { stdin?: string }, cmd: Command) => {
-      const args = numbers.map((n) => {
-        const v = Number(n);
-        if (n.trim() === '' || !Number.isFinite(v)) throw new WarrenError('E_BAD_REQUEST', `argument ${JSON.stringify(n)} is not a number`);
-        return v;
-      });
+      // Sent as the strings they are: the server reads them by the export's parameter types
+      // (E_BAD_ARGS naming the signature when one does not fit), so an i64 beyond 2^53 keeps
+      // every digit, which a JSON number would not.
+      const args = numbers;
       if (!exportName && opts.stdin === undefined) throw new WarrenError('E_BAD_REQUEST', 'name an export to call, or give --stdin FILE|-');
       const exitCode = await withConnection(cmd, async (client, g) => {
         if (opts.stdin !== undefined) return invokeWithStdin(client, id, opts.stdin, exportName, g.json ?? false);

@@ -10,11 +10,18 @@ import { ensureLiveInstance } from '../snapshots/ensure-live-instance.js';
 import { liveWorkersOf } from './live-workers.js';
 import { readWorkerSettings } from './read-worker-settings.js';
 import { updateWorkerRecord } from './update-worker-record.js';
+import { exportSignature } from './export-signatures.js';
+import { coerceExportArgs } from '../../runtime/coerce-export-args.js';
 
 export interface InvokeWorkerInput {
   /** An exported function; absent = the stdin/stdout convention (`_start`). */
   export?: string;
-  args?: number[];
+  /**
+   * Arguments of the export as JSON gives them: an array of numbers or decimal strings (i64
+   * beyond 2^53, "NaN"/"Infinity" for floats). Checked against the export's signature; anything
+   * that does not fit (not an array included) is E_BAD_ARGS.
+   */
+  args?: unknown;
   stdin?: Uint8Array;
   onStdout?: (chunk: Uint8Array) => void;
   onStderr?: (chunk: Uint8Array) => void;
@@ -23,7 +30,7 @@ export interface InvokeWorkerInput {
 export interface InvokeWorkerResult {
   workerId: string;
   version: string;
-  /** Values returned by the export (i64 as decimal strings); absent for `_start`. */
+  /** Values returned by the export (i64 and non-finite floats as strings); absent for `_start`. */
   returns?: (number | string)[];
   /** Exit code of `_start`; absent for exports. */
   exitCode?: number;
@@ -53,6 +60,16 @@ async function invokeNow(ctx: NodeContext, workerId: string, input: InvokeWorker
   const record = await getWorker(ctx, workerId);
   const version = await getComponentVersion(ctx.ports.registry, record.component, record.version);
   const { timeout } = readWorkerSettings(version).limits;
+  // Arguments are checked against the export's signature before anything changes: a call with
+  // wrong ones neither resumes, nor marks, nor reaches the worker.
+  let args: InvokePayload['args'];
+  try {
+    args = input.export ? coerceExportArgs(input.export, await exportSignature(ctx, version, input.export), input.args ?? []) : undefined;
+  } catch (err) {
+    ctx.metrics.invocations.inc({ outcome: 'error' });
+    if (isWarrenError(err)) err.details.worker = workerId;
+    throw err;
+  }
   // Statuses other than idle/failed seen here are marks left by a crash: the queue is ours now.
   await setStatus(ctx, workerId, record.status === 'paused' ? 'resuming' : 'running');
   let fresh = false;
@@ -67,7 +84,7 @@ async function invokeNow(ctx: NodeContext, workerId: string, input: InvokeWorker
     if (!input.export && inst.reactor) {
       throw new WarrenError('E_BAD_REQUEST', `worker ${workerId} runs a reactor module (no _start): name an export to call`, { id: workerId });
     }
-    const payload: InvokePayload = { workerId, export: input.export, args: input.args, stdin: input.stdin };
+    const payload: InvokePayload = { workerId, export: input.export, args, stdin: input.stdin };
     const result = await callWorkerOp(inst.thread, 'invoke', payload, { timeoutMs: timeout, onStdout: input.onStdout, onStderr: input.onStderr });
     inst.lastUsed = Date.now();
     inst.memoryBytes = Number(result.memoryBytes ?? inst.memoryBytes);
