@@ -68,11 +68,24 @@ export interface WorkerRecord {
   error?: { code: string; message: string };
 }
 
-/** A memory page map: page index → digest; zero pages are absent. 64 KiB pages. */
+/**
+ * A memory page map: page index → digest; zero pages are absent. 64 KiB pages. A snapshot's
+ * changed pages are one **pack** blob (pages one after another); `at` says where each page lies:
+ * [number of the pack in `packs`, page slot in that pack]. Pages unchanged since the snapshot the
+ * map was diffed against point into that snapshot's packs. Maps written before packs (no
+ * `packs`) name each page's own blob by its digest.
+ */
 export interface PageMap {
   pageSize: 65536;
   pages: number;
   digests: Record<string, Integrity>;
+  packs?: Integrity[];
+  at?: Record<string, [number, number]>;
+}
+
+/** The blobs a page map needs: its packs, or (maps from before packs) each page's own blob. */
+export function pageMapBlobs(map: PageMap): Integrity[] {
+  return map.packs ? [...map.packs] : [...new Set(Object.values(map.digests))];
 }
 
 /** `snapshot/<id>` */

@@ -61,28 +61,54 @@ export function restorePages(memory: WebAssembly.Memory, pages: number, indexes:
   });
 }
 
+export interface PackPlacement {
+  /** The local file of each pack. */
+  packFiles: readonly string[];
+  /** Pages sorted by pack, then slot: page index, its pack, its slot in the pack. */
+  indexes: readonly number[];
+  packOf: readonly number[];
+  slotOf: readonly number[];
+}
+
 /**
- * Like restorePages, reading each page straight from its file into linear memory (no buffer in
- * between). Runs in the guest thread, where blocking reads are fine: a 64 MiB restore is about
- * a thousand small reads of the page cache. A missing or short page file throws.
+ * Like restorePages, reading pages straight from their packs into linear memory (no buffer in
+ * between), each pack once, front to back: pages in consecutive slots that go to consecutive
+ * indexes are one read (a first snapshot's pack is one run). Runs in the guest thread, where
+ * blocking reads are fine. A missing or short pack throws.
  */
-export function restorePageFiles(memory: WebAssembly.Memory, pages: number, indexes: readonly number[], files: readonly string[]): void {
-  if (files.length !== indexes.length) throw new Error('page files do not match the page indexes');
+export function restorePacks(memory: WebAssembly.Memory, pages: number, placed: PackPlacement): void {
+  const { packFiles, indexes, packOf, slotOf } = placed;
+  if (packOf.length !== indexes.length || slotOf.length !== indexes.length) throw new Error('pack placement lists differ in length');
   restorePages(memory, pages, [], new Uint8Array(0));
   const bytes = new Uint8Array(memory.buffer);
-  indexes.forEach((index, k) => {
-    if (!Number.isInteger(index) || index < 0 || index >= pages) throw new Error(`page index ${index} out of range`);
-    const fd = openSync(files[k]!, 'r');
-    try {
+  let fd = -1;
+  let fdPack = -1;
+  try {
+    for (let k = 0; k < indexes.length; ) {
+      const pack = packOf[k]!;
+      const index = indexes[k]!;
+      if (!Number.isInteger(index) || index < 0 || index >= pages) throw new Error(`page index ${index} out of range`);
+      if (pack < 0 || pack >= packFiles.length) throw new Error(`pack ${pack} out of range`);
+      let run = 1;
+      while (k + run < indexes.length && packOf[k + run] === pack && slotOf[k + run] === slotOf[k]! + run && indexes[k + run] === index + run && index + run < pages) run++;
+      if (pack !== fdPack) {
+        if (fd >= 0) closeSync(fd);
+        fd = -1;
+        fd = openSync(packFiles[pack]!, 'r');
+        fdPack = pack;
+      }
+      const want = run * PAGE_SIZE;
+      const at = slotOf[k]! * PAGE_SIZE;
       let got = 0;
-      while (got < PAGE_SIZE) {
-        const n = readSync(fd, bytes, index * PAGE_SIZE + got, PAGE_SIZE - got, got);
+      while (got < want) {
+        const n = readSync(fd, bytes, index * PAGE_SIZE + got, want - got, at + got);
         if (n === 0) break;
         got += n;
       }
-      if (got !== PAGE_SIZE) throw new Error(`page ${index} file ${files[k]} holds ${got} bytes, not 64 KiB`);
-    } finally {
-      closeSync(fd);
+      if (got !== want) throw new Error(`pack ${packFiles[pack]} ends before slot ${slotOf[k]! + Math.floor(got / PAGE_SIZE)}`);
+      k += run;
     }
-  });
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
 }

@@ -1,6 +1,6 @@
 import { WarrenError } from '../errors.js';
 import type { WasiState } from '../wasi/index.js';
-import { restorePageFiles, scanPages } from './memory-pages.js';
+import { restorePacks, scanPages, type PackPlacement } from './memory-pages.js';
 import { createInstance, dropLiveInstance, isReactor, liveInstance, registerWorkerOp, setLiveInstance, TransferResult, type StartWorkerPayload } from './worker-instance-thread.js';
 
 /**
@@ -31,12 +31,8 @@ export interface GuestStateSnapshot {
   wasi: WasiState;
 }
 
-export interface RestorePayload extends StartWorkerPayload {
+export interface RestorePayload extends StartWorkerPayload, PackPlacement {
   pages: number;
-  /** Indexes of the non-zero pages, in `pageFiles` order. */
-  pageIndexes: number[];
-  /** The local store file of each page (read here, straight into linear memory). */
-  pageFiles: string[];
   globals: GlobalValues;
   /** The exported WASI state, its mount host paths already pointing at this node's dirs. */
   wasi: WasiState;
@@ -64,7 +60,7 @@ registerWorkerOp('restore', (req) => {
   try {
     if (!inst.memory) throw new WarrenError('E_SNAPSHOT_INVALID', 'the guest has no linear memory to restore into');
     try {
-      restorePageFiles(inst.memory, p.pages, p.pageIndexes, p.pageFiles);
+      restorePacks(inst.memory, p.pages, p);
     } catch (err) {
       throw new WarrenError('E_SNAPSHOT_INVALID', `cannot restore memory: ${(err as Error).message}`);
     }

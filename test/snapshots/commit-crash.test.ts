@@ -38,7 +38,7 @@ async function runAndKill(dataDir: string, workerId: string, delayMs: number): P
     if (lines.length > 0) acked = Number(lines[lines.length - 1]!.split(' ')[1]);
     const calls = out.split('\n').filter((l) => l.startsWith('called '));
     if (calls.length > 0) called = Number(calls[calls.length - 1]!.split(' ')[1]);
-    killTimer ??= setTimeout(() => child.kill('SIGKILL'), delayMs);
+    if (acked > 0) killTimer ??= setTimeout(() => child.kill("SIGKILL"), delayMs);
   });
   const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
   await exited;

@@ -50,7 +50,8 @@ const payload = (module: WebAssembly.Module): StartWorkerPayload => ({
   limits: { maxOutputBytes: 1 << 20, memoryMaxBytes: null },
 });
 
-const call = (t: GuestThread, op: string, p: object) => callWorkerOp(t, op, p, { timeoutMs: 20_000 });
+// Generous: no op here is about its timeout, and a loaded machine must not trip one.
+const call = (t: GuestThread, op: string, p: object) => callWorkerOp(t, op, p, { timeoutMs: 10 * 60_000 });
 const ret = async (t: GuestThread, name: string) => ((await call(t, 'invoke', { workerId: 'w_ops', export: name })).returns as (number | string)[])[0];
 
 test('thread ops: a snapshot sends only pages that differ from the given base; restore brings back pages, every global (i32, i64, f64) and clears pages the snapshot lacks', async () => {
@@ -79,13 +80,11 @@ test('thread ops: a snapshot sends only pages that differ from the given base; r
     assert.deepEqual([same.changed, same.changedBytes.byteLength], [[], 0], 'nothing changed since the base');
     assert.deepEqual(same.digests, full.digests);
 
-    // Restore into a fresh instance on another thread from page files.
-    const files = full.changed.map((index, k) => {
-      const f = join(tmp.path, `page-${index}`);
-      writeFileSync(f, full.changedBytes.subarray(k * PAGE_SIZE, (k + 1) * PAGE_SIZE));
-      return f;
-    });
-    const restore: RestorePayload = { ...payload(module), pages: full.pages, pageIndexes: full.changed, pageFiles: files, globals: full.globals, wasi: full.wasi };
+    // Restore into a fresh instance on another thread from a pack file.
+    const pack = join(tmp.path, 'pack');
+    writeFileSync(pack, full.changedBytes);
+    const placement = { packFiles: [pack], indexes: full.changed, packOf: full.changed.map(() => 0), slotOf: full.changed.map((_, k) => k) };
+    const restore: RestorePayload = { ...payload(module), pages: full.pages, ...placement, globals: full.globals, wasi: full.wasi };
     const restored = await call(b, 'restore', restore);
     assert.deepEqual(restored, { reactor: true, memoryBytes: 8 * PAGE_SIZE });
     assert.equal(await ret(b, 'a'), 10);
@@ -96,7 +95,7 @@ test('thread ops: a snapshot sends only pages that differ from the given base; r
     await call(b, 'invoke', { workerId: 'w_ops', export: 'bump' });
     assert.equal(await ret(b, 'a'), 11, 'the restored instance runs on from the restored state');
 
-    const bad = { ...restore, pageFiles: [join(tmp.path, 'missing')] };
+    const bad = { ...restore, packFiles: [join(tmp.path, 'missing')] };
     await assert.rejects(call(b, 'restore', bad), (err: { code: string }) => err.code === 'E_SNAPSHOT_INVALID');
   } finally {
     await a.terminate();

@@ -24,10 +24,11 @@ export function registerAdminCommand(program: Command): void {
     .description("check every registry record's blobs exist and every blob's bytes match its digest")
     .action(async (_opts, cmd: Command) => {
       await withConnection(cmd, async (client, g) => {
-        const res = await client.json<{ records: number; blobsChecked: number; missing: unknown[]; corrupt: unknown[] }>('POST', '/v1/admin/verify', {});
+        const res = await client.json<{ records: number; blobsChecked: number; missing: unknown[]; corrupt: unknown[]; badPages?: unknown[]; pagesChecked?: number }>('POST', '/v1/admin/verify', {});
+        const badPages = res.badPages?.length ?? 0;
         if (g.json) printJson(res);
-        else process.stdout.write(`${res.records} records, ${res.blobsChecked} blobs checked: ${res.missing.length} missing, ${res.corrupt.length} corrupt\n`);
-        if (res.missing.length || res.corrupt.length) process.exitCode = 1;
+        else process.stdout.write(`${res.records} records, ${res.blobsChecked} blobs and ${res.pagesChecked ?? 0} pages of packs checked: ${res.missing.length} missing, ${res.corrupt.length} corrupt, ${badPages} bad pages\n`);
+        if (res.missing.length || res.corrupt.length || badPages) process.exitCode = 1;
       });
     });
   admin

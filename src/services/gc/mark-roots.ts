@@ -2,6 +2,7 @@ import type { Blobs, Integrity } from '../../ports/blobs.js';
 import type { Registry } from '../../ports/registry.js';
 import {
   REGISTRY_PREFIX,
+  pageMapBlobs,
   type ArtifactMapRecord,
   type ComponentVersionRecord,
   type FileTree,
@@ -19,6 +20,8 @@ export interface MarkedRoots {
   unreadable: { key: string; integrity: Integrity }[];
   /** Registry records looked at. */
   records: number;
+  /** The live page maps that place pages in packs (verify checks every page of them). */
+  pageMaps: { key: string; map: PageMap }[];
 }
 
 export interface MarkRootsInput {
@@ -35,7 +38,8 @@ export interface MarkRootsInput {
  * The mark phase of GC, from the registry's records only (never from labels on blobs):
  * - `component/`: module, manifest, extension modules, file tree and each of its files;
  * - `worker/` not `deleted`: its last snapshot and last commit, its baseline tree and its files;
- * - `snapshot/`: commits always; pauses while their worker lives;
+ * - `snapshot/`: commits always; pauses while their worker lives; a page map's packs (or, for
+ *   maps from before packs, each page's blob);
  * - `precompile/<engineId>/`: each map whose component version still exists, every node.
  * Pauses of gone workers and artifact maps of other engines or deleted versions are dead records.
  */
@@ -44,6 +48,7 @@ export async function markRoots(input: MarkRootsInput): Promise<MarkedRoots> {
   const marked = new Map<Integrity, string>();
   const unreadable: MarkedRoots['unreadable'] = [];
   const deadRecords: MarkedRoots['deadRecords'] = [];
+  const pageMaps: MarkedRoots['pageMaps'] = [];
   const mark = (integrity: Integrity | null | undefined, key: string) => {
     if (integrity && !marked.has(integrity)) marked.set(integrity, key);
   };
@@ -95,7 +100,10 @@ export async function markRoots(input: MarkRootsInput): Promise<MarkedRoots> {
     if (s.memory) {
       mark(s.memory, key);
       const pages = await readJson<PageMap>(s.memory, key);
-      for (const digest of Object.values(pages?.digests ?? {})) mark(digest, key);
+      if (pages) {
+        for (const digest of pageMapBlobs(pages)) mark(digest, key);
+        if (pages.packs) pageMaps.push({ key, map: pages });
+      }
     }
   }
 
@@ -109,5 +117,5 @@ export async function markRoots(input: MarkRootsInput): Promise<MarkedRoots> {
     for (const a of m.artifacts) mark(a.digest, key);
   }
 
-  return { marked, deadRecords, unreadable, records: components.length + workers.length + snapshots.length + maps.length };
+  return { marked, deadRecords, unreadable, pageMaps, records: components.length + workers.length + snapshots.length + maps.length };
 }

@@ -2,15 +2,17 @@ import { WarrenError } from '../../errors.js';
 import { runBounded } from '../../fsplace/run-bounded.js';
 import type { Blobs, Integrity } from '../../ports/blobs.js';
 import { contentPath, type CacacheBlobs } from '../../ports/embedded/cacache-blobs.js';
-import type { PageMap } from '../../records.js';
+import { pageMapBlobs, type PageMap } from '../../records.js';
 import { PAGE_SIZE } from '../../runtime/memory-pages.js';
 
 export interface PageFiles {
   pageMap: PageMap;
-  /** Indexes of the non-zero pages, ascending. */
+  /** The local file of each pack (maps from before packs: of each page's own blob). */
+  packFiles: string[];
+  /** Non-zero pages, sorted by pack then slot (the order a resume reads them in): index, pack, slot. */
   indexes: number[];
-  /** The local store file of each page, in `indexes` order. */
-  files: string[];
+  packOf: number[];
+  slotOf: number[];
 }
 
 export async function readPageMap(store: Blobs, digest: Integrity): Promise<PageMap> {
@@ -28,24 +30,44 @@ export async function readPageMap(store: Blobs, digest: Integrity): Promise<Page
 
 /**
  * Where each page of a snapshot lies on this node, for the guest thread to read straight into
- * linear memory. Pages in the node's own store are named by digest, with no lookup (a missing
- * one fails the restore in the thread); a store that is not the local one (the cluster's) is
- * asked for each page's local file, which fetches what the node lacks. Page files are written
- * once, by an atomic rename, under their digest; `warren admin verify` re-hashes them.
+ * linear memory, pack by pack, front to back. Packs in the node's own store are named by digest
+ * with no lookup (a missing one fails the restore in the thread); a store that is not the local
+ * one (the cluster's) is asked for each pack's local file, which fetches what the node lacks.
+ * Blob files are written once, by an atomic rename, under their digest; `warren admin verify`
+ * re-hashes them and checks every page of every pack against its map.
  */
 export async function locatePages(store: Blobs, local: CacacheBlobs, digest: Integrity, concurrency = 16): Promise<PageFiles> {
   const pageMap = await readPageMap(store, digest);
-  const indexes = Object.keys(pageMap.digests).map(Number).sort((a, b) => a - b);
-  if (indexes.some((i) => !Number.isInteger(i) || i < 0 || i >= pageMap.pages)) {
+  const keys = Object.keys(pageMap.digests);
+  if (keys.some((k) => !Number.isInteger(Number(k)) || Number(k) < 0 || Number(k) >= pageMap.pages)) {
     throw new WarrenError('E_SNAPSHOT_INVALID', `page map ${digest} lists a page past its ${pageMap.pages} pages`, { digest });
   }
-  const digests = indexes.map((i) => pageMap.digests[i]!);
-  if ((store as unknown) === local) return { pageMap, indexes, files: digests.map((d) => contentPath(local.dir, d)) };
-  const files: string[] = new Array<string>(digests.length);
-  await runBounded(digests, concurrency, async (pageDigest, k) => {
-    const path = await store.path(pageDigest);
-    if (!path) throw new WarrenError('E_SNAPSHOT_INVALID', `page ${indexes[k]} (${pageDigest}) is not in the store`, { page: indexes[k], digest: pageDigest });
+  const blobs = pageMapBlobs(pageMap);
+  const placed: [number, number, number][] = [];
+  if (pageMap.packs) {
+    for (const k of keys) {
+      const loc = pageMap.at?.[k];
+      if (!loc || !Number.isInteger(loc[0]) || !Number.isInteger(loc[1]) || loc[0] < 0 || loc[0] >= blobs.length || loc[1] < 0) {
+        throw new WarrenError('E_SNAPSHOT_INVALID', `page map ${digest} does not place page ${k} in a pack`, { digest, page: Number(k) });
+      }
+      placed.push([Number(k), loc[0], loc[1]]);
+    }
+  } else {
+    const numberOf = new Map(blobs.map((b, i) => [b, i]));
+    for (const k of keys) placed.push([Number(k), numberOf.get(pageMap.digests[k]!)!, 0]);
+  }
+  placed.sort((a, b) => a[1] - b[1] || a[2] - b[2]);
+  const packFiles = await filesOf(store, local, blobs, concurrency);
+  return { pageMap, packFiles, indexes: placed.map((p) => p[0]), packOf: placed.map((p) => p[1]), slotOf: placed.map((p) => p[2]) };
+}
+
+async function filesOf(store: Blobs, local: CacacheBlobs, blobs: Integrity[], concurrency: number): Promise<string[]> {
+  if ((store as unknown) === local) return blobs.map((d) => contentPath(local.dir, d));
+  const files: string[] = new Array<string>(blobs.length);
+  await runBounded(blobs, concurrency, async (blob, k) => {
+    const path = await store.path(blob);
+    if (!path) throw new WarrenError('E_SNAPSHOT_INVALID', `pack ${blob} of the snapshot is not in the store`, { digest: blob });
     files[k] = path;
   });
-  return { pageMap, indexes, files };
+  return files;
 }

@@ -39,8 +39,10 @@ export async function restoreInstance(ctx: NodeContext, record: WorkerRecord, sn
   const payload: RestorePayload = {
     ...start.payload,
     pages: pages.pageMap.pages,
-    pageIndexes: pages.indexes,
-    pageFiles: pages.files,
+    packFiles: pages.packFiles,
+    indexes: pages.indexes,
+    packOf: pages.packOf,
+    slotOf: pages.slotOf,
     globals: state.globals,
     wasi: rebaseWasiState(state.wasi, start.payload.mounts),
   };
@@ -55,7 +57,7 @@ export async function restoreInstance(ctx: NodeContext, record: WorkerRecord, sn
       reactor: Boolean(result.reactor),
       memoryBytes: Number(result.memoryBytes ?? 0),
       lastUsed: Date.now(),
-      base: { snapshot: snap.id, store: storeName, digests: pages.pageMap.digests },
+      base: { snapshot: snap.id, store: storeName, map: pages.pageMap },
     };
   } catch (err) {
     await ctx.pool.retire(thread);

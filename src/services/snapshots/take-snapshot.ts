@@ -17,7 +17,7 @@ const SNAPSHOT_OP_TIMEOUT_MS = 120_000;
 export interface SnapshotStats {
   /** Non-zero pages of the memory (full scope). */
   pages: number;
-  /** Page blobs put into the store (pages the store had, from an earlier snapshot, are not). */
+  /** Pages written into this snapshot's pack (unchanged pages, and identical ones, are not). */
   pagesWritten: number;
   memoryBytesWritten: number;
   filesWritten: number;
@@ -60,18 +60,21 @@ export async function takeSnapshot(ctx: NodeContext, input: TakeSnapshotInput): 
 
   if (scope === 'full') {
     if (!inst) throw new WarrenError('E_INTERNAL', `full snapshot of ${record.id} without a live instance`);
-    const baseInTarget = inst.base !== null && sameStore(ctx, inst.base.store, storeName);
-    let guest = await scanGuest(record.id, inst, inst.base?.digests ?? null);
-    let pages = await writePageMap({ target, scan: guest, baseInTarget, copyFrom: [ctx.ports.localBlobs, ctx.ports.blobs] });
-    if (pages.missing.length > 0) {
-      // The base's pages are in neither store (collected, or a pause on another node): send all.
-      ctx.logger.warn({ worker: record.id, missing: pages.missing.length }, 'snapshot base pages missing; taking every page');
+    // The base's packs must be in the target store for the new map to point into them.
+    const diffBase = inst.base !== null && sameStore(ctx, inst.base.store, storeName) && inst.base.map.packs ? inst.base.map : null;
+    const durable = kind === 'commit';
+    let guest = await scanGuest(record.id, inst, diffBase?.digests ?? null);
+    let pages = await writePageMap({ target, scan: guest, base: diffBase, durable });
+    if (!pages.ok) {
+      // A map from before packs, or a chain past MAX_PACKS packs: every page into one new pack.
+      ctx.logger.debug({ worker: record.id, why: pages.why }, 'snapshot writes every page into one pack');
       guest = await scanGuest(record.id, inst, null);
-      pages = await writePageMap({ target, scan: guest, baseInTarget: false, copyFrom: [] });
+      pages = await writePageMap({ target, scan: guest, base: null, durable });
+      if (!pages.ok) throw new WarrenError('E_INTERNAL', `a snapshot without a base was refused (${pages.why})`);
     }
     memory = pages.digest;
     state = await writeGuestState(target, { globals: guest.globals, wasi: guest.wasi });
-    base = { snapshot: id, store: storeName, digests: guest.digests };
+    base = { snapshot: id, store: storeName, map: pages.pageMap };
     stats.pages = Object.keys(guest.digests).length;
     stats.pagesWritten = pages.pagesWritten;
     stats.memoryBytesWritten = pages.bytesWritten;

@@ -1,15 +1,17 @@
+import type { PageMap } from '../../records.js';
 import type { GuestThread } from '../../runtime/guest-thread.js';
 import type { NodeContext } from '../node-context.js';
 
 /**
  * The page map of the last snapshot stored from (or restored into) an instance: the next
- * snapshot's thread sends only pages that differ from it.
+ * snapshot's thread sends only pages that differ from it, and its map points at this one's packs
+ * for the others.
  */
 export interface SnapshotBase {
   snapshot: string;
-  /** Which store holds its pages: the node's own (`local`, pauses) or the cluster's (commits). */
+  /** Which store holds its packs: the node's own (`local`, pauses) or the cluster's (commits). */
   store: 'local' | 'cluster';
-  digests: Record<string, string>;
+  map: PageMap;
 }
 
 /** A worker's instance kept alive in its own guest thread between invocations. */
