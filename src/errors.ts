@@ -38,6 +38,9 @@ export type ErrorCode =
   | 'E_FORBIDDEN'
   | 'E_INTEGRITY'
   | 'E_UNAVAILABLE'
+  | 'E_TOO_MANY_FILES'
+  | 'E_MANIFEST_TOO_LARGE'
+  | 'E_MANIFEST_TOO_MANY_ENTRIES'
   | 'E_INTERNAL';
 
 export class WarrenError extends Error {
