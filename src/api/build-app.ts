@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import multipart from '@fastify/multipart';
 import { WarrenError, isWarrenError } from '../errors.js';
@@ -39,7 +39,7 @@ export const MAX_FILES_ZIP_BYTES = 8 * 1024 * 1024 * 1024;
 export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {
   const own = typeof opts.logger === 'object' || opts.logger === true;
   const app = Fastify({
-    ...(own ? { logger: opts.logger } : { loggerInstance: opts.node.ctx.logger as FastifyBaseLogger, disableRequestLogging: true }),
+    ...(own ? { logger: opts.logger } : { loggerInstance: opts.node.ctx.logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) }),
     bodyLimit: 16 * 1024 * 1024,
     // HEAD routes are declared explicitly where they make sense (components, blobs), with their role.
     exposeHeadRoutes: false,

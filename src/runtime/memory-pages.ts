@@ -15,17 +15,38 @@ export interface PageScan {
 }
 
 /**
- * Cuts linear memory into 64 KiB pages and hashes each non-zero one. Pages whose digest equals
- * the base's are not copied out: a second snapshot moves only what changed. Every page is still
- * hashed: wasm has no dirty bits, and hashing (≈1 GB/s) is far cheaper than storing.
+ * A copy of linear memory as the last snapshot scan saw it, with that scan's digests, named by
+ * `tag` (the snapshot it was taken for). A scan against the same base compares each page with
+ * its copy (memcmp, ~10x faster than sha256) and hashes only the pages that differ. It costs the
+ * memory's size again, so only instances that are snapshotted while they live keep one.
  */
-export function scanPages(memory: WebAssembly.Memory, base: Readonly<Record<string, string>> | null): PageScan {
+export interface MemoryShadow {
+  tag: string;
+  bytes: Uint8Array;
+  digests: Record<string, string>;
+}
+
+/**
+ * Cuts linear memory into 64 KiB pages and gives the digest of each non-zero one. Pages whose
+ * digest equals the base's are not copied out: a second snapshot moves only what changed. wasm
+ * has no dirty bits: without a shadow every page is hashed; with a shadow of the base (same
+ * tag), a page equal to its shadow copy keeps the base's digest unhashed. The shadow, when
+ * given, is brought up to this scan (`nextTag`) in place.
+ */
+export function scanPages(memory: WebAssembly.Memory, base: Readonly<Record<string, string>> | null, shadow?: { current: MemoryShadow | null; baseTag: string | null; nextTag: string }): PageScan {
   const bytes = new Uint8Array(memory.buffer);
   const pages = bytes.byteLength / PAGE_SIZE;
   const digests: Record<string, string> = {};
   const changed: number[] = [];
+  const old = shadow?.current && base && shadow.baseTag !== null && shadow.current.tag === shadow.baseTag ? shadow.current : null;
+  const oldPages = old ? old.bytes.byteLength / PAGE_SIZE : 0;
   for (let i = 0; i < pages; i++) {
     const page = bytes.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
+    if (old && i < oldPages && Buffer.compare(page, old.bytes.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE)) === 0) {
+      const known = old.digests[i];
+      if (known !== undefined) digests[i] = known;
+      continue;
+    }
     if (isZeroPage(page)) continue;
     const digest = `sha256-${createHash('sha256').update(page).digest('base64')}`;
     digests[i] = digest;
@@ -33,6 +54,12 @@ export function scanPages(memory: WebAssembly.Memory, base: Readonly<Record<stri
   }
   const changedBytes = new Uint8Array(changed.length * PAGE_SIZE);
   changed.forEach((index, k) => changedBytes.set(bytes.subarray(index * PAGE_SIZE, (index + 1) * PAGE_SIZE), k * PAGE_SIZE));
+  if (shadow) {
+    let copy = shadow.current?.bytes;
+    if (!copy || copy.byteLength !== bytes.byteLength) copy = new Uint8Array(bytes.byteLength);
+    copy.set(bytes);
+    shadow.current = { tag: shadow.nextTag, bytes: copy, digests };
+  }
   return { pages, digests, changed, changedBytes };
 }
 

@@ -2,6 +2,7 @@ import { WasiHost, type MountTable } from '../wasi/index.js';
 import { classifyGuestError } from './guest-error.js';
 import { guestMemory, linkGuest } from './link-guest.js';
 import { OutputBatcher } from './output-batcher.js';
+import type { MemoryShadow } from './memory-pages.js';
 import type { GuestLimits, LinkedModules, ThreadReply, WorkerRequest } from './thread-protocol.js';
 import type { WasmArg } from './coerce-export-args.js';
 
@@ -17,6 +18,8 @@ interface LiveInstance {
   limits: GuestLimits;
   /** Redirected per invocation: the WASI host's stdio callbacks write here. */
   io: { stdin: Uint8Array; stdout: OutputBatcher | null; stderr: OutputBatcher | null };
+  /** Memory as the last snapshot scan saw it (see memory-pages' MemoryShadow); null until one. */
+  shadow?: MemoryShadow | null;
 }
 
 export interface StartWorkerPayload {

@@ -16,6 +16,10 @@ export interface SnapshotPayload {
   workerId: string;
   /** Page digests of the caller's last stored snapshot of this instance; null = send every page. */
   base: Record<string, string> | null;
+  /** The tag (snapshot id) the base was scanned under: its shadow, if the thread kept one, spares hashing unchanged pages. */
+  baseTag?: string | null;
+  /** Keep a shadow of memory tagged so for the next scan (instances snapshotted while they live: commits, `on_call`). */
+  shadowTag?: string;
 }
 
 export type GlobalValues = Record<string, { type: 'number' | 'bigint'; value: string }>;
@@ -42,7 +46,15 @@ registerWorkerOp('snapshot', (req) => {
   const p = req.payload as unknown as SnapshotPayload;
   const inst = liveInstance(p.workerId);
   if (!inst.memory) throw new WarrenError('E_SNAPSHOT_INVALID', 'the guest has no linear memory to snapshot');
-  const scan = scanPages(inst.memory, p.base);
+  let scan;
+  if (p.shadowTag) {
+    const shadow = { current: inst.shadow ?? null, baseTag: p.baseTag ?? null, nextTag: p.shadowTag };
+    scan = scanPages(inst.memory, p.base, shadow);
+    inst.shadow = shadow.current;
+  } else {
+    scan = scanPages(inst.memory, p.base);
+    inst.shadow = null;
+  }
   const globals: GlobalValues = {};
   for (const [name, value] of Object.entries(inst.instance.exports)) {
     if (!(value instanceof WebAssembly.Global)) continue;

@@ -63,12 +63,15 @@ export async function takeSnapshot(ctx: NodeContext, input: TakeSnapshotInput): 
     // The base's packs must be in the target store for the new map to point into them.
     const diffBase = inst.base !== null && sameStore(ctx, inst.base.store, storeName) && inst.base.map.packs ? inst.base.map : null;
     const durable = kind === 'commit';
-    let guest = await scanGuest(record.id, inst, diffBase?.digests ?? null);
+    // An instance that lives on after the snapshot (a commit) keeps a shadow of its memory, so
+    // the next snapshot compares pages instead of hashing them all; a pause drops the instance.
+    const shadow = kind === 'commit' ? { baseTag: diffBase ? inst.base!.snapshot : null, shadowTag: id } : {};
+    let guest = await scanGuest(record.id, inst, diffBase?.digests ?? null, shadow);
     let pages = await writePageMap({ target, scan: guest, base: diffBase, durable });
     if (!pages.ok) {
       // A map from before packs, or a chain past MAX_PACKS packs: every page into one new pack.
       ctx.logger.debug({ worker: record.id, why: pages.why }, 'snapshot writes every page into one pack');
-      guest = await scanGuest(record.id, inst, null);
+      guest = await scanGuest(record.id, inst, null, kind === 'commit' ? { baseTag: null, shadowTag: id } : {});
       pages = await writePageMap({ target, scan: guest, base: null, durable });
       if (!pages.ok) throw new WarrenError('E_INTERNAL', `a snapshot without a base was refused (${pages.why})`);
     }
@@ -100,8 +103,8 @@ export async function takeSnapshot(ctx: NodeContext, input: TakeSnapshotInput): 
   return { snapshot, base, stats };
 }
 
-async function scanGuest(workerId: string, inst: LiveInstance, base: Record<string, string> | null): Promise<GuestStateSnapshot> {
-  const payload: SnapshotPayload = { workerId, base };
+async function scanGuest(workerId: string, inst: LiveInstance, base: Record<string, string> | null, shadow: Pick<SnapshotPayload, 'baseTag' | 'shadowTag'>): Promise<GuestStateSnapshot> {
+  const payload: SnapshotPayload = { workerId, base, ...shadow };
   const result = (await callWorkerOp(inst.thread, 'snapshot', payload, { timeoutMs: SNAPSHOT_OP_TIMEOUT_MS })) as unknown as GuestStateSnapshot;
   inst.memoryBytes = result.pages * 65536;
   return result;
