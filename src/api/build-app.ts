@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import swagger from '@fastify/swagger';
 import multipart from '@fastify/multipart';
 import { WarrenError, isWarrenError } from '../errors.js';
+import { isFdExhaustion, tooManyFilesError } from '../host-failure.js';
 import type { WarrenNode } from '../services/warren-node.js';
 import { registerAuth } from './auth/index.js';
 import { registerClusterRouting } from './cluster/register-cluster-routing.js';
@@ -86,6 +87,7 @@ function toWarrenError(err: unknown): WarrenError {
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || e.code === 'FST_REQ_FILE_TOO_LARGE' || e.statusCode === 413) {
     return new WarrenError('E_ZIP_TOO_LARGE', `request body too large: ${e.message}`);
   }
+  if (isFdExhaustion(e)) return tooManyFilesError('request');
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new WarrenError(e.statusCode === 404 ? 'E_NOT_FOUND' : 'E_BAD_REQUEST', e.message, { fastifyCode: e.code });
   }

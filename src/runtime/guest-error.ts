@@ -1,4 +1,5 @@
 import { WarrenError } from '../errors.js';
+import { isFdExhaustion, tooManyFilesError } from '../host-failure.js';
 import type { GuestErrorInfo } from './thread-protocol.js';
 
 /** A guest call stopped at its timeout, wherever it was stopped (API thread timer, job thread, backstop). */
@@ -37,5 +38,6 @@ export function classifyGuestError(err: unknown, memory?: { bytes: number; maxBy
     const e = err as { code: string; message?: string; details?: Record<string, unknown> };
     return { code: e.code, message: e.message ?? e.code, details: e.details ?? {} };
   }
+  if (isFdExhaustion(err)) return tooManyFilesError('guest host').toJSON();
   return { code: 'E_INTERNAL', message: `guest host failure: ${err instanceof Error ? err.message : String(err)}`, details: {} };
 }

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { WarrenError } from '../errors.js';
 import { runWithDeadline } from './deadline.js';
 import { timeoutError } from './guest-error.js';
+import { processFdBudget } from './guest-fd-budget.js';
 import { GuestThread } from './guest-thread.js';
 import { InlineJobs } from './inline-jobs.js';
 import { JobLanes } from './job-lanes.js';
@@ -23,6 +24,8 @@ export interface PoolOptions {
    * (docs/decisions.md). Without the native deadline addon, jobs always run on threads.
    */
   inlineBudgetMs?: number;
+  /** Host fds all guests of the process may hold together; default: from RLIMIT_NOFILE (see GuestFdBudget). */
+  guestFds?: number;
 }
 
 export const DEFAULT_INLINE_BUDGET_MS = 0;
@@ -44,7 +47,7 @@ export interface RunOptions {
  */
 export class GuestPool {
   private readonly idle: GuestThread[] = [];
-  private readonly waiting: ((t: GuestThread) => void)[] = [];
+  private readonly waiting: { resolve: (t: GuestThread) => void; reject: (err: unknown) => void }[] = [];
   private readonly spares: GuestThread[] = [];
   private jobThreadCount = 0;
   private readonly sentModules = new WeakMap<GuestThread, Set<string>>();
@@ -58,6 +61,7 @@ export class GuestPool {
   readonly lanes: JobLanes | null;
 
   constructor(opts: PoolOptions = {}) {
+    if (opts.guestFds !== undefined) processFdBudget().setLimit(opts.guestFds);
     this.jobThreads = Math.max(1, opts.jobThreads ?? Math.min(16, 2 * availableParallelism()));
     this.spareThreads = Math.max(0, opts.spareThreads ?? 2);
     const budget = opts.inlineBudgetMs ?? DEFAULT_INLINE_BUDGET_MS;
@@ -136,6 +140,8 @@ export class GuestPool {
   /** A thread for one live worker: it belongs to the caller until `retire`d. */
   async checkout(): Promise<GuestThread> {
     if (this.closed) throw new WarrenError('E_UNAVAILABLE', 'the guest pool is closed');
+    // A spare that could not start (the node was out of fds then) is dropped, not handed out.
+    while (this.spares.length > 0 && !this.spares[0]!.alive) this.spares.shift();
     const thread = this.spares.shift() ?? this.spawn();
     if (!this.closed) this.spares.push(this.spawn());
     await thread.ready;
@@ -168,8 +174,12 @@ export class GuestPool {
   private acquire(): Promise<GuestThread> {
     if (this.closed) return Promise.reject(new WarrenError('E_UNAVAILABLE', 'the guest pool is closed'));
     const t = this.idle.pop();
-    if (t) return t.ready.then(() => t);
-    return new Promise((resolve) => this.waiting.push(resolve));
+    // A thread that could not start fails this job only; a new one takes its place in the pool.
+    if (t) return t.ready.then(() => t, (err: unknown) => {
+      this.release(t);
+      throw err;
+    });
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 
   private release(thread: GuestThread): void {
@@ -183,8 +193,12 @@ export class GuestPool {
       return;
     }
     const waiter = this.waiting.shift();
-    if (waiter) void next.ready.then(() => waiter(next));
-    else this.idle.push(next);
+    if (waiter) {
+      next.ready.then(() => waiter.resolve(next), (err: unknown) => {
+        waiter.reject(err);
+        this.release(next);
+      });
+    } else this.idle.push(next);
   }
 }
 

@@ -1,5 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { WarrenError } from '../errors.js';
+import { processFdBudget } from './guest-fd-budget.js';
+import { hostFailure } from '../host-failure.js';
 import type { JobBatchRequest, ThreadMessage, ThreadReply, ThreadRequest, ThreadRequestBody } from './thread-protocol.js';
 
 const THREAD_URL = new URL('./guest-thread-main.js', import.meta.url);
@@ -17,17 +19,21 @@ export class GuestThread {
   readonly ready: Promise<void>;
 
   constructor() {
-    this.worker = new Worker(THREAD_URL, { stdout: false, stderr: false });
+    const budget = processFdBudget().forThread();
+    this.worker = new Worker(THREAD_URL, { stdout: false, stderr: false, workerData: { fdBudget: budget.data } });
     this.ready = new Promise((resolve, reject) => {
+      // A thread that cannot start (EMFILE loading its script) fails whoever waits for it, never the process.
+      const onError = (err: Error) => reject(hostFailure(err, 'starting a guest thread'));
       const onMessage = (m: ThreadReply) => {
         if (m.type === 'ready') {
-          this.worker.off('error', reject);
+          this.worker.off('error', onError);
           resolve();
         }
       };
       this.worker.on('message', onMessage);
-      this.worker.once('error', reject);
+      this.worker.once('error', onError);
     });
+    this.ready.catch(() => undefined);
     this.worker.on('message', (m: ThreadMessage) => {
       if (m.type === 'ready') return;
       if (m.type === 'replies') {
@@ -36,8 +42,11 @@ export class GuestThread {
       }
       this.route(m);
     });
-    this.worker.on('error', (err) => this.fail(new WarrenError('E_INTERNAL', `guest thread crashed: ${err.message}`)));
-    this.worker.on('exit', () => this.fail(this.dead ?? new WarrenError('E_INTERNAL', 'guest thread exited')));
+    this.worker.on('error', (err) => this.fail(hostFailure(err, 'guest thread crashed')));
+    this.worker.on('exit', () => {
+      budget.release();
+      this.fail(this.dead ?? new WarrenError('E_INTERNAL', 'guest thread exited'));
+    });
     this.worker.unref();
   }
 

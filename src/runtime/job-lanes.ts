@@ -1,4 +1,4 @@
-import { WarrenError } from '../errors.js';
+import { isWarrenError, WarrenError } from '../errors.js';
 import { timeoutError } from './guest-error.js';
 import { GuestThread } from './guest-thread.js';
 import type { BatchedJob, JobBatchRequest, RunJobRequest, ThreadReply } from './thread-protocol.js';
@@ -227,7 +227,8 @@ export class JobLanes {
     const i = lane.jobs.indexOf(job);
     if (i >= 0) lane.jobs.splice(i, 1);
     this.replaceIfDead(lane);
-    if (lane.diedRunning === job || this.closed) {
+    // A thread that could not start for want of fds: its jobs fail now rather than chase new threads that cannot start either.
+    if (lane.diedRunning === job || this.closed || isWarrenError(err, 'E_TOO_MANY_FILES')) {
       job.reject(lane.stoppedFor === job ? timeoutError(job.timeoutMs) : err);
       return;
     }

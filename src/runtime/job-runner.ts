@@ -1,5 +1,6 @@
 import { InlineYield, WasiHost, type WasiHostOptions } from '../wasi/index.js';
 import { classifyGuestError } from './guest-error.js';
+import { threadFdBudget } from './guest-fd-budget.js';
 import { guestMemory, linkGuest } from './link-guest.js';
 import { MemoryRecycler } from './memory-recycler.js';
 import type { GuestErrorInfo, LinkedModules, RunJobRequest } from './thread-protocol.js';
@@ -40,6 +41,7 @@ export class JobRunner {
         maxOutputBytes: req.limits.maxOutputBytes,
         diskQuotaBytes: req.limits.diskQuotaBytes,
         mayBlock: io.mayBlock ?? true,
+        fdBudget: threadFdBudget(),
       });
       const instance = modules.extensions.length === 0 && recycled
         ? new WebAssembly.Instance(modules.main, this.importsWith(wasi, recycled))
@@ -72,6 +74,16 @@ export class JobRunner {
     if (this.imports === null) this.imports = { ...wasi.imports, ...this.recycler.imports(memory) };
     else Object.assign(this.imports, this.recycler.imports(memory));
     return this.imports;
+  }
+
+  /**
+   * Closes what the last job left open. A job stopped at its deadline (TerminateExecution) ran
+   * no `finally`: its fds are still in the host, and the runner that replaces this one would
+   * never close them.
+   */
+  dispose(): void {
+    this.host?.close();
+    this.host = null;
   }
 
   private hostFor(opts: WasiHostOptions): WasiHost {

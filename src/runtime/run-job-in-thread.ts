@@ -104,7 +104,9 @@ function runWithOwnDeadline(req: JobFields, modules: LinkedModules, io: Paramete
     return runWithDeadline(() => runner.run(req, modules, io), timeoutMs);
   } catch (err) {
     if ((err as { code?: unknown } | null)?.code !== 'E_DEADLINE') throw err;
-    // Stopped anywhere, even inside the host's own code: the next job gets a clean runner.
+    // Stopped anywhere, even inside the host's own code: the next job gets a clean runner, and
+    // what the stopped job held open is closed.
+    runner.dispose();
     runner = new JobRunner();
     return { ok: false, error: timeoutError(timeoutMs).toJSON() };
   }

@@ -1,5 +1,6 @@
 import { WasiHost, type MountTable } from '../wasi/index.js';
 import { classifyGuestError } from './guest-error.js';
+import { threadFdBudget } from './guest-fd-budget.js';
 import { guestMemory, linkGuest } from './link-guest.js';
 import { OutputBatcher } from './output-batcher.js';
 import type { MemoryShadow } from './memory-pages.js';
@@ -98,11 +99,18 @@ export function createInstance(p: StartWorkerPayload, restoreState?: Parameters<
     stderr: (c: Uint8Array) => io.stderr?.write(c),
     maxOutputBytes: p.limits.maxOutputBytes,
     diskQuotaBytes: p.limits.diskQuotaBytes,
+    fdBudget: threadFdBudget(),
   };
   const wasi = restoreState
     ? WasiHost.restore(restoreState, { ...common, stdin: null })
     : new WasiHost({ args: p.args, env: p.env, mounts: p.mounts, stdin: null, ...common });
-  const instance = linkGuest(p.modules, wasi);
+  let instance: WebAssembly.Instance;
+  try {
+    instance = linkGuest(p.modules, wasi);
+  } catch (err) {
+    wasi.close();
+    throw err;
+  }
   return { instance, wasi, memory: guestMemory(instance), limits: p.limits, io };
 }
 

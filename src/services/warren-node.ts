@@ -42,6 +42,8 @@ export interface WarrenNodeOptions {
   liveMemoryBudgetBytes?: number;
   /** Limits on a pushed component's files zip; defaults in manifest/zip-limits.ts. */
   zipLimits?: Partial<ZipLimits>;
+  /** Host fds all guests of the process may hold together (runtime/guest-fd-budget.ts); default from RLIMIT_NOFILE. */
+  guestFds?: number;
 }
 
 /**
@@ -71,7 +73,7 @@ export class WarrenNode {
       nodeId,
       layout,
       ports,
-      pool: new GuestPool({ jobThreads: opts.jobThreads, inlineBudgetMs: opts.inlineBudgetMs }),
+      pool: new GuestPool({ jobThreads: opts.jobThreads, inlineBudgetMs: opts.inlineBudgetMs, guestFds: opts.guestFds }),
       moduleCache: new ModuleCache(opts.moduleCacheBytes ?? 512 * 1024 * 1024),
       versions: new ComponentVersionCache(ports.registry),
       engineId: engineId(),

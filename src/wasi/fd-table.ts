@@ -1,4 +1,5 @@
 import { E, Errno } from './abi.js';
+import { NO_FD_BUDGET, type FdBudget } from './fd-budget.js';
 import { closeFd } from './open-at.js';
 
 export type FdKind = 'stdin' | 'stdout' | 'stderr' | 'dir' | 'file';
@@ -38,19 +39,26 @@ export interface FdEntry {
   listing: DirListing | null;
 }
 
-/** Guest fd numbers to entries; lowest free number first, as POSIX does. */
+/**
+ * Guest fd numbers to entries; lowest free number first, as POSIX does. Past `maxOpen` entries,
+ * or when the node-wide `budget` of host fds is spent, opening more is EMFILE; every host fd in
+ * the table is counted in the budget until it leaves the table.
+ */
 export class FdTable {
   readonly entries: (FdEntry | undefined)[] = [];
   private open = 0;
 
-  constructor(readonly maxOpen: number) {}
+  constructor(
+    readonly maxOpen: number,
+    readonly budget: FdBudget = NO_FD_BUDGET,
+  ) {}
 
   get size(): number {
     return this.open;
   }
 
   get full(): boolean {
-    return this.open >= this.maxOpen;
+    return this.open >= this.maxOpen || this.budget.spent;
   }
 
   get(fd: number): FdEntry {
@@ -59,34 +67,51 @@ export class FdTable {
     return e;
   }
 
+  /** A guest's open: EMFILE at the instance's limit or when the node's budget is spent. */
   add(entry: FdEntry): number {
     if (this.open >= this.maxOpen) throw new Errno(E.MFILE);
+    if (entry.hostFd >= 0 && !this.budget.take()) throw new Errno(E.MFILE);
     let fd = 0;
     while (this.entries[fd] !== undefined) fd++;
-    this.set(fd, entry);
+    this.place(fd, entry);
     return fd;
   }
 
+  /** Puts an entry the host opened (preopens, restored fds, renumbering) at `fd`: never refused. */
   set(fd: number, entry: FdEntry): void {
-    if (this.entries[fd] === undefined) this.open++;
+    if (entry.hostFd >= 0) this.budget.force();
+    this.place(fd, entry);
+  }
+
+  private place(fd: number, entry: FdEntry): void {
+    const old = this.entries[fd];
+    if (old === undefined) this.open++;
+    else if (old.hostFd >= 0) this.budget.give(1);
     this.entries[fd] = entry;
   }
 
+  /** Takes an entry out; the caller closes its host fd (it no longer counts in the budget). */
   remove(fd: number): FdEntry {
     const e = this.get(fd);
     this.entries[fd] = undefined;
     this.open--;
+    if (e.hostFd >= 0) this.budget.give(1);
     while (this.entries.length > 0 && this.entries[this.entries.length - 1] === undefined) this.entries.pop();
     return e;
   }
 
   closeAll(): void {
+    let held = 0;
     for (let fd = 0; fd < this.entries.length; fd++) {
       const e = this.entries[fd];
-      if (e && e.hostFd >= 0) closeQuietly(e.hostFd);
+      if (e && e.hostFd >= 0) {
+        closeQuietly(e.hostFd);
+        held++;
+      }
     }
     this.entries.length = 0;
     this.open = 0;
+    this.budget.give(held);
   }
 }
 

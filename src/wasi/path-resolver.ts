@@ -1,5 +1,6 @@
 import { constants, existsSync } from 'node:fs';
 import { E, Errno } from './abi.js';
+import { NO_FD_BUDGET, type FdBudget } from './fd-budget.js';
 import { closeFd, lstatModeAt, openAt, readlinkAt, S_IFDIR, S_IFLNK, S_IFMT } from './open-at.js';
 
 /** A directory a path is resolved from: an open host fd that is known to lie inside its mount. */
@@ -59,6 +60,8 @@ export const raceHooks: { afterResolve: ((r: Resolved) => void) | null; beforeOp
  */
 export class PathResolver {
   private readonly dirCache = new Map<string, DirHandle>();
+  /** The node-wide budget of guest host fds: each cached directory fd counts in it. */
+  budget: FdBudget = NO_FD_BUDGET;
 
   resolve(base: BaseDir, path: string, follow: boolean): Resolved {
     if (path.length === 0) throw new Errno(E.NOENT);
@@ -150,6 +153,9 @@ export class PathResolver {
       const [oldKey, old] = this.dirCache.entries().next().value as [string, DirHandle];
       this.dirCache.delete(oldKey);
       closeFd(old.fd);
+    } else if (!this.budget.take()) {
+      closeFd(fd);
+      throw new Errno(E.MFILE);
     }
     const dir: DirHandle = { fd, path: fdPath(fd, `${parent.path}/${c}`), key };
     this.dirCache.set(key, dir);
@@ -159,6 +165,7 @@ export class PathResolver {
   /** Drops cached directory fds: after a rename or rmdir a cached path may name another directory. */
   invalidate(): void {
     for (const dir of this.dirCache.values()) closeFd(dir.fd);
+    this.budget.give(this.dirCache.size);
     this.dirCache.clear();
   }
 }

@@ -1,11 +1,13 @@
 import { WarrenError } from '../errors.js';
-import { errnoOf } from './abi.js';
+import { tooManyFilesError } from '../host-failure.js';
+import { E, Errno, errnoOf } from './abi.js';
 import { fdIoCalls } from './calls-fd-io.js';
 import { fdMetaCalls } from './calls-fd-meta.js';
 import { pathOpenCalls } from './calls-path-open.js';
 import { pathCalls } from './calls-path.js';
 import { procCalls, type Syscall } from './calls-proc.js';
 import { DiskQuota } from './disk-quota.js';
+import { NO_FD_BUDGET, type FdBudget } from './fd-budget.js';
 import { closeQuietly, FdTable, type FdEntry } from './fd-table.js';
 import { normalizeGuestPath, type MountTable } from './mount-table.js';
 import { ReadOnlySet } from './read-only-set.js';
@@ -27,6 +29,8 @@ export interface WasiHostOptions {
   diskQuotaBytes?: number;
   /** Default 1024; past it EMFILE. */
   maxOpenFiles?: number;
+  /** Host fds shared by every guest of the node; spent, it is EMFILE too. Default: none. */
+  fdBudget?: FdBudget;
   /** Default true. When false, a call that would sleep throws InlineYield instead. */
   mayBlock?: boolean;
 }
@@ -37,6 +41,7 @@ export interface WasiRestoreIo {
   stderr?: OutputSink;
   maxOutputBytes?: number;
   diskQuotaBytes?: number;
+  fdBudget?: FdBudget;
 }
 
 /**
@@ -56,6 +61,7 @@ export class WasiHost {
       run.args, run.env, run.mounts, run.readOnly, run.fds, run.stdin, run.stdout, run.stderr, run.maxOutputBytes, null,
     );
     this.ctx.mayBlock = opts.mayBlock ?? true;
+    this.ctx.resolver.budget = run.fds.budget;
     this.openRun(opts);
     this.imports = { wasi_snapshot_preview1: this.buildImports() };
   }
@@ -72,6 +78,7 @@ export class WasiHost {
     this.maxOpenFiles = run.fds.maxOpen;
     this.ctx.renew(run.args, run.env, run.mounts, run.readOnly, run.fds, run.stdin, run.stdout, run.stderr, run.maxOutputBytes);
     this.ctx.mayBlock = opts.mayBlock ?? true;
+    this.ctx.resolver.budget = run.fds.budget;
     this.openRun(opts);
   }
 
@@ -82,7 +89,7 @@ export class WasiHost {
       env: { ...opts.env },
       mounts,
       readOnly: new ReadOnlySet(opts.mounts.readOnlyFiles.map(normalizeGuestPath)),
-      fds: new FdTable(opts.maxOpenFiles ?? 1024),
+      fds: new FdTable(opts.maxOpenFiles ?? 1024, opts.fdBudget ?? NO_FD_BUDGET),
       stdin: new StdinReader(opts.stdin ?? null),
       stdout: opts.stdout === undefined ? null : opts.stdout,
       stderr: opts.stderr === undefined ? null : opts.stderr,
@@ -111,7 +118,7 @@ export class WasiHost {
     if (state?.version !== 1) throw new WarrenError('E_SNAPSHOT_INVALID', 'unknown WASI state version');
     const host = new WasiHost({
       args: state.args, env: state.env, mounts: state.mounts, maxOpenFiles: state.maxOpenFiles,
-      stdin: io.stdin, stdout: io.stdout, stderr: io.stderr, maxOutputBytes: io.maxOutputBytes,
+      stdin: io.stdin, stdout: io.stdout, stderr: io.stderr, maxOutputBytes: io.maxOutputBytes, fdBudget: io.fdBudget,
     });
     const ctx = host.ctx;
     const roots = host.mountRoots();
@@ -124,6 +131,7 @@ export class WasiHost {
     } catch (err) {
       for (const [, e] of entries) if (e.hostFd >= 0) closeQuietly(e.hostFd);
       host.close();
+      if (err instanceof Errno && (err.errno === E.MFILE || err.errno === E.NFILE)) throw tooManyFilesError('restoring the guest\'s open files');
       throw err;
     }
     ctx.fds.closeAll();

@@ -1,6 +1,7 @@
 import { constants, fstatSync, openSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { WarrenError } from '../errors.js';
+import { isFdExhaustion, tooManyFilesError } from '../host-failure.js';
 import { FILETYPE, filetypeOfMode } from './abi.js';
 import { closeQuietly, type FdEntry, type FdKind, type FdTable } from './fd-table.js';
 import { findMount, type Mount, type MountTable } from './mount-table.js';
@@ -55,6 +56,7 @@ export function openMountRoot(mounts: Mount[], index: number): FdEntry {
   try {
     hostFd = openSync(m.hostPath, constants.O_RDONLY | constants.O_DIRECTORY);
   } catch (err) {
+    if (isFdExhaustion(err)) throw tooManyFilesError(`mount ${m.guestPath}`);
     throw new WarrenError('E_NOT_FOUND', `mount ${m.guestPath}: cannot open host directory ${m.hostPath}: ${(err as Error).message}`, {
       guestPath: m.guestPath, hostPath: m.hostPath,
     });
@@ -109,6 +111,7 @@ export function reopenFd(s: WasiFdState, mounts: Mount[], roots: FdEntry[], reso
   try {
     hostFd = openSync(target ?? m.hostPath, target === null ? flags & ~O_NOFOLLOW : flags);
   } catch (err) {
+    if (isFdExhaustion(err)) throw tooManyFilesError(`reopening fd ${s.fd}`);
     throw new WarrenError('E_SNAPSHOT_INVALID', `cannot reopen ${s.guestPath} (fd ${s.fd}): ${(err as Error).message}`, { fd: s.fd, guestPath: s.guestPath });
   }
   const st = fstatSync(hostFd);

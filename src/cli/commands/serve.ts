@@ -25,6 +25,7 @@ interface ServeOptions {
   zipMaxTotal: string;
   zipMaxEntry?: string;
   zipMaxEntries: string;
+  guestFds?: string;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -47,6 +48,7 @@ export function registerServeCommand(program: Command): void {
     .option('--zip-max-total <size>', 'component push: refuse a files zip whose entries inflate to more than this in all (real bytes, counted while unpacking)', `${DEFAULT_ZIP_LIMITS.maxTotalBytes / 2 ** 30}GiB`)
     .option('--zip-max-entry <size>', 'component push: refuse a files zip with one entry inflating to more than this (default: --zip-max-total)')
     .option('--zip-max-entries <n>', 'component push: refuse a files zip with more entries than this (files and directories)', String(DEFAULT_ZIP_LIMITS.maxEntries))
+    .option('--guest-fds <n>', 'host file descriptors all guests may hold together (past it a guest\'s open is EMFILE); default: the open-file limit less a reserve for the host')
     .addHelpText('after', '\nExamples:\n  warren serve                  # embedded storage in $WARREN_HOME or ~/.warren\n  warren serve --port 0 --dev\n  warren serve --nats nats://127.0.0.1:4222 --node-id a\n  warren serve --zip-max-total 20GiB --zip-max-entry 4GiB --zip-max-entries 500000\n\nZip limits are absolute sizes, never compression ratios: a 1 GiB file of zeros is a legitimate file.\n')
     .action(async (opts: ServeOptions, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
@@ -65,6 +67,7 @@ export function registerServeCommand(program: Command): void {
           maxEntryBytes: opts.zipMaxEntry === undefined ? undefined : parseByteSize(opts.zipMaxEntry, 'zip-max-entry'),
           maxEntries: parsePositiveInt(opts.zipMaxEntries, 'zip-max-entries'),
         },
+        guestFds: opts.guestFds === undefined ? undefined : parsePositiveInt(opts.guestFds, 'guest-fds'),
         cluster: {
           heartbeatMs: parseDuration(opts.heartbeat, 'heartbeat'),
           deadAfterMs: parseDuration(opts.deadAfter, 'dead-after'),

@@ -5,6 +5,7 @@ import { readdir, stat, utimes } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { WarrenError } from '../../errors.js';
+import { isFdExhaustion, tooManyFilesError } from '../../host-failure.js';
 import type { BlobInfo, Blobs, Integrity } from '../blobs.js';
 
 const ALGORITHM = 'sha256';
@@ -222,5 +223,6 @@ function notFound(integrity: string, cause: unknown): WarrenError {
   const code = (cause as { code?: string })?.code;
   if (code === 'ENOENT' || code === 'ENOTCACHED') return new WarrenError('E_NOT_FOUND', `blob ${integrity} not found`, { integrity });
   if (code === 'EINTEGRITY') return new WarrenError('E_INTEGRITY', `blob ${integrity} is corrupt`, { integrity });
+  if (isFdExhaustion(cause)) return tooManyFilesError(`reading blob ${integrity}`);
   return new WarrenError('E_INTERNAL', `reading blob ${integrity}: ${String(cause)}`, { integrity });
 }
