@@ -65,7 +65,23 @@ export interface WorkerRecord {
    * entries of its version's file tree (as placed at creation).
    */
   baseline?: Integrity | null;
+  /**
+   * Results of recent calls made with an idempotency key whose snapshot (`on_call`) made them
+   * durable: written with the snapshot pointer, in one write, so a key is recorded exactly when
+   * its call's effects are. Keys older than the window are dropped (idempotent-calls.ts).
+   */
+  calls?: Record<string, RecordedCall>;
   error?: { code: string; message: string };
+}
+
+/** What a call made with an idempotency key returned; a retry with the key gets it again. */
+export interface RecordedCall {
+  at: string;
+  version: string;
+  /** Values returned by the export (i64 as decimal strings). */
+  returns?: (number | string)[];
+  /** Exit code of `_start` (its stdout is not kept). */
+  exitCode?: number;
 }
 
 /**

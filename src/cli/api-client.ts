@@ -48,9 +48,9 @@ export class ApiClient {
     return { status: res.statusCode, headers: res.headers, trailers: () => res.trailers, body: res };
   }
 
-  async json<T>(method: string, path: string, payload?: unknown): Promise<T> {
+  async json<T>(method: string, path: string, payload?: unknown, headers: Record<string, string> = {}): Promise<T> {
     const body = payload === undefined ? undefined : JSON.stringify(payload);
-    const res = await this.raw(method, path, body, body ? { 'content-type': 'application/json' } : {});
+    const res = await this.raw(method, path, body, body ? { 'content-type': 'application/json', ...headers } : headers);
     const text = await readAll(res.body);
     return (text.length ? JSON.parse(text.toString('utf8')) : {}) as T;
   }

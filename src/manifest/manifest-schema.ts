@@ -107,6 +107,7 @@ const snapshotsSchema = z
   .strictObject({
     on_pause: scope.default('full'),
     on_commit: scope.optional(),
+    on_call: z.enum(['none', 'data', 'full']).default('none'),
     pause_in_call: z.boolean().default(false),
   })
   .transform((s, ctx) => {
@@ -120,7 +121,7 @@ const snapshotsSchema = z
       });
       return z.NEVER;
     }
-    return { on_pause: s.on_pause, on_commit: onCommit, pause_in_call: s.pause_in_call };
+    return { on_pause: s.on_pause, on_commit: onCommit, on_call: s.on_call, pause_in_call: s.pause_in_call };
   });
 
 const limitsSchema = z.strictObject({

@@ -44,6 +44,11 @@ export interface ManifestSnapshots {
   on_pause: SnapshotScope;
   /** Subset of on_pause; defaults to on_pause's value. */
   on_commit: SnapshotScope;
+  /**
+   * After every successful call, a snapshot of this scope is committed before the reply is sent
+   * (`none`: calls since the last snapshot are lost with the instance).
+   */
+  on_call: 'none' | SnapshotScope;
   /** The guest may pause inside a host call (needs the asyncify transform). */
   pause_in_call: boolean;
 }

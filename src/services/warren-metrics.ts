@@ -13,6 +13,8 @@ export class WarrenMetrics {
   readonly jobFailures = new Counter({ name: 'warren_job_failures_total', help: 'Jobs that failed, by error code', labelNames: ['code'] as const, registers: [this.registry] });
   readonly componentsPushed = new Counter({ name: 'warren_components_pushed_total', help: 'Component versions pushed', registers: [this.registry] });
   readonly invocations = new Counter({ name: 'warren_worker_invocations_total', help: 'Worker invocations, by outcome', labelNames: ['outcome'] as const, registers: [this.registry] });
+  readonly snapshotsOnCall = new Counter({ name: 'warren_snapshots_on_call_total', help: 'Snapshots committed after a call ([snapshots] on_call), by scope', labelNames: ['scope'] as const, registers: [this.registry] });
+  readonly callsReplayed = new Counter({ name: 'warren_calls_replayed_total', help: 'Calls answered from the result recorded for their idempotency key', registers: [this.registry] });
   readonly liveWorkers = new Gauge({ name: 'warren_live_workers', help: 'Workers with a live instance on this node', registers: [this.registry] });
   readonly placementCopyFallbacks = new Counter({
     name: 'warren_placement_copy_fallbacks_total',

@@ -11,8 +11,10 @@ export interface SnapComponent {
   version?: string;
   onPause?: 'full' | 'data';
   onCommit?: 'full' | 'data';
+  onCall?: 'none' | 'full' | 'data';
   wasm?: string;
   memory?: string;
+  /** Per-call timeout; default 10m: no test of these fixtures is about it, and a loaded machine must not trip it. */
   timeout?: string;
   /** Read-write initial files: guest path → contents. */
   rwFiles?: Record<string, string>;
@@ -33,8 +35,8 @@ export async function pushSnapComponent(client: ApiClient, workDir: string, spec
     lines.push('[[files]]', `source = "./files${target}"`, `target = "${target}"`, 'permissions = "read-write"', '');
   }
   lines.push('[[volumes]]', 'name = "data"', 'durable_dir = {}', 'mount = "/data"', '');
-  lines.push('[snapshots]', `on_pause = "${spec.onPause ?? 'full'}"`, `on_commit = "${spec.onCommit ?? spec.onPause ?? 'full'}"`, '');
-  lines.push('[limits]', `memory = "${spec.memory ?? '16MiB'}"`, `timeout = "${spec.timeout ?? '10s'}"`, 'disk = "64MiB"', '');
+  lines.push('[snapshots]', `on_pause = "${spec.onPause ?? 'full'}"`, `on_commit = "${spec.onCommit ?? spec.onPause ?? 'full'}"`, `on_call = "${spec.onCall ?? 'none'}"`, '');
+  lines.push('[limits]', `memory = "${spec.memory ?? '16MiB'}"`, `timeout = "${spec.timeout ?? '10m'}"`, 'disk = "64MiB"', '');
   writeFileSync(join(dir, 'warren.toml'), lines.join('\n'));
   return pushDir(client, dir);
 }

@@ -70,9 +70,11 @@ test('valid volumes and scopes: spaces and tabs in mounts, sibling mounts, the t
   const m = validateManifest({ ...base, volumes: [vol({ mount: '/my data' }), vol({ name: 'logs', mount: '/data2\tx' })], files: [{ source: 'x', target: '/data' }] });
   assert.deepEqual(m.volumes.map((v) => v.mount), ['/my data', '/data2\tx']);
   for (const [p, c] of [['full', 'full'], ['full', 'data'], ['data', 'data']]) {
-    assert.deepEqual(validateManifest({ ...base, snapshots: { on_pause: p, on_commit: c } }).snapshots, { on_pause: p, on_commit: c, pause_in_call: false });
+    assert.deepEqual(validateManifest({ ...base, snapshots: { on_pause: p, on_commit: c } }).snapshots, { on_pause: p, on_commit: c, on_call: 'none', pause_in_call: false });
   }
   assert.equal(validateManifest({ ...base, snapshots: { on_pause: 'data' } }).snapshots.on_commit, 'data');
+  assert.equal(validateManifest({ ...base, snapshots: { on_call: 'full' } }).snapshots.on_call, 'full');
+  assert.throws(() => validateManifest({ ...base, snapshots: { on_call: 'always' } }), /on_call/);
   const toml = parseManifest(`name = "vols"\nnamespace = "sh.snap"\nversion = "1.0.0"\nbinary = "main.wasm"\n[[volumes]]\nname = "data"\ndurable_dir = {}\nmount = "/data"\n[snapshots]\non_pause = "full"\non_commit = "data"\n`);
   assert.deepEqual([toml.volumes[0]!.mount, toml.snapshots.on_commit], ['/data', 'data']);
 });

@@ -6,7 +6,8 @@ import { createWorker } from '../../services/workers/create-worker.js';
 import { deleteWorker } from '../../services/workers/delete-worker.js';
 import { ensureWorkersRecovered } from '../../services/workers/ensure-workers-recovered.js';
 import { getWorker } from '../../services/workers/get-worker.js';
-import { invokeWorker, type InvokeWorkerInput } from '../../services/workers/invoke-worker.js';
+import { cancelInvocation, invokeWorker, type InvokeWorkerInput } from '../../services/workers/invoke-worker.js';
+import { headerText } from './job-routes.js';
 import { listWorkers, MAX_PAGE } from '../../services/workers/list-workers.js';
 import { updateWorker } from '../../services/workers/update-worker.js';
 import { pauseLiveWorkers } from '../../services/snapshots/index.js';
@@ -16,7 +17,6 @@ import { snapshotRoutes } from './snapshot-routes.js';
 import { workerFileRoutes } from './worker-file-routes.js';
 
 const MAX_STDIN_BYTES = 64 * 1024 * 1024;
-const MAX_HEADER_STDERR = 8 * 1024;
 
 export const workerIdParams = {
   type: 'object',
@@ -158,6 +158,24 @@ export async function workerRoutes(app: FastifyInstance, { node }: { node: Warre
     },
   );
 
+  app.delete(
+    '/v1/workers/:id/invocations/:key',
+    {
+      config: { role: 'project' },
+      schema: {
+        summary: 'Cancel a queued call by its idempotency key (it never runs; its caller gets 409 E_CANCELLED)',
+        params: { type: 'object', required: ['id', 'key'], properties: { id: { type: 'string' }, key: { type: 'string', minLength: 1, maxLength: 200 } } },
+        response: errorResponses,
+      },
+    },
+    async (request) => {
+      const { id, key } = request.params as { id: string; key: string };
+      await authorizedWorker(node, request, id);
+      cancelInvocation(ctx, id, key);
+      return { cancelled: true, worker: id, idempotencyKey: key };
+    },
+  );
+
   await app.register(async (invokeScope) => {
     // Raw bodies here: JSON `{export, args}` or stdin bytes, decided per request.
     invokeScope.removeAllContentTypeParsers();
@@ -169,7 +187,7 @@ export async function workerRoutes(app: FastifyInstance, { node }: { node: Warre
         schema: {
           summary: 'Call a worker: JSON {export, args} → {returns}; or stdin/stdout (?stdin=1 or a non-JSON body)',
           description:
-            'JSON body `{"export": "increment", "args": [1, 2]}` calls an exported function and answers `{returns, stdout, stderr}`. Arguments follow the export\'s parameter types: i32 an integer from -2^31 to 2^32-1, i64 a decimal string (or a safe integer), f32/f64 a number (or "NaN", "Infinity", "-Infinity"); any type also takes its value as a decimal string. i64 results and non-finite float results come back as strings. Wrong arity or types are 400 E_BAD_ARGS naming the signature, e.g. `mix(i64, f64, i32) -> i64`. With `?stdin=1` or any non-JSON content type the body is stdin, `_start` runs (or `?export=`), the response is stdout, and the exit code and stderr are the headers `x-warren-exit-code` and `x-warren-stderr` (URI-encoded). Calls of one worker run one at a time.',
+            'JSON body `{"export": "increment", "args": [1, 2]}` calls an exported function and answers `{returns, stdout, stderr, replayed, committed}`. An `Idempotency-Key` header (1-200 visible ASCII characters) makes the call at most once within 24 h: a retry with the key gets the first call\'s result (`replayed: true`; with `[snapshots] on_call` the key is durable with the call\'s snapshot, so it holds across a crash); `DELETE /v1/workers/{id}/invocations/{key}` cancels it while it is queued. Arguments follow the export\'s parameter types: i32 an integer from -2^31 to 2^32-1, i64 a decimal string (or a safe integer), f32/f64 a number (or "NaN", "Infinity", "-Infinity"); any type also takes its value as a decimal string. i64 results and non-finite float results come back as strings. Wrong arity or types are 400 E_BAD_ARGS naming the signature, e.g. `mix(i64, f64, i32) -> i64`. With `?stdin=1` or any non-JSON content type the body is stdin, `_start` runs (or `?export=`), the response is stdout, and the exit code and stderr are the headers `x-warren-exit-code` and `x-warren-stderr` (URI-encoded). Calls of one worker run one at a time. An `Idempotency-Key` header (1-200 visible ASCII characters) makes a call happen at most once within 24 h: a retry with the key gets the first result (`replayed: true`, header `x-warren-replayed: 1`); with `[snapshots] on_call` the key is made durable with the call\'s snapshot, so it holds across a crash of the node. `DELETE /v1/workers/{id}/invocations/{key}` cancels a call while it is queued.',
           params: workerIdParams,
           querystring: { type: 'object', properties: { stdin: { type: 'string', enum: ['1', 'true', '0', 'false'] }, export: { type: 'string', maxLength: 256 } } },
           response: { ...errorResponses },
@@ -181,8 +199,10 @@ export async function workerRoutes(app: FastifyInstance, { node }: { node: Warre
         const q = request.query as { stdin?: string; export?: string };
         const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         const json = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase() === 'application/json';
-        if (q.stdin === '1' || q.stdin === 'true' || !json) return invokeWithStdin(node, id, body, q.export, reply);
-        return invokeJson(node, id, parseInvokeBody(body));
+        const key = request.headers['idempotency-key'];
+        const idempotencyKey = typeof key === 'string' ? key : undefined;
+        if (q.stdin === '1' || q.stdin === 'true' || !json) return invokeWithStdin(node, id, body, q.export, reply, idempotencyKey);
+        return invokeJson(node, id, parseInvokeBody(body), idempotencyKey);
       },
     );
   });
@@ -206,21 +226,23 @@ function parseInvokeBody(body: Buffer): { export: string; args: unknown } {
   return { export: p.export, args: p.args ?? [] };
 }
 
-async function invokeJson(node: WarrenNode, id: string, call: { export: string; args: unknown }): Promise<Record<string, unknown>> {
+async function invokeJson(node: WarrenNode, id: string, call: { export: string; args: unknown }, idempotencyKey: string | undefined): Promise<Record<string, unknown>> {
   const out = collector();
   const err = collector();
-  const result = await invokeWorker(node.ctx, id, { export: call.export, args: call.args, onStdout: out.push, onStderr: err.push });
+  const result = await invokeWorker(node.ctx, id, { export: call.export, args: call.args, onStdout: out.push, onStderr: err.push, idempotencyKey });
   return { ...result, stdout: out.text(), stderr: err.text() };
 }
 
-async function invokeWithStdin(node: WarrenNode, id: string, stdin: Buffer, exportName: string | undefined, reply: FastifyReply): Promise<FastifyReply> {
+async function invokeWithStdin(node: WarrenNode, id: string, stdin: Buffer, exportName: string | undefined, reply: FastifyReply, idempotencyKey: string | undefined): Promise<FastifyReply> {
   const out = collector();
   const err = collector();
-  const input: InvokeWorkerInput = { stdin, export: exportName || undefined, onStdout: out.push, onStderr: err.push };
+  const input: InvokeWorkerInput = { stdin, export: exportName || undefined, onStdout: out.push, onStderr: err.push, idempotencyKey };
   const result = await invokeWorker(node.ctx, id, input);
+  if (result.replayed) reply.header('x-warren-replayed', '1');
+  if (result.committed) reply.header('x-warren-committed', result.committed);
   reply
     .header('content-type', 'application/octet-stream')
-    .header('x-warren-stderr', encodeURIComponent(err.bytes().subarray(0, MAX_HEADER_STDERR).toString('utf8')))
+    .header('x-warren-stderr', headerText([err.bytes()]))
     .header('x-warren-version', result.version)
     .header('x-warren-duration-ms', result.durationMs.toFixed(1));
   if (result.exitCode !== undefined) reply.header('x-warren-exit-code', String(result.exitCode));

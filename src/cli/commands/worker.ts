@@ -93,17 +93,19 @@ export function registerWorkerCommand(program: Command): void {
     .argument('[export]', 'an exported function to call (reactor modules)')
     .argument('[numbers...]', "arguments of the export, typed by its signature: integers (i64 of any size, kept exact), decimals, NaN, Infinity")
     .option('--stdin <file>', 'stdin/stdout convention: FILE or - as stdin, stdout printed, exit code returned')
+    .option('--idempotency-key <key>', 'run the call at most once: a retry with the same key (within 24 h) prints the first result')
     .description('call a worker: an export with numbers, or _start with stdin (--stdin)')
-    .addHelpText('after', '\nExamples:\n  warren worker invoke w_… increment\n  warren worker invoke w_… add 2 3\n  warren worker invoke w_… mix 9007199254740993 2.5 -1    # mix(i64, f64, i32) -> i64\n  echo hi | warren worker invoke w_… --stdin -\n')
-    .action(async (id: string, exportName: string | undefined, numbers: string[], opts: { stdin?: string }, cmd: Command) => {
+    .addHelpText('after', '\nExamples:\n  warren worker invoke w_… increment\n  warren worker invoke w_… add 2 3\n  warren worker invoke w_… mix 9007199254740993 2.5 -1    # mix(i64, f64, i32) -> i64\n  echo hi | warren worker invoke w_… --stdin -\n  warren worker invoke w_… increment --idempotency-key order-42   # safe to retry after a timeout or a crash\n')
+    .action(async (id: string, exportName: string | undefined, numbers: string[], opts: { stdin?: string; idempotencyKey?: string }, cmd: Command) => {
       // Sent as the strings they are: the server reads them by the export's parameter types
       // (E_BAD_ARGS naming the signature when one does not fit), so an i64 beyond 2^53 keeps
       // every digit, which a JSON number would not.
       const args = numbers;
       if (!exportName && opts.stdin === undefined) throw new WarrenError('E_BAD_REQUEST', 'name an export to call, or give --stdin FILE|-');
       const exitCode = await withConnection(cmd, async (client, g) => {
-        if (opts.stdin !== undefined) return invokeWithStdin(client, id, opts.stdin, exportName, g.json ?? false);
-        const res = await client.json<{ returns: unknown[]; stdout: string; stderr: string }>('POST', workerPath(id, '/invoke'), { export: exportName, args });
+        const keyHeader: Record<string, string> = opts.idempotencyKey === undefined ? {} : { 'idempotency-key': opts.idempotencyKey };
+        if (opts.stdin !== undefined) return invokeWithStdin(client, id, opts.stdin, exportName, g.json ?? false, keyHeader);
+        const res = await client.json<{ returns: unknown[]; stdout: string; stderr: string }>('POST', workerPath(id, '/invoke'), { export: exportName, args }, keyHeader);
         if (g.json) printJson(res);
         else {
           if (res.stdout) process.stdout.write(res.stdout);
@@ -113,6 +115,20 @@ export function registerWorkerCommand(program: Command): void {
         return 0;
       });
       process.exitCode = exitCode;
+    });
+
+  worker
+    .command('cancel')
+    .argument('<id>', 'worker id')
+    .argument('<key>', 'the idempotency key the call was made with')
+    .description('cancel a queued call by its idempotency key: it never runs, and its caller gets E_CANCELLED')
+    .addHelpText('after', '\nExamples:\n  warren worker invoke w_… slow_export --idempotency-key job-7 &\n  warren worker cancel w_… job-7\n')
+    .action(async (id: string, key: string, _opts, cmd: Command) => {
+      await withConnection(cmd, async (client, g) => {
+        const res = await client.json<{ cancelled: boolean }>('DELETE', workerPath(id, `/invocations/${encodeURIComponent(key)}`));
+        if (g.json) printJson(res);
+        else process.stdout.write(`cancelled the queued call ${key} of ${id}\n`);
+      });
     });
 
   worker
@@ -254,7 +270,7 @@ export function registerWorkerCommand(program: Command): void {
     });
 }
 
-async function invokeWithStdin(client: ApiClient, id: string, source: string, exportName: string | undefined, json: boolean): Promise<number> {
+async function invokeWithStdin(client: ApiClient, id: string, source: string, exportName: string | undefined, json: boolean, headers: Record<string, string>): Promise<number> {
   let stdin: Buffer;
   if (source === '-') stdin = await readAll(process.stdin);
   else {
@@ -263,7 +279,7 @@ async function invokeWithStdin(client: ApiClient, id: string, source: string, ex
   }
   const q = new URLSearchParams({ stdin: '1' });
   if (exportName) q.set('export', exportName);
-  const res = await client.raw('POST', workerPath(id, `/invoke?${q}`), stdin, { 'content-type': 'application/octet-stream' });
+  const res = await client.raw('POST', workerPath(id, `/invoke?${q}`), stdin, { 'content-type': 'application/octet-stream', ...headers });
   const stdout = await readAll(res.body);
   const stderr = decodeURIComponent(String(res.headers['x-warren-stderr'] ?? ''));
   const exitCode = Number(res.headers['x-warren-exit-code'] ?? 0);

@@ -1,5 +1,6 @@
 import { WarrenError } from '../../errors.js';
-import type { SnapshotRecord, WorkerRecord, WorkerStatus } from '../../records.js';
+import type { RecordedCall, SnapshotRecord, WorkerRecord, WorkerStatus } from '../../records.js';
+import { withRecordedCall } from '../workers/idempotent-calls.js';
 import type { NodeContext } from '../node-context.js';
 import { updateWorkerRecord } from '../workers/update-worker-record.js';
 import { snapshotKey } from './snapshot-keys.js';
@@ -9,6 +10,8 @@ export interface RecordSnapshotOptions {
   status: WorkerStatus;
   /** False for a `data` commit of a paused worker: its pause stays the state to resume. */
   advanceLatest: boolean;
+  /** A keyed call the snapshot makes durable (`on_call`): recorded in the same write as the pointer. */
+  call?: { key: string; result: RecordedCall };
 }
 
 /**
@@ -31,6 +34,7 @@ export async function recordSnapshot(ctx: NodeContext, snap: SnapshotRecord, opt
       lastSnapshot: opts.advanceLatest ? snap.id : r.lastSnapshot,
       lastCommit: snap.kind === 'commit' ? snap.id : r.lastCommit,
     };
+    if (opts.call) next.calls = withRecordedCall(r.calls, opts.call.key, opts.call.result);
     delete next.error;
     return next;
   });

@@ -1,13 +1,16 @@
 import { WarrenError, isWarrenError, type ErrorCode } from '../../errors.js';
 import type { InvokePayload } from '../../runtime/worker-instance-thread.js';
-import type { WorkerRecord } from '../../records.js';
+import type { RecordedCall, WorkerRecord } from '../../records.js';
 import { getComponentVersion } from '../components/component-keys.js';
 import type { NodeContext } from '../node-context.js';
 import { callWorkerOp } from './call-worker-op.js';
 import { getWorker } from './get-worker.js';
 import { enforceLiveBudget } from '../snapshots/evict-idle-workers.js';
 import { ensureLiveInstance } from '../snapshots/ensure-live-instance.js';
-import { liveWorkersOf } from './live-workers.js';
+import { liveWorkersOf, type PendingCall } from './live-workers.js';
+import { checkIdempotencyKey, findRecordedCall } from './idempotent-calls.js';
+import { commitAfterCall } from '../snapshots/commit-after-call.js';
+import { readSnapshotSettings } from '../snapshots/snapshot-settings.js';
 import { readWorkerSettings } from './read-worker-settings.js';
 import { updateWorkerRecord } from './update-worker-record.js';
 import { exportSignature } from './export-signatures.js';
@@ -25,6 +28,11 @@ export interface InvokeWorkerInput {
   stdin?: Uint8Array;
   onStdout?: (chunk: Uint8Array) => void;
   onStderr?: (chunk: Uint8Array) => void;
+  /**
+   * A retry of a call with this key, within IDEMPOTENCY_WINDOW_MS, returns the first call's
+   * result instead of running again (a retry while the first waits or runs joins it).
+   */
+  idempotencyKey?: string;
 }
 
 export interface InvokeWorkerResult {
@@ -39,10 +47,14 @@ export interface InvokeWorkerResult {
   /** The snapshot this call resumed the worker from (it was paused, evicted, or its instance was lost), or null. */
   resumedFrom: string | null;
   durationMs: number;
+  /** True when the result is the one recorded for the call's idempotency key: nothing ran now. */
+  replayed: boolean;
+  /** The snapshot `[snapshots] on_call` committed after this call, or null. */
+  committed: string | null;
 }
 
 /** Errors after which the instance cannot be trusted: the next call starts a fresh one. */
-const FATAL: ReadonlySet<string> = new Set<ErrorCode>(['E_TRAP', 'E_TIMEOUT', 'E_MEMORY_LIMIT', 'E_INTERNAL', 'E_EXTENSION_MISSING', 'E_WASM_INVALID', 'E_UNAVAILABLE']);
+const FATAL: ReadonlySet<string> = new Set<ErrorCode>(['E_TRAP', 'E_TIMEOUT', 'E_MEMORY_LIMIT', 'E_INTERNAL', 'E_EXTENSION_MISSING', 'E_WASM_INVALID', 'E_UNAVAILABLE', 'E_SNAPSHOT_FAILED']);
 
 /**
  * Calls a worker. Calls of one worker wait in its queue (never concurrent); the instance and
@@ -51,15 +63,50 @@ const FATAL: ReadonlySet<string> = new Set<ErrorCode>(['E_TRAP', 'E_TIMEOUT', 'E
  * worker's last snapshot (or starts fresh from its files when it has none).
  */
 export function invokeWorker(ctx: NodeContext, workerId: string, input: InvokeWorkerInput): Promise<InvokeWorkerResult> {
-  return liveWorkersOf(ctx).enqueue(workerId, () => invokeNow(ctx, workerId, input));
+  const live = liveWorkersOf(ctx);
+  if (input.idempotencyKey === undefined) return live.enqueue(workerId, () => invokeNow(ctx, workerId, input));
+  const key = checkIdempotencyKey(input.idempotencyKey);
+  const joined = live.pendingCall(workerId, key) as PendingCall<InvokeWorkerResult> | undefined;
+  if (joined) return joined.promise.then((r) => ({ ...r, replayed: true }));
+  const call: PendingCall<InvokeWorkerResult> = { promise: Promise.resolve(null as unknown as InvokeWorkerResult), running: false, cancelled: false };
+  call.promise = live.enqueue(workerId, () => {
+    if (call.cancelled) throw new WarrenError('E_CANCELLED', `the call with idempotency key ${key} was cancelled before it ran`, { worker: workerId, idempotencyKey: key });
+    call.running = true;
+    return invokeNow(ctx, workerId, { ...input, idempotencyKey: key });
+  });
+  live.addPendingCall(workerId, key, call);
+  void call.promise.then(
+    () => live.dropPendingCall(workerId, key, call),
+    () => live.dropPendingCall(workerId, key, call),
+  );
+  return call.promise;
+}
+
+/**
+ * Cancels a call by its idempotency key while it waits in the worker's queue: it never runs and
+ * its caller gets E_CANCELLED. A call already running cannot be cancelled (E_WORKER_STATE).
+ */
+export function cancelInvocation(ctx: NodeContext, workerId: string, key: string): void {
+  const call = liveWorkersOf(ctx).pendingCall(workerId, checkIdempotencyKey(key));
+  if (!call) throw new WarrenError('E_NOT_FOUND', `no queued call of worker ${workerId} has idempotency key ${key}`, { worker: workerId, idempotencyKey: key });
+  if (call.running) throw new WarrenError('E_WORKER_STATE', `the call with idempotency key ${key} is running already`, { worker: workerId, idempotencyKey: key });
+  call.cancelled = true;
 }
 
 async function invokeNow(ctx: NodeContext, workerId: string, input: InvokeWorkerInput): Promise<InvokeWorkerResult> {
   const started = performance.now();
   const live = liveWorkersOf(ctx);
   const record = await getWorker(ctx, workerId);
+  const key = input.idempotencyKey;
+  const recorded = key === undefined ? null : (findRecordedCall(record.calls, key) ?? live.recordedCall(workerId, key));
+  if (recorded) {
+    ctx.metrics.callsReplayed.inc();
+    const { at: _at, version: recordedVersion, ...result } = recorded;
+    return { workerId, version: recordedVersion, ...result, started: false, resumedFrom: null, durationMs: performance.now() - started, replayed: true, committed: null };
+  }
   const version = await getComponentVersion(ctx.ports.registry, record.component, record.version);
   const { timeout } = readWorkerSettings(version).limits;
+  const onCall = readSnapshotSettings(version).on_call;
   // Arguments are checked against the export's signature before anything changes: a call with
   // wrong ones neither resumes, nor marks, nor reaches the worker.
   let args: InvokePayload['args'];
@@ -91,16 +138,18 @@ async function invokeNow(ctx: NodeContext, workerId: string, input: InvokeWorker
     if (result.outputLimitExceeded) {
       throw new WarrenError('E_OUTPUT_LIMIT', `worker wrote more than ${ctx.maxOutputBytes} bytes of output and was cut off`, { limitBytes: ctx.maxOutputBytes });
     }
-    await setStatus(ctx, workerId, 'idle');
+    const outcome = input.export ? { returns: (result.returns as (number | string)[]) ?? [] } : { exitCode: Number(result.exitCode) };
+    const recordedCall: RecordedCall = { at: new Date().toISOString(), version: record.version, ...outcome };
+    let committed: string | null = null;
+    if (onCall !== 'none') {
+      // Durable before the reply: the snapshot, and the key with it, or no acknowledgement.
+      committed = (await commitAfterCall(ctx, record, version, onCall, inst, key === undefined ? undefined : { key, result: recordedCall })).id;
+    } else {
+      await setStatus(ctx, workerId, 'idle');
+      if (key !== undefined) live.recordCall(workerId, key, recordedCall);
+    }
     ctx.metrics.invocations.inc({ outcome: 'ok' });
-    return {
-      workerId,
-      version: record.version,
-      ...(input.export ? { returns: (result.returns as (number | string)[]) ?? [] } : { exitCode: Number(result.exitCode) }),
-      started: fresh,
-      resumedFrom,
-      durationMs: performance.now() - started,
-    };
+    return { workerId, version: record.version, ...outcome, started: fresh, resumedFrom, durationMs: performance.now() - started, replayed: false, committed };
   } catch (err) {
     ctx.metrics.invocations.inc({ outcome: 'error' });
     const code = isWarrenError(err) ? err.code : 'E_INTERNAL';

@@ -1,4 +1,5 @@
-import type { PageMap } from '../../records.js';
+import type { PageMap, RecordedCall } from '../../records.js';
+import { findRecordedCall, withRecordedCall } from './idempotent-calls.js';
 import type { GuestThread } from '../../runtime/guest-thread.js';
 import type { NodeContext } from '../node-context.js';
 
@@ -34,9 +35,50 @@ export interface LiveInstance {
  * file read sees the state between invocations, an update never races a call. Different
  * workers have different queues and threads, so they run in parallel.
  */
+/** A call with an idempotency key that waits in its worker's queue or runs. */
+export interface PendingCall<T = unknown> {
+  promise: Promise<T>;
+  running: boolean;
+  cancelled: boolean;
+}
+
 export class LiveWorkers {
   private readonly queues = new Map<string, Promise<void>>();
   private readonly instances = new Map<string, LiveInstance>();
+  /** Keyed calls queued or running, by worker then key: a second call with the key joins the first. */
+  private readonly pending = new Map<string, Map<string, PendingCall>>();
+  /** Results of keyed calls of workers without `on_call` (kept while the node runs; on_call workers keep them in their record). */
+  private readonly recorded = new Map<string, Map<string, RecordedCall>>();
+
+  pendingCall(workerId: string, key: string): PendingCall | undefined {
+    return this.pending.get(workerId)?.get(key);
+  }
+
+  addPendingCall(workerId: string, key: string, call: PendingCall): void {
+    let byKey = this.pending.get(workerId);
+    if (!byKey) this.pending.set(workerId, (byKey = new Map()));
+    byKey.set(key, call);
+  }
+
+  dropPendingCall(workerId: string, key: string, call: PendingCall): void {
+    const byKey = this.pending.get(workerId);
+    if (byKey?.get(key) !== call) return;
+    byKey.delete(key);
+    if (byKey.size === 0) this.pending.delete(workerId);
+  }
+
+  recordedCall(workerId: string, key: string, now = Date.now()): RecordedCall | null {
+    return findRecordedCall(Object.fromEntries(this.recorded.get(workerId) ?? []), key, now);
+  }
+
+  recordCall(workerId: string, key: string, call: RecordedCall): void {
+    const next = withRecordedCall(Object.fromEntries(this.recorded.get(workerId) ?? []), key, call);
+    this.recorded.set(workerId, new Map(Object.entries(next)));
+  }
+
+  forgetCalls(workerId: string): void {
+    this.recorded.delete(workerId);
+  }
 
   enqueue<T>(workerId: string, task: () => Promise<T>): Promise<T> {
     const previous = this.queues.get(workerId) ?? Promise.resolve();
