@@ -4,7 +4,8 @@
  * - first commit (every page new to the store) vs writing + fsyncing the same bytes to one file
  *   (target ≤ 3x);
  * - second commit after 1% of the pages changed vs the first (≤ 0.1x its time, ≤ 3% its bytes);
- * - resume after a pause + one call vs reading the same bytes from one file (≤ 2x, ≤ 100 ms).
+ * - resume after a pause + one call vs reading the same bytes from one file (≤ 2x, ≤ 100 ms);
+ * - `[snapshots] on_call = "full"` on a worker with < 1 MiB of memory: extra p50 per call (≤ 5 ms).
  * Services are called directly (no HTTP) on a real node with real files.
  */
 import { performance } from 'node:perf_hooks';
@@ -93,6 +94,28 @@ try {
   }
   const first = { ms: median(firstMs), bytes: median(firstBytes) };
   const second = { ms: median(secondMs), bytes: median(secondBytes), pagesWritten: median(secondPages) };
+  // on_call = "full" on a small worker (snap_counter, < 1 MiB of memory): per-call latency with a
+  // committed snapshot after every call against the same calls without, interleaved.
+  await pushSnapComponent(server.client, work.path, { name: 'plain' });
+  await pushSnapComponent(server.client, work.path, { name: 'durable', onCall: 'full' });
+  const plain = await createWorker(server.client, 'sh.snap.plain', 'plain');
+  const durable = await createWorker(server.client, 'sh.snap.durable', 'durable');
+  const plainMs: number[] = [];
+  const durableMs: number[] = [];
+  const timeCall = async (id: string, into: number[]) => {
+    const t0 = performance.now();
+    await invokeWorker(ctx, id, { export: 'increment' });
+    into.push(performance.now() - t0);
+  };
+  for (let i = 0; i < 20; i++) {
+    await timeCall(plain.id, []);
+    await timeCall(durable.id, []);
+  }
+  for (let i = 0; i < 200; i++) {
+    await timeCall(plain.id, plainMs);
+    await timeCall(durable.id, durableMs);
+  }
+  const onCall = { plainP50Ms: median(plainMs), fullP50Ms: median(durableMs), extraP50Ms: median(durableMs) - median(plainMs) };
   const resume = median(resumeMs);
   const rawWrite = median(rawWriteMs);
   const rawRead = median(rawReadMs);
@@ -103,6 +126,7 @@ try {
     firstCommit: { medianMs: first.ms, bytesWritten: first.bytes, ms: firstMs },
     secondCommit: { medianMs: second.ms, bytesWritten: second.bytes, pagesWritten: second.pagesWritten, ms: secondMs },
     resumeAndCall: { medianMs: resume, ms: resumeMs },
+    onCallFull: { plainP50Ms: onCall.plainP50Ms, fullP50Ms: onCall.fullP50Ms, extraP50Ms: onCall.extraP50Ms },
     baselines: { writeAndFsyncMs: rawWrite, readMs: rawRead, writeMs: rawWriteMs, readMsAll: rawReadMs },
     ratios: {
       firstCommitOverWriteFsync: first.ms / rawWrite,
@@ -116,12 +140,14 @@ try {
       secondBytesAtMost3Percent: second.bytes / first.bytes <= 0.03,
       resumeAndCallUnder100ms: resume <= 100,
       resumeAtMost2xRead: resume / rawRead <= 2,
+      onCallFullExtraAtMost5ms: onCall.extraP50Ms <= 5,
     },
   };
   console.error(
     `first commit ${first.ms.toFixed(1)} ms = ${(first.ms / rawWrite).toFixed(2)}x write+fsync (${rawWrite.toFixed(1)} ms); ` +
       `second ${second.ms.toFixed(1)} ms = ${(second.ms / first.ms).toFixed(3)}x, ${((100 * second.bytes) / first.bytes).toFixed(2)}% of bytes; ` +
-      `resume+call ${resume.toFixed(1)} ms = ${(resume / rawRead).toFixed(2)}x read (${rawRead.toFixed(1)} ms)`,
+      `resume+call ${resume.toFixed(1)} ms = ${(resume / rawRead).toFixed(2)}x read (${rawRead.toFixed(1)} ms); ` +
+      `on_call full: p50 ${onCall.fullP50Ms.toFixed(2)} ms against ${onCall.plainP50Ms.toFixed(2)} ms, +${onCall.extraP50Ms.toFixed(2)} ms`,
   );
   writeBenchResult('snapshots', result);
 } finally {

@@ -18,12 +18,14 @@ export interface SnapshotWritableTreeOptions {
   /** Only files at or below these guest paths (e.g. durable mounts for `data` snapshots). */
   include?: readonly string[];
   concurrency?: number;
+  /** False: the caller combines trees and stores its own; no FileTree blob is put here. Default true. */
+  storeTree?: boolean;
 }
 
 export interface SnapshotWritableTreeResult {
   tree: FileTree;
-  /** Digest of the FileTree blob. */
-  digest: Integrity;
+  /** Digest of the FileTree blob (null when `storeTree` is false). */
+  digest: Integrity | null;
   /** Bytes of files read and put into the store (0 when nothing changed since the last snapshot). */
   bytesWritten: number;
   /** Files read and put (cache misses). */
@@ -69,9 +71,9 @@ export async function snapshotWritableTree(options: SnapshotWritableTreeOptions)
   });
   entries.sort((a, b) => compareGuestPaths(a.path, b.path));
   const tree: FileTree = { version: 1, entries };
-  const info = await blobs.put(JSON.stringify(tree));
-  await writeDigestCache(root, nextCache);
-  return { tree, digest: info.integrity, bytesWritten, filesWritten };
+  const digest = options.storeTree === false ? null : (await blobs.put(JSON.stringify(tree))).integrity;
+  if (filesWritten > 0 || nextCache.size !== cache.size || [...nextCache].some(([path, e]) => cache.get(path)?.key !== e.key)) await writeDigestCache(root, nextCache);
+  return { tree, digest, bytesWritten, filesWritten };
 }
 
 /** cacache refuses an empty stream, hence the size check before; O_NOFOLLOW: never read through a link. */

@@ -40,7 +40,7 @@ test('snapshot then restore brings back exactly the writable files', async () =>
       snap.tree.entries.map((e) => `${e.path}:${e.mode}:${e.size}`),
       ['/data/db:rw:3', '/data/empty:rw:0', '/data/log:rw:4', '/out/deep/result:rw:2'],
     );
-    assert.deepEqual(JSON.parse((await fx.blobs.get(snap.digest)).toString()), snap.tree);
+    assert.deepEqual(JSON.parse((await fx.blobs.get(snap.digest!)).toString()), snap.tree);
     const atSnapshot = rootFiles(root);
 
     // The worker goes on and then fails: back to the snapshot.

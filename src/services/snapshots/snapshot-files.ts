@@ -35,7 +35,7 @@ export async function snapshotWorkerFiles(ctx: NodeContext, workerId: string, ve
   let filesWritten = 0;
   if (scope === 'full') {
     const readOnly = await findReadOnlyFiles(ctx.ports.blobs, paths.root, await loadFileTree(ctx.ports.blobs, version.fileTree));
-    const root = await snapshotWritableTree({ blobs: target, root: paths.root, readOnlyPaths: readOnly.paths });
+    const root = await snapshotWritableTree({ blobs: target, root: paths.root, readOnlyPaths: readOnly.paths, storeTree: false });
     // Files under a mount point in the root are hidden by the volume: not the guest's to keep.
     entries.push(...root.tree.entries.filter((e) => !volumes.some((v) => under(e.path, v.mount))));
     bytesWritten += root.bytesWritten;
@@ -44,7 +44,7 @@ export async function snapshotWorkerFiles(ctx: NodeContext, workerId: string, ve
   for (const v of volumes) {
     const dir = volumeDir(paths, v.name);
     await mkdir(dir, { recursive: true });
-    const part = await snapshotWritableTree({ blobs: target, root: dir, readOnlyPaths: [] });
+    const part = await snapshotWritableTree({ blobs: target, root: dir, readOnlyPaths: [], storeTree: false });
     entries.push(...part.tree.entries.map((e) => ({ ...e, path: `${v.mount}${e.path}` })));
     bytesWritten += part.bytesWritten;
     filesWritten += part.filesWritten;
@@ -127,7 +127,7 @@ export async function storeRootBaseline(ctx: NodeContext, workerId: string, vers
   const { volumes } = readWorkerSettings(version);
   const root = workerPaths(ctx, workerId).root;
   const readOnly = await findReadOnlyFiles(ctx.ports.blobs, root, await loadFileTree(ctx.ports.blobs, version.fileTree));
-  const stored = await snapshotWritableTree({ blobs: ctx.ports.blobs, root, readOnlyPaths: readOnly.paths });
+  const stored = await snapshotWritableTree({ blobs: ctx.ports.blobs, root, readOnlyPaths: readOnly.paths, storeTree: false });
   const tree: FileTree = { version: 1, entries: stored.tree.entries.filter((e) => !volumes.some((v) => under(e.path, v.mount))) };
   return (await ctx.ports.blobs.put(JSON.stringify(tree))).integrity;
 }
