@@ -8,11 +8,19 @@ export interface PageScan {
   pages: number;
   /** page index → sha256 integrity; zero pages are absent. */
   digests: Record<string, string>;
-  /** Indexes of the pages whose digest differs from the base, in `changedBytes` order. */
+  /** Indexes of the pages whose digest differs from the base, in `slots` order. */
   changed: number[];
-  /** The changed pages' bytes, one after another (one buffer, so it can be transferred). */
-  changedBytes: Uint8Array<ArrayBuffer>;
+  /**
+   * For each changed page, its slot in the new pack, or -1 when its bytes are in the base already
+   * (at another index) or earlier in this pack (then the slot of the first copy is given).
+   */
+  slots: number[];
+  /** Pages written into the new pack (each distinct page once). */
+  packPages: number;
 }
+
+/** Pages of a pack go out in chunks of this many, so the store writes (and hashes) while the scan goes on. */
+export const PACK_CHUNK_PAGES = 64;
 
 /**
  * A copy of linear memory as the last snapshot scan saw it, with that scan's digests, named by
@@ -27,17 +35,28 @@ export interface MemoryShadow {
 }
 
 /**
- * Cuts linear memory into 64 KiB pages and gives the digest of each non-zero one. Pages whose
- * digest equals the base's are not copied out: a second snapshot moves only what changed. wasm
- * has no dirty bits: without a shadow every page is hashed; with a shadow of the base (same
- * tag), a page equal to its shadow copy keeps the base's digest unhashed. The shadow, when
- * given, is brought up to this scan (`nextTag`) in place.
+ * Cuts linear memory into 64 KiB pages, gives the digest of each non-zero one, and streams the
+ * pack of this snapshot through `emit`: every page that differs from the base and whose bytes
+ * neither the base nor this pack holds yet, in chunks of PACK_CHUNK_PAGES (each chunk's buffer is
+ * the caller's to keep: transferred, not copied). wasm has no dirty bits: without a shadow every
+ * page is hashed; with a shadow of the base (same tag), a page equal to its shadow copy keeps the
+ * base's digest unhashed. The shadow, when given, is brought up to this scan (`nextTag`).
  */
-export function scanPages(memory: WebAssembly.Memory, base: Readonly<Record<string, string>> | null, shadow?: { current: MemoryShadow | null; baseTag: string | null; nextTag: string }): PageScan {
+export function scanPages(
+  memory: WebAssembly.Memory,
+  base: Readonly<Record<string, string>> | null,
+  emit: (chunk: Uint8Array<ArrayBuffer>) => void,
+  shadow?: { current: MemoryShadow | null; baseTag: string | null; nextTag: string },
+): PageScan {
   const bytes = new Uint8Array(memory.buffer);
   const pages = bytes.byteLength / PAGE_SIZE;
   const digests: Record<string, string> = {};
   const changed: number[] = [];
+  const slots: number[] = [];
+  const inBase = new Set(base ? Object.values(base) : []);
+  const slotOf = new Map<string, number>();
+  let chunk = new Uint8Array(PACK_CHUNK_PAGES * PAGE_SIZE);
+  let inChunk = 0;
   const old = shadow?.current && base && shadow.baseTag !== null && shadow.current.tag === shadow.baseTag ? shadow.current : null;
   const oldPages = old ? old.bytes.byteLength / PAGE_SIZE : 0;
   for (let i = 0; i < pages; i++) {
@@ -50,17 +69,35 @@ export function scanPages(memory: WebAssembly.Memory, base: Readonly<Record<stri
     if (isZeroPage(page)) continue;
     const digest = `sha256-${createHash('sha256').update(page).digest('base64')}`;
     digests[i] = digest;
-    if (base?.[i] !== digest) changed.push(i);
+    if (base?.[i] === digest) continue;
+    changed.push(i);
+    const seen = slotOf.get(digest);
+    if (seen !== undefined) {
+      slots.push(seen);
+      continue;
+    }
+    if (inBase.has(digest)) {
+      slots.push(-1);
+      continue;
+    }
+    const slot = slotOf.size;
+    slotOf.set(digest, slot);
+    slots.push(slot);
+    chunk.set(page, inChunk * PAGE_SIZE);
+    if (++inChunk === PACK_CHUNK_PAGES) {
+      emit(chunk);
+      chunk = new Uint8Array(PACK_CHUNK_PAGES * PAGE_SIZE);
+      inChunk = 0;
+    }
   }
-  const changedBytes = new Uint8Array(changed.length * PAGE_SIZE);
-  changed.forEach((index, k) => changedBytes.set(bytes.subarray(index * PAGE_SIZE, (index + 1) * PAGE_SIZE), k * PAGE_SIZE));
+  if (inChunk > 0) emit(chunk.slice(0, inChunk * PAGE_SIZE));
   if (shadow) {
     let copy = shadow.current?.bytes;
     if (!copy || copy.byteLength !== bytes.byteLength) copy = new Uint8Array(bytes.byteLength);
     copy.set(bytes);
     shadow.current = { tag: shadow.nextTag, bytes: copy, digests };
   }
-  return { pages, digests, changed, changedBytes };
+  return { pages, digests, changed, slots, packPages: slotOf.size };
 }
 
 /** A page is 64 KiB aligned in a wasm memory, so a 32-bit view of it is always aligned. */

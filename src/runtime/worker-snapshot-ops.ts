@@ -1,6 +1,6 @@
 import { WarrenError } from '../errors.js';
 import type { WasiState } from '../wasi/index.js';
-import { restorePacks, scanPages, type PackPlacement } from './memory-pages.js';
+import { restorePacks, scanPages, type PackPlacement, type PageScan } from './memory-pages.js';
 import { createInstance, dropLiveInstance, isReactor, liveInstance, registerWorkerOp, setLiveInstance, TransferResult, type StartWorkerPayload } from './worker-instance-thread.js';
 
 /**
@@ -24,13 +24,8 @@ export interface SnapshotPayload {
 
 export type GlobalValues = Record<string, { type: 'number' | 'bigint'; value: string }>;
 
-export interface GuestStateSnapshot {
-  pages: number;
-  digests: Record<string, string>;
-  /** Indexes of the pages sent in `changedBytes`, in order. */
-  changed: number[];
-  /** The changed pages, 64 KiB each, one after another (transferred, not copied). */
-  changedBytes: Uint8Array<ArrayBuffer>;
+/** The scan (see memory-pages' PageScan; the pack's bytes went out as `stdout` chunks), globals and WASI state. */
+export interface GuestStateSnapshot extends PageScan {
   globals: GlobalValues;
   wasi: WasiState;
 }
@@ -42,17 +37,19 @@ export interface RestorePayload extends StartWorkerPayload, PackPlacement {
   wasi: WasiState;
 }
 
-registerWorkerOp('snapshot', (req) => {
+registerWorkerOp('snapshot', (req, post) => {
   const p = req.payload as unknown as SnapshotPayload;
   const inst = liveInstance(p.workerId);
   if (!inst.memory) throw new WarrenError('E_SNAPSHOT_INVALID', 'the guest has no linear memory to snapshot');
-  let scan;
+  // The pack streams out as it is cut, so the API thread stores (and hashes) it meanwhile.
+  const emit = (chunk: Uint8Array<ArrayBuffer>) => post({ type: 'stdout', id: req.id, chunk }, [chunk.buffer]);
+  let scan: PageScan;
   if (p.shadowTag) {
     const shadow = { current: inst.shadow ?? null, baseTag: p.baseTag ?? null, nextTag: p.shadowTag };
-    scan = scanPages(inst.memory, p.base, shadow);
+    scan = scanPages(inst.memory, p.base, emit, shadow);
     inst.shadow = shadow.current;
   } else {
-    scan = scanPages(inst.memory, p.base);
+    scan = scanPages(inst.memory, p.base, emit);
     inst.shadow = null;
   }
   const globals: GlobalValues = {};
@@ -61,8 +58,8 @@ registerWorkerOp('snapshot', (req) => {
     const v: unknown = value.value;
     globals[name] = typeof v === 'bigint' ? { type: 'bigint', value: v.toString() } : { type: 'number', value: Object.is(v, -0) ? '-0' : String(v) };
   }
-  const snap: GuestStateSnapshot = { pages: scan.pages, digests: scan.digests, changed: scan.changed, changedBytes: scan.changedBytes, globals, wasi: inst.wasi.exportState() };
-  return new TransferResult(snap as unknown as Record<string, unknown>, [scan.changedBytes.buffer]);
+  const snap: GuestStateSnapshot = { ...scan, globals, wasi: inst.wasi.exportState() };
+  return snap as unknown as Record<string, unknown>;
 });
 
 registerWorkerOp('restore', (req) => {

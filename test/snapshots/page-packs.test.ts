@@ -1,45 +1,30 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { collectGarbage } from '../../src/services/gc/collect-garbage.js';
 import { verifyStore } from '../../src/services/gc/verify-store.js';
 import { locatePages } from '../../src/services/snapshots/read-page-map.js';
-import { MAX_PACKS, writePageMap, type PageScanResult } from '../../src/services/snapshots/write-page-map.js';
-import { PAGE_SIZE, restorePacks } from '../../src/runtime/memory-pages.js';
+import { MAX_PACKS, PackWriter, usableBase, writePageMap } from '../../src/services/snapshots/write-page-map.js';
+import { PAGE_SIZE, restorePacks, scanPages } from '../../src/runtime/memory-pages.js';
 import { REGISTRY_PREFIX, type PageMap, type SnapshotRecord, type WorkerRecord } from '../../src/records.js';
 import { openStore } from '../gc/gc-fixtures.js';
 
 /** A memory of `pages` pages; page i holds the byte `fill(i)` (0 = a zero page). */
-function memoryOf(pages: number, fill: (i: number) => number): Uint8Array {
-  const m = new Uint8Array(pages * PAGE_SIZE);
+function memoryOf(pages: number, fill: (i: number) => number): WebAssembly.Memory {
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: 1024 });
+  const m = new Uint8Array(memory.buffer);
   for (let i = 0; i < pages; i++) m.fill(fill(i), i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
-  return m;
+  return memory;
 }
 
-const digestOf = (b: Uint8Array) => `sha256-${createHash('sha256').update(b).digest('base64')}`;
+const bytesOf = (memory: WebAssembly.Memory) => new Uint8Array(memory.buffer).slice();
 
-/** What the guest thread's scan gives: digests of non-zero pages; the bytes of those differing from `base`. */
-function scan(mem: Uint8Array, base: PageMap | null): PageScanResult {
-  const pages = mem.byteLength / PAGE_SIZE;
-  const digests: Record<string, string> = {};
-  const changed: number[] = [];
-  for (let i = 0; i < pages; i++) {
-    const page = mem.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
-    if (page.every((b) => b === 0)) continue;
-    digests[i] = digestOf(page);
-    if (base?.digests[i] !== digests[i]) changed.push(i);
-  }
-  const changedBytes = new Uint8Array(changed.length * PAGE_SIZE);
-  changed.forEach((i, k) => changedBytes.set(mem.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), k * PAGE_SIZE));
-  return { pages, digests, changed, changedBytes };
-}
-
-async function snapshot(blobs: Awaited<ReturnType<typeof openStore>>['blobs'], mem: Uint8Array, base: PageMap | null) {
-  let w = await writePageMap({ target: blobs, scan: scan(mem, base), base });
-  if (!w.ok) w = await writePageMap({ target: blobs, scan: scan(mem, null), base: null });
-  assert.ok(w.ok);
-  return w;
+/** A snapshot as take-snapshot makes one: the guest thread's scan streaming its pack into the store, then the map. */
+async function snapshot(blobs: Awaited<ReturnType<typeof openStore>>['blobs'], mem: WebAssembly.Memory, base: PageMap | null) {
+  const diffBase = usableBase(base) ? base : null;
+  const writer = new PackWriter(blobs);
+  const scan = scanPages(mem, diffBase?.digests ?? null, writer.push);
+  return writePageMap({ target: blobs, scan, base: diffBase, pack: await writer.finish(false) });
 }
 
 async function restored(store: Awaited<ReturnType<typeof openStore>>, digest: string): Promise<Uint8Array> {
@@ -58,7 +43,7 @@ test('a first snapshot is one pack of its distinct non-zero pages, read back who
     assert.equal(w.pageMap.packs!.length, 1, 'one pack');
     assert.equal(w.pagesWritten, 11, '14 non-zero pages, 4 of them identical: 11 distinct');
     assert.equal(w.bytesWritten, 11 * PAGE_SIZE);
-    assert.deepEqual(await restored(store, w.digest), mem);
+    assert.deepEqual(await restored(store, w.digest), bytesOf(mem));
   } finally {
     await store.dispose();
   }
@@ -70,15 +55,16 @@ test('a second snapshot writes only changed pages into a new pack and points int
     const mem = memoryOf(64, (i) => (i % 7) + 1);
     const first = await snapshot(store.blobs, mem, null);
     assert.equal(first.pagesWritten, 7, 'seven distinct pages');
-    mem.fill(200, 3 * PAGE_SIZE, 4 * PAGE_SIZE);
-    mem.fill(0, 10 * PAGE_SIZE, 11 * PAGE_SIZE);
-    mem.copyWithin(20 * PAGE_SIZE, 1 * PAGE_SIZE, 2 * PAGE_SIZE); // a page the base has, at another index
+    const m = new Uint8Array(mem.buffer);
+    m.fill(200, 3 * PAGE_SIZE, 4 * PAGE_SIZE);
+    m.fill(0, 10 * PAGE_SIZE, 11 * PAGE_SIZE);
+    m.copyWithin(20 * PAGE_SIZE, 1 * PAGE_SIZE, 2 * PAGE_SIZE); // a page the base has, at another index
     const second = await snapshot(store.blobs, mem, first.pageMap);
     assert.equal(second.pagesWritten, 1, 'only the new bytes of page 3');
     assert.equal(second.pageMap.packs!.length, 2);
     assert.equal(second.pageMap.packs![0], first.pageMap.packs![0]);
-    assert.deepEqual(await restored(store, second.digest), mem);
-    assert.deepEqual(await restored(store, first.digest), memoryOf(64, (i) => (i % 7) + 1), 'the first snapshot still restores as it was');
+    assert.deepEqual(await restored(store, second.digest), bytesOf(mem));
+    assert.deepEqual(await restored(store, first.digest), bytesOf(memoryOf(64, (i) => (i % 7) + 1)), 'the first snapshot still restores as it was');
   } finally {
     await store.dispose();
   }
@@ -90,14 +76,14 @@ test(`a chain past ${MAX_PACKS} packs is compacted into one; every snapshot of t
     const mem = memoryOf(32, (i) => i + 1);
     const states: [string, Uint8Array][] = [];
     let w = await snapshot(store.blobs, mem, null);
-    states.push([w.digest, mem.slice()]);
+    states.push([w.digest, bytesOf(mem)]);
     let compacted = 0;
     for (let round = 0; round < 3 * MAX_PACKS; round++) {
-      mem.fill(100 + round, (round % 32) * PAGE_SIZE, ((round % 32) + 1) * PAGE_SIZE);
+      new Uint8Array(mem.buffer).fill(100 + round, (round % 32) * PAGE_SIZE, ((round % 32) + 1) * PAGE_SIZE);
       w = await snapshot(store.blobs, mem, w.pageMap);
       assert.ok(w.pageMap.packs!.length <= MAX_PACKS, `round ${round}: ${w.pageMap.packs!.length} packs`);
       if (w.pageMap.packs!.length === 1) compacted++;
-      states.push([w.digest, mem.slice()]);
+      states.push([w.digest, bytesOf(mem)]);
     }
     assert.ok(compacted >= 2, `compacted ${compacted} times`);
     for (const [digest, expected] of states) assert.deepEqual(await restored(store, digest), expected);
@@ -112,7 +98,7 @@ test('GC keeps packs while a snapshot uses them and collects them after; verify 
     const { blobs, registry } = store;
     const mem = memoryOf(8, (i) => i + 1);
     const first = await snapshot(blobs, mem, null);
-    mem.fill(77, 0, PAGE_SIZE);
+    new Uint8Array(mem.buffer).fill(77, 0, PAGE_SIZE);
     const second = await snapshot(blobs, mem, first.pageMap);
     const worker: WorkerRecord = {
       id: 'w_p', name: 'p', namespace: 'sh.p', component: 'sh.p.c', version: '1.0.0', node: 'n', status: 'idle', env: {}, args: [],
@@ -132,7 +118,7 @@ test('GC keeps packs while a snapshot uses them and collects them after; verify 
 
     // A pack whose bytes no longer match the map is reported page by page.
     const packPath = await blobs.path(second.pageMap.packs![0]!);
-    const bytes = Buffer.from(memoryOf(8, (i) => i + 1));
+    const bytes = Buffer.from(bytesOf(memoryOf(8, (i) => i + 1)));
     bytes[2 * PAGE_SIZE] = 0xff;
     writeFileSync(packPath!, bytes);
     const bad = await verifyStore({ blobs, registry });

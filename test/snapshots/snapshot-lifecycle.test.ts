@@ -100,7 +100,6 @@ test('full scope: memory, durable dir, new root files and an open fd offset surv
     // GC with no grace keeps every blob the snapshots to resume from need.
     const gc = await collectGarbage({ blobs: server.node.ctx.ports.blobs, registry: server.node.ctx.ports.registry, engineId: server.node.ctx.engineId, graceMs: 0 });
     assert.deepEqual(gc.missing, []);
-    assert.ok(gc.swept.length > 0, "unreferenced blobs (the per-dir trees of each snapshot) were collected");
     const after = await invoke(c, w.id, 'get');
     assert.equal(after.value, 5);
     assert.ok(after.resumedFrom);

@@ -66,24 +66,30 @@ test('thread ops: a snapshot sends only pages that differ from the given base; r
     await call(a, 'start', payload(module));
     for (let i = 0; i < 3; i++) await call(a, 'invoke', { workerId: 'w_ops', export: 'bump' });
     await call(a, 'invoke', { workerId: 'w_ops', export: 'clear_data' });
-    const full = (await call(a, 'snapshot', { workerId: 'w_ops', base: null })) as unknown as GuestStateSnapshot;
+    const chunks: Uint8Array[] = [];
+    const snap = async (base: Record<string, string> | null) =>
+      (await callWorkerOp(a, 'snapshot', { workerId: 'w_ops', base }, { timeoutMs: 10 * 60_000, onStdout: (c) => chunks.push(c) })) as unknown as GuestStateSnapshot;
+    const full = await snap(null);
     assert.equal(full.pages, 8);
     assert.deepEqual(full.changed, [3], 'page 0 is zero again (data cleared), pages 1-2 and 4-7 were never written');
-    assert.equal(full.changedBytes.byteLength, PAGE_SIZE);
+    assert.deepEqual([full.slots, full.packPages], [[0], 1]);
+    const packBytes = Buffer.concat(chunks);
+    assert.equal(packBytes.byteLength, PAGE_SIZE, 'the pack streamed out: one page');
     const names = Object.keys(full.globals).filter((n) => n.startsWith('__warren_global_'));
     assert.equal(names.length, 3, JSON.stringify(full.globals));
     assert.deepEqual(
       names.map((n) => full.globals[n]),
       [{ type: 'number', value: '10' }, { type: 'bigint', value: '1000000000000000000' }, { type: 'number', value: '-13.5' }],
     );
-    const same = (await call(a, 'snapshot', { workerId: 'w_ops', base: full.digests })) as unknown as GuestStateSnapshot;
-    assert.deepEqual([same.changed, same.changedBytes.byteLength], [[], 0], 'nothing changed since the base');
+    chunks.length = 0;
+    const same = await snap(full.digests);
+    assert.deepEqual([same.changed, same.packPages, chunks.length], [[], 0, 0], 'nothing changed since the base');
     assert.deepEqual(same.digests, full.digests);
 
     // Restore into a fresh instance on another thread from a pack file.
     const pack = join(tmp.path, 'pack');
-    writeFileSync(pack, full.changedBytes);
-    const placement = { packFiles: [pack], indexes: full.changed, packOf: full.changed.map(() => 0), slotOf: full.changed.map((_, k) => k) };
+    writeFileSync(pack, packBytes);
+    const placement = { packFiles: [pack], indexes: full.changed, packOf: full.changed.map(() => 0), slotOf: full.slots };
     const restore: RestorePayload = { ...payload(module), pages: full.pages, ...placement, globals: full.globals, wasi: full.wasi };
     const restored = await call(b, 'restore', restore);
     assert.deepEqual(restored, { reactor: true, memoryBytes: 8 * PAGE_SIZE });

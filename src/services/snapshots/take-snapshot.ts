@@ -9,7 +9,7 @@ import { writeGuestState } from './guest-state-blob.js';
 import { newSnapshotId } from './snapshot-keys.js';
 import { sameStore, snapshotStore, storeNameOf } from './snapshot-store.js';
 import { snapshotWorkerFiles } from './snapshot-files.js';
-import { writePageMap } from './write-page-map.js';
+import { PackWriter, usableBase, writePageMap } from './write-page-map.js';
 
 /** Hashing every page of a 4 GiB memory takes seconds: far more than a call's timeout may allow. */
 const SNAPSHOT_OP_TIMEOUT_MS = 120_000;
@@ -60,21 +60,22 @@ export async function takeSnapshot(ctx: NodeContext, input: TakeSnapshotInput): 
 
   if (scope === 'full') {
     if (!inst) throw new WarrenError('E_INTERNAL', `full snapshot of ${record.id} without a live instance`);
-    // The base's packs must be in the target store for the new map to point into them.
-    const diffBase = inst.base !== null && sameStore(ctx, inst.base.store, storeName) && inst.base.map.packs ? inst.base.map : null;
-    const durable = kind === 'commit';
+    // The base's packs must be in the target store for the new map to point into them, and the
+    // chain short enough (usableBase); otherwise every page goes into one new pack.
+    const diffBase = inst.base !== null && sameStore(ctx, inst.base.store, storeName) && usableBase(inst.base.map) ? inst.base.map : null;
     // An instance that lives on after the snapshot (a commit) keeps a shadow of its memory, so
     // the next snapshot compares pages instead of hashing them all; a pause drops the instance.
     const shadow = kind === 'commit' ? { baseTag: diffBase ? inst.base!.snapshot : null, shadowTag: id } : {};
-    let guest = await scanGuest(record.id, inst, diffBase?.digests ?? null, shadow);
-    let pages = await writePageMap({ target, scan: guest, base: diffBase, durable });
-    if (!pages.ok) {
-      // A map from before packs, or a chain past MAX_PACKS packs: every page into one new pack.
-      ctx.logger.debug({ worker: record.id, why: pages.why }, 'snapshot writes every page into one pack');
-      guest = await scanGuest(record.id, inst, null, kind === 'commit' ? { baseTag: null, shadowTag: id } : {});
-      pages = await writePageMap({ target, scan: guest, base: null, durable });
-      if (!pages.ok) throw new WarrenError('E_INTERNAL', `a snapshot without a base was refused (${pages.why})`);
+    const writer = new PackWriter(target);
+    let guest: GuestStateSnapshot;
+    try {
+      guest = await scanGuest(record.id, inst, diffBase?.digests ?? null, shadow, writer.push);
+    } catch (err) {
+      writer.abort();
+      throw err;
     }
+    const pack = await writer.finish(kind === 'commit');
+    const pages = await writePageMap({ target, scan: guest, base: diffBase, pack });
     memory = pages.digest;
     state = await writeGuestState(target, { globals: guest.globals, wasi: guest.wasi });
     base = { snapshot: id, store: storeName, map: pages.pageMap };
@@ -103,9 +104,15 @@ export async function takeSnapshot(ctx: NodeContext, input: TakeSnapshotInput): 
   return { snapshot, base, stats };
 }
 
-async function scanGuest(workerId: string, inst: LiveInstance, base: Record<string, string> | null, shadow: Pick<SnapshotPayload, 'baseTag' | 'shadowTag'>): Promise<GuestStateSnapshot> {
+async function scanGuest(
+  workerId: string,
+  inst: LiveInstance,
+  base: Record<string, string> | null,
+  shadow: Pick<SnapshotPayload, 'baseTag' | 'shadowTag'>,
+  onPackChunk: (chunk: Uint8Array) => void,
+): Promise<GuestStateSnapshot> {
   const payload: SnapshotPayload = { workerId, base, ...shadow };
-  const result = (await callWorkerOp(inst.thread, 'snapshot', payload, { timeoutMs: SNAPSHOT_OP_TIMEOUT_MS })) as unknown as GuestStateSnapshot;
+  const result = (await callWorkerOp(inst.thread, 'snapshot', payload, { timeoutMs: SNAPSHOT_OP_TIMEOUT_MS, onStdout: onPackChunk })) as unknown as GuestStateSnapshot;
   inst.memoryBytes = result.pages * 65536;
   return result;
 }

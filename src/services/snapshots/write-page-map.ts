@@ -1,123 +1,120 @@
 import { open } from 'node:fs/promises';
+import { PassThrough } from 'node:stream';
 import { WarrenError } from '../../errors.js';
-import type { Blobs, Integrity } from '../../ports/blobs.js';
+import type { BlobInfo, Blobs, Integrity } from '../../ports/blobs.js';
 import type { PageMap } from '../../records.js';
-import { PAGE_SIZE } from '../../runtime/memory-pages.js';
+import { PAGE_SIZE, type PageScan } from '../../runtime/memory-pages.js';
 
 /**
- * A chain of snapshots diffed one against the other points into more and more packs; past this
- * many, the next snapshot writes every page into one new pack (compaction), so a resume never
- * opens more than MAX_PACKS files, read front to back.
+ * A chain of snapshots diffed one against the other points into more and more packs; a base
+ * already at this many is not diffed against: the snapshot writes every page into one new pack
+ * (compaction), so a resume never opens more than MAX_PACKS files, read front to back.
  */
 export const MAX_PACKS = 8;
 
-export interface PageScanResult {
-  pages: number;
-  digests: Record<string, string>;
-  /** Indexes of the pages in `changedBytes`, in order. */
-  changed: number[];
-  changedBytes: Uint8Array;
+/** True when a snapshot may be diffed against `base`: it has packs, and one more keeps the chain within MAX_PACKS. */
+export function usableBase(base: PageMap | null | undefined): base is PageMap {
+  return Boolean(base?.packs && base.at && base.packs.length < MAX_PACKS);
+}
+
+/**
+ * Stores a pack as its chunks arrive from the guest thread's scan: the store hashes and writes
+ * while the scan goes on (two cores, one pass each). Nothing is put when no chunk comes.
+ */
+export class PackWriter {
+  private stream: PassThrough | null = null;
+  private stored: Promise<BlobInfo> | null = null;
+
+  constructor(private readonly target: Blobs) {}
+
+  readonly push = (chunk: Uint8Array): void => {
+    if (!this.stream) {
+      this.stream = new PassThrough();
+      this.stored = this.target.putStream(this.stream);
+      // Awaited in finish(); until then a failure must not be an unhandled rejection.
+      this.stored.catch(() => undefined);
+    }
+    this.stream.write(chunk);
+  };
+
+  /** The pack's blob (fdatasynced when `durable`), or null when the scan sent no page. */
+  async finish(durable: boolean): Promise<BlobInfo | null> {
+    if (!this.stream || !this.stored) return null;
+    this.stream.end();
+    const info = await this.stored;
+    if (durable) await syncBlob(this.target, info.integrity);
+    return info;
+  }
+
+  /** Stops a pack whose scan failed (the bytes written so far are garbage for GC). */
+  abort(): void {
+    this.stream?.destroy();
+  }
 }
 
 export interface WritePageMapInput {
   target: Blobs;
-  scan: PageScanResult;
-  /**
-   * The page map the scan was diffed against, whose packs are in `target` (GC keeps every
-   * snapshot of a live worker): the pages the scan did not send are found there. null when the
-   * scan sent every page.
-   */
+  scan: PageScan;
+  /** The map the scan was diffed against (its packs are in `target`: GC keeps every snapshot of a live worker); null = none. */
   base: PageMap | null;
-  /** fsync the pack before the map is written (commits: durable before they are acknowledged). */
-  durable?: boolean;
+  /** The pack of the scan's new pages, stored by a PackWriter; null when it had none. */
+  pack: BlobInfo | null;
 }
 
-export type WrittenPageMap =
-  | {
-      ok: true;
-      /** Digest of the PageMap blob. */
-      digest: Integrity;
-      pageMap: PageMap;
-      /** Bytes of the new pack (0 when no page changed). */
-      bytesWritten: number;
-      /** Pages in the new pack (identical pages once). */
-      pagesWritten: number;
-    }
-  /** The base cannot give the unsent pages (a map from before packs), or the chain is long: scan again without a base. */
-  | { ok: false; why: 'base-unusable' | 'compact' };
+export interface WrittenPageMap {
+  /** Digest of the PageMap blob. */
+  digest: Integrity;
+  pageMap: PageMap;
+  /** Bytes of the new pack (0 when no page was new). */
+  bytesWritten: number;
+  /** Pages in the new pack (identical pages once). */
+  pagesWritten: number;
+}
 
 /**
- * Stores a memory snapshot as one pack: the changed pages, each distinct page once, one after
- * another in one blob (one write, one rename), then the PageMap blob saying where every page
- * lies: in the new pack, or where the base had it (unchanged pages, and changed pages whose bytes
- * the base holds at another index). Blobs only; the snapshot record comes after, elsewhere.
+ * The PageMap of a snapshot: where every non-zero page lies, in the new pack or (unchanged pages,
+ * and changed pages whose bytes the base holds at another index) where the base has it.
  */
 export async function writePageMap(input: WritePageMapInput): Promise<WrittenPageMap> {
-  const { target, scan, base } = input;
+  const { target, scan, base, pack } = input;
+  if (pack && pack.size !== scan.packPages * PAGE_SIZE) {
+    throw new WarrenError('E_INTEGRITY', `the pack holds ${pack.size} bytes, the scan sent ${scan.packPages} pages`);
+  }
   const packs: Integrity[] = [];
   const packNumber = new Map<Integrity, number>();
-  const refer = (pack: Integrity) => {
-    let n = packNumber.get(pack);
+  const refer = (p: Integrity) => {
+    let n = packNumber.get(p);
     if (n === undefined) {
       n = packs.length;
-      packs.push(pack);
-      packNumber.set(pack, n);
+      packs.push(p);
+      packNumber.set(p, n);
     }
     return n;
   };
+  const inBase = new Map<string, [Integrity, number]>();
+  if (base?.packs && base.at) for (const [key, loc] of Object.entries(base.at)) inBase.set(base.digests[key]!, [base.packs[loc[0]]!, loc[1]]);
   const at: Record<string, [number, number]> = {};
   const sent = new Set(scan.changed);
-  for (const key of Object.keys(scan.digests)) {
+  for (const [key, digest] of Object.entries(scan.digests)) {
     if (sent.has(Number(key))) continue;
     const loc = base?.at?.[key];
-    if (!base?.packs || !loc || base.digests[key] !== scan.digests[key]) return { ok: false, why: 'base-unusable' };
+    if (!base?.packs || !loc || base.digests[key] !== digest) throw new WarrenError('E_INTERNAL', `page ${key} is unchanged, but the base does not place it`);
     at[key] = [refer(base.packs[loc[0]]!), loc[1]];
   }
-  // Bytes the base already holds, by digest: a page moved or copied within memory is not stored again.
-  const inBase = new Map<string, [Integrity, number]>();
-  if (base?.packs && base.at) {
-    for (const [key, loc] of Object.entries(base.at)) inBase.set(base.digests[key]!, [base.packs[loc[0]]!, loc[1]]);
-  }
-  const slotOf = new Map<string, number>();
-  const fresh: number[] = [];
-  const pending: [string, number][] = [];
   scan.changed.forEach((index, k) => {
-    const digest = scan.digests[index];
-    if (!digest) throw new WarrenError('E_INTERNAL', `page ${index} was sent without a digest`);
-    const old = inBase.get(digest);
-    if (old && !slotOf.has(digest)) {
-      at[index] = [refer(old[0]), old[1]];
+    const slot = scan.slots[k]!;
+    if (slot >= 0) {
+      if (!pack) throw new WarrenError('E_INTERNAL', `page ${index} has slot ${slot}, but no pack was stored`);
+      at[index] = [refer(pack.integrity), slot];
       return;
     }
-    let slot = slotOf.get(digest);
-    if (slot === undefined) {
-      slot = fresh.length;
-      slotOf.set(digest, slot);
-      fresh.push(k);
-    }
-    pending.push([String(index), slot]);
+    const old = inBase.get(scan.digests[index]!);
+    if (!old) throw new WarrenError('E_INTERNAL', `page ${index} was said to be in the base, which lacks it`);
+    at[index] = [refer(old[0]), old[1]];
   });
-  if (packs.length + (fresh.length > 0 ? 1 : 0) > MAX_PACKS) return { ok: false, why: 'compact' };
-
-  let bytesWritten = 0;
-  if (fresh.length > 0) {
-    const whole = fresh.length === scan.changed.length;
-    const bytes = whole ? scan.changedBytes : gather(scan.changedBytes, fresh);
-    const info = await target.put(bytes);
-    if (input.durable) await syncBlob(target, info.integrity);
-    const n = refer(info.integrity);
-    for (const [key, slot] of pending) at[key] = [n, slot];
-    bytesWritten = info.size;
-  }
   const pageMap: PageMap = { pageSize: PAGE_SIZE, pages: scan.pages, digests: { ...scan.digests }, packs, at };
   const info = await target.put(JSON.stringify(pageMap));
-  return { ok: true, digest: info.integrity, pageMap, bytesWritten, pagesWritten: fresh.length };
-}
-
-function gather(changedBytes: Uint8Array, ks: readonly number[]): Uint8Array {
-  const out = new Uint8Array(ks.length * PAGE_SIZE);
-  ks.forEach((k, slot) => out.set(changedBytes.subarray(k * PAGE_SIZE, (k + 1) * PAGE_SIZE), slot * PAGE_SIZE));
-  return out;
+  return { digest: info.integrity, pageMap, bytesWritten: pack?.size ?? 0, pagesWritten: scan.packPages };
 }
 
 /** fdatasync of the store's file for a blob, where the store keeps one on this node. */
