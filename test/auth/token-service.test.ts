@@ -6,7 +6,7 @@ import { isWarrenError, type ErrorCode } from '../../src/errors.js';
 import { REGISTRY_PREFIX, type TokenRecord } from '../../src/records.js';
 import { SqliteRegistry } from '../../src/ports/embedded/sqlite-registry.js';
 import { TokenService, parseTtl, MAX_TOKEN_CHARS } from '../../src/services/tokens/index.js';
-import { forge, openTokenFixture, sleep } from './token-fixtures.js';
+import { forge, openTokenFixture } from './token-fixtures.js';
 
 async function rejectsWith(p: Promise<unknown>, code: ErrorCode): Promise<void> {
   await assert.rejects(p, (err: unknown) => {
@@ -87,13 +87,16 @@ test("a token signed by another server's key is E_TOKEN_INVALID even though its 
   }
 });
 
-test('an expired token is E_TOKEN_EXPIRED, whether or not it was verified while still valid', async () => {
+test('an expired token is E_TOKEN_EXPIRED, whether or not it was verified while still valid', async (t) => {
+  // The test's own clock (Date only; timers stay real): "still valid" and "expired" are where
+  // the test puts them, not wherever a loaded machine happens to be by then.
+  t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
   const f = await openTokenFixture();
   try {
     const never = await f.tokens.issue({ sub: 'x', role: 'admin', ttlMs: 1 });
     const cached = await f.tokens.issue({ sub: 'y', role: 'admin', ttlMs: 400 });
     await f.tokens.verify(cached.token);
-    await sleep(600);
+    t.mock.timers.tick(600);
     await rejectsWith(f.tokens.verify(never.token), 'E_TOKEN_EXPIRED');
     await rejectsWith(f.tokens.verify(cached.token), 'E_TOKEN_EXPIRED');
   } finally {
@@ -123,7 +126,9 @@ test('revocation takes effect at once (cache invalidated by the registry watch);
   }
 });
 
-test('a revocation written by another process is seen once the short cache entry lapses', async () => {
+test('a revocation written by another process is seen once the short cache entry lapses', async (t) => {
+  // The test's clock (Date only): the entry is still cached, then lapsed, however slow the machine.
+  t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
   const f = await openTokenFixture({ revocationCacheMs: 1000 });
   const second = new SqliteRegistry(join(f.dataDir, 'registry.db')); // its writes fire no watch here
   try {
@@ -131,7 +136,7 @@ test('a revocation written by another process is seen once the short cache entry
     await f.tokens.verify(token);
     await second.put(REGISTRY_PREFIX.token + record.jti, { ...record, revoked: true });
     assert.equal((await f.tokens.verify(token)).jti, record.jti, 'still cached: no watch event reached this process');
-    await sleep(1_200);
+    t.mock.timers.tick(1_200);
     await rejectsWith(f.tokens.verify(token), 'E_TOKEN_REVOKED');
   } finally {
     await second.close();

@@ -127,7 +127,13 @@ function counterDir(version: string, greeting: string): string {
   const dir = join(work.path, 'counter', version);
   cpSync(join(repoRoot, 'examples/counter'), dir, { recursive: true });
   writeFileSync(join(dir, 'static/greeting.txt'), greeting);
-  writeFileSync(join(dir, 'warren.toml'), readFileSync(join(dir, 'warren.toml'), 'utf8').replace('namespace = "sh.warren"', 'namespace = "sh.crash"').replace('version = "1.0.0"', `version = "${version}"`));
+  // A generous call timeout (the example's is 5 s): an E_TIMEOUT is not a lost connection, and
+  // would fail a round on a loaded machine although nothing is wrong.
+  const manifest = readFileSync(join(dir, 'warren.toml'), 'utf8')
+    .replace('namespace = "sh.warren"', 'namespace = "sh.crash"')
+    .replace('version = "1.0.0"', `version = "${version}"`)
+    .replace(/^timeout = ".*"$/m, 'timeout = "10m"');
+  writeFileSync(join(dir, 'warren.toml'), manifest);
   return dir;
 }
 const GREETING: Record<string, string> = { '1.0.0': 'hello from one\n', '1.0.1': 'hello from one point one\n' };

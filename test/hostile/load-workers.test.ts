@@ -31,7 +31,12 @@ before(async () => {
   const dir = join(work.path, 'counter');
   cpSync(join(repoRoot, 'examples/counter'), dir, { recursive: true });
   // Full pauses keep the in-memory counter across an eviction; the state file grows per call.
-  const manifest = readFileSync(join(dir, 'warren.toml'), 'utf8').replace('namespace = "sh.warren"', 'namespace = "sh.load"').replace(/\[snapshots\][^[]*/, '');
+  // The example's 5 s call timeout would bound calls (and resumes) made under this test's own
+  // load on a shared machine: a generous one instead, as no call here is about its timeout.
+  const manifest = readFileSync(join(dir, 'warren.toml'), 'utf8')
+    .replace('namespace = "sh.warren"', 'namespace = "sh.load"')
+    .replace(/\[snapshots\][^[]*/, '')
+    .replace(/^timeout = ".*"$/m, 'timeout = "10m"');
   writeFileSync(join(dir, 'warren.toml'), `${manifest}\n[snapshots]\non_pause = "full"\non_commit = "full"\n`);
   await pushComponentDir(server.client, dir);
 });

@@ -112,12 +112,17 @@ describe('native fs calls', { skip: nativeFs === null ? `addon not in use: ${nat
         const m = require(workerData.addon);
         for (let i = 0; i < 40; i++) m.openat(-100, workerData.dir, 0, 0);
         parentPort.postMessage('open');
-        ${end === 'exit' ? 'setTimeout(() => process.exit(0), 5);' : 'setInterval(() => {}, 1000);'}`;
+        ${end === 'exit' ? "parentPort.once('message', () => process.exit(0));" : 'setInterval(() => {}, 1000);'}`;
       const w = new Worker(code, { eval: true, workerData: { addon: join(repoRoot, 'native/build/Release/warren_fs.node'), dir: tmp.path } });
       await once(w, 'message');
+      // The worker ends only when told to, after this count (not after a delay a slow machine could pass first).
       assert.ok(open() >= before + 40, end);
       if (end === 'terminate') await w.terminate();
-      else await once(w, 'exit');
+      else {
+        const exited = once(w, 'exit');
+        w.postMessage('exit');
+        await exited;
+      }
       assert.equal(open(), before, `fds left after the worker's ${end}`);
     }
   });

@@ -3,12 +3,44 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { openSync, closeSync, constants } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { GuestPool } from '../../src/runtime/guest-pool.js';
 import { MountTableBuilder } from '../../src/wasi/index.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { runWithDeadline } from '../../src/runtime/deadline.js';
 import type { RunJobRequest } from '../../src/runtime/thread-protocol.js';
 import { loadFixture } from '../wasi/probe-guest.js';
+
+/**
+ * The timeout of every job whose timeout is not what is tested: a loaded machine (shared CI, both
+ * cores busy) must never turn a job that works into E_TIMEOUT.
+ */
+const GENEROUS_MS = 10 * 60_000;
+
+/**
+ * The write end of a FIFO, opened once a reader is in its open() (a guest job blocked there):
+ * non-blocking, so ENXIO until then. Returns the fd; closing it lets the reader go on.
+ */
+async function openWhenReaderWaits(fifo: string): Promise<number> {
+  const deadline = Date.now() + GENEROUS_MS;
+  for (;;) {
+    try {
+      return openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENXIO' || Date.now() > deadline) throw err;
+    }
+    await sleep(5);
+  }
+}
+
+/** Lets a reader blocked in open() of `fifo` go on, if there is one (cleanup after a failure). */
+function unblockReader(fifo: string): void {
+  try {
+    closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+  } catch {
+    // no reader
+  }
+}
 
 /**
  * Job threads take queues of jobs (JobLanes) and time jobs out themselves. Whatever shares a
@@ -40,7 +72,7 @@ describe('job lanes', { skip: runWithDeadline === null ? 'no deadline addon (WAR
     recycledMemory: null,
   });
 
-  async function run(key: string, ops: string[], timeoutMs = 10_000, stdin?: Uint8Array): Promise<{ text: string; exitCode: number }> {
+  async function run(key: string, ops: string[], timeoutMs = GENEROUS_MS, stdin?: Uint8Array): Promise<{ text: string; exitCode: number }> {
     const out: Uint8Array[] = [];
     const result = await pool.runJob(request(key, ops, stdin), { timeoutMs, onStdout: (c) => out.push(c) });
     return { text: Buffer.concat(out).toString('utf8'), exitCode: Number(result.exitCode) };
@@ -48,7 +80,7 @@ describe('job lanes', { skip: runWithDeadline === null ? 'no deadline addon (WAR
 
   it('300 concurrent jobs each get their own stdin, output and exit code, once', async () => {
     const results = await Promise.all(
-      Array.from({ length: 300 }, (_, i) => run('many', ['stdin', 'exit', String(i % 120)], 10_000, Buffer.from(`job-${i}`))),
+      Array.from({ length: 300 }, (_, i) => run('many', ['stdin', 'exit', String(i % 120)], GENEROUS_MS, Buffer.from(`job-${i}`))),
     );
     results.forEach((r, i) => {
       assert.equal(r.exitCode, i % 120);
@@ -69,22 +101,54 @@ describe('job lanes', { skip: runWithDeadline === null ? 'no deadline addon (WAR
   });
 
   it('a job sleeping past its timeout is woken and stopped', async () => {
-    await assert.rejects(run('sleep', ['sleep', '900'], 200), { code: 'E_TIMEOUT' });
+    // A minute of sleeps (the probe sleeps at most 999 ms per op): it cannot end on its own
+    // before the 200 ms deadline (or the backstop) stops it, however late those come.
+    const sleeps = Array.from({ length: 67 }, () => ['sleep', '900']).flat();
+    await assert.rejects(run('sleep', sleeps, 200), { code: 'E_TIMEOUT' });
     assert.equal((await run('quick', ['args'])).text, 'args OK argc=2\n');
   });
 
   it('new jobs go around a slow one instead of queuing behind it', async () => {
-    const order: string[] = [];
-    const slow = run('slow', ['busy', '1500']).then(() => order.push('slow'));
-    await new Promise((r) => setTimeout(r, 100)); // the slow job is running by now
-    await Promise.all(Array.from({ length: 10 }, (_, i) => run('fast', ['exit', String(i)]).then(() => order.push('fast'))));
-    await slow;
-    assert.deepEqual(order, [...Array(10).fill('fast'), 'slow']);
+    // The slow job holds its thread until the test lets it go, not for a fixed time: it blocks in
+    // open() of FIFO a (which shows it is running), then of FIFO b, released once the fast jobs
+    // are done. Should they queue behind it, b is released after two minutes anyway, and the
+    // order below fails instead of the test hanging.
+    const dir = makeTempDir('warren-lanes-slow-');
+    const [a, b] = [join(dir.path, 'a'), join(dir.path, 'b')];
+    execFileSync('mkfifo', [a, b]);
+    // Fresh lanes: no job-time averages left by the tests above steer where the jobs go.
+    const two = new GuestPool({ jobThreads: 2, spareThreads: 0, inlineBudgetMs: 0 });
+    let fallback: NodeJS.Timeout | undefined;
+    try {
+      const order: string[] = [];
+      const slowJob = { ...request('slow', ['read', '/in/a', 'read', '/in/b']), mounts: new MountTableBuilder().mount('/in', dir.path, 'ro').build() };
+      const slow = two.runJob(slowJob, { timeoutMs: GENEROUS_MS }).then(() => order.push('slow'));
+      closeSync(await openWhenReaderWaits(a));
+      // Its lane counts as stuck on a slow job once that job has run past JobLanes' STALL_MS
+      // (20 ms): sleep past it (a slow machine only sleeps longer).
+      await sleep(100);
+      let released: Promise<void> | null = null;
+      const release = () => (released ??= openWhenReaderWaits(b).then(closeSync));
+      fallback = setTimeout(release, 120_000);
+      await Promise.all(
+        Array.from({ length: 10 }, (_, i) => two.runJob(request('fast', ['exit', String(i)]), { timeoutMs: GENEROUS_MS }).then(() => order.push('fast'))),
+      );
+      clearTimeout(fallback);
+      await release();
+      await slow;
+      assert.deepEqual(order, [...Array(10).fill('fast'), 'slow']);
+    } finally {
+      clearTimeout(fallback);
+      unblockReader(a);
+      unblockReader(b);
+      await two.close();
+      dir.dispose();
+    }
   });
 
   it('a trap is E_TRAP for its job only, with the output written before it', async () => {
     const out: Uint8Array[] = [];
-    const trap = pool.runJob(request('trap', ['args', 'trap']), { timeoutMs: 5000, onStdout: (c) => out.push(c) });
+    const trap = pool.runJob(request('trap', ['args', 'trap']), { timeoutMs: GENEROUS_MS, onStdout: (c) => out.push(c) });
     const fine = run('fine', ['args']);
     await assert.rejects(trap, { code: 'E_TRAP' });
     assert.equal(Buffer.concat(out).toString('utf8'), 'args OK argc=3\n');
@@ -101,7 +165,7 @@ describe('job lanes', { skip: runWithDeadline === null ? 'no deadline addon (WAR
           const req = request(`set-${i}`, ['exit', String(i)], Buffer.from(`in-${i}`));
           if (i % 2 === 1) req.modules = { main: echo, extensions: [] };
           const out: Uint8Array[] = [];
-          const result = await one.runJob(req, { timeoutMs: 10_000, onStdout: (c) => out.push(c) });
+          const result = await one.runJob(req, { timeoutMs: GENEROUS_MS, onStdout: (c) => out.push(c) });
           if (i % 2 === 1) assert.equal(Buffer.concat(out).toString(), `IN-${i}`, `set-${i} ran the echo module`);
           else assert.equal(result.exitCode, i, `set-${i} ran the probe`);
         }
@@ -120,8 +184,9 @@ describe('job lanes', { skip: runWithDeadline === null ? 'no deadline addon (WAR
       const stuck = { ...request('fifo', ['read', '/in/pipe']), mounts: new MountTableBuilder().mount('/in', dir.path, 'ro').build() };
       const spawned = one.stats.threadsSpawned;
       const blocked = one.runJob(stuck, { timeoutMs: 200 });
-      // Same linked set, queued at once: they share the stuck job's batch on its thread.
-      const queued = Array.from({ length: 5 }, (_, i) => one.runJob({ ...request('fifo', ['exit', String(i)]) }, { timeoutMs: 5000 }));
+      // Same linked set, queued at once: they share the stuck job's batch on its thread. Their
+      // timeout is generous, so the one timeout and the one replaced thread below are the stuck job's.
+      const queued = Array.from({ length: 5 }, (_, i) => one.runJob({ ...request('fifo', ['exit', String(i)]) }, { timeoutMs: GENEROUS_MS }));
       await assert.rejects(blocked, { code: 'E_TIMEOUT' });
       const results = await Promise.all(queued);
       results.forEach((r, i) => assert.equal(r.exitCode, i));

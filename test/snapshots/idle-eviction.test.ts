@@ -8,9 +8,13 @@ import { makeTempDir } from '../support/temp-dir.js';
 import { createWorker } from '../workers/worker-fixtures.js';
 import { invoke, pushSnapComponent, showWorker, value } from './snapshot-fixtures.js';
 
-/** Polls until the worker is paused (eviction runs in the background); fails after 30 s. */
+/**
+ * Polls until the worker is paused (eviction runs in the background). The deadline only keeps a
+ * regression from hanging the suite: it is far past anything a loaded machine takes.
+ */
 async function untilPaused(c: ApiClient, id: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
+  const deadline = Date.now() + 5 * 60_000;
+  while (Date.now() < deadline) {
     if ((await showWorker(c, id)).status === 'paused') return;
     await sleep(100);
   }

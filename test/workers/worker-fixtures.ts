@@ -35,7 +35,8 @@ export async function pushTestComponent(client: ApiClient, workDir: string, ns: 
     lines.push('[[files]]', `source = "./files/${rel}"`, `target = "${target}"`, `permissions = "${spec.modes?.[target] ?? 'read-only'}"`, '');
   }
   for (const v of spec.volumes ?? []) lines.push('[[volumes]]', `name = "${v.name}"`, 'durable_dir = {}', `mount = "${v.mount}"`, '');
-  const limits = { memory: '16MiB', timeout: '5s', disk: '64MiB', ...spec.limits };
+  // A generous default timeout: only a test about timeouts sets a short one.
+  const limits = { memory: '16MiB', timeout: '10m', disk: '64MiB', ...spec.limits };
   lines.push('[limits]', `memory = "${limits.memory}"`, `timeout = "${limits.timeout}"`, `disk = "${limits.disk}"`, '');
   writeFileSync(join(dir, 'warren.toml'), lines.join('\n'));
   return pushDir(client, dir);

@@ -20,7 +20,9 @@ before(async () => {
   await pushTestComponent(server.client, work.path, 'life', 'app', '1.0.0', spec);
   await pushTestComponent(server.client, work.path, 'life', 'app', '1.1.0', spec);
   await pushTestComponent(server.client, work.path, 'other', 'app', '1.0.0', spec);
-  await pushTestComponent(server.client, work.path, 'life', 'slow', '1.0.0', { ...spec, limits: { timeout: '300ms' } });
+  // The timeout is what its test is about, but it also bounds that worker's other calls (start,
+  // increment): long enough that a machine stalled for a second or two does not trip those.
+  await pushTestComponent(server.client, work.path, 'life', 'slow', '1.0.0', { ...spec, limits: { timeout: '5s' } });
   await pushTestComponent(server.client, work.path, 'life', 'echo', '1.0.0', { wasm: 'worker_echo.wasm' });
 });
 after(async () => {
