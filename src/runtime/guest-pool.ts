@@ -26,6 +26,12 @@ export interface PoolOptions {
   inlineBudgetMs?: number;
   /** Host fds all guests of the process may hold together; default: from RLIMIT_NOFILE (see GuestFdBudget). */
   guestFds?: number;
+  /**
+   * How long past a job's deadline a job thread may stay stuck (in a syscall the deadline addon
+   * cannot interrupt) before it is terminated; default 1 s. Tests that are not about the
+   * backstop set it long, so a machine that stalls does not replace a thread.
+   */
+  backstopGraceMs?: number;
 }
 
 export const DEFAULT_INLINE_BUDGET_MS = 0;
@@ -67,7 +73,7 @@ export class GuestPool {
     const budget = opts.inlineBudgetMs ?? DEFAULT_INLINE_BUDGET_MS;
     this.inline = runWithDeadline && budget > 0 ? new InlineJobs(runWithDeadline, budget) : null;
     this.lanes = runWithDeadline
-      ? new JobLanes(this.jobThreads, () => this.spawn(), () => this.stats.timeouts++)
+      ? new JobLanes(this.jobThreads, () => this.spawn(), () => this.stats.timeouts++, opts.backstopGraceMs)
       : null;
     if (!this.lanes) for (let i = 0; i < this.jobThreads; i++) this.addJobThread();
     for (let i = 0; i < this.spareThreads; i++) this.spares.push(this.spawn());

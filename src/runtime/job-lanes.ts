@@ -17,7 +17,8 @@ const STALL_MS = 20;
 /** Weight of the newest job time in a lane's average. */
 const EWMA = 0.2;
 /** How late past its own deadline a job may be before its thread is presumed stuck and replaced. */
-const BACKSTOP_GRACE_MS = 1000;
+/** Default grace past a job's deadline before the backstop terminates its thread (GuestPool's backstopGraceMs). */
+export const BACKSTOP_GRACE_MS = 1000;
 const BACKSTOP_CHECK_MS = 250;
 
 export interface LaneJob {
@@ -66,7 +67,7 @@ interface Lane {
  * job time) and not busy with a job running longer than STALL_MS, else to the lane expected to
  * drain first: fast jobs pile onto one warm thread in large batches, slow ones spread out, and
  * new jobs go around a slow one. Each thread shows in shared memory which job it runs since
- * when; one that misses that job's deadline by BACKSTOP_GRACE_MS (the addon should never let
+ * when; one that misses that job's deadline by the backstop grace (the addon should never let
  * that happen) is terminated: the job fails with E_TIMEOUT and the others it held go to other
  * lanes.
  */
@@ -82,6 +83,7 @@ export class JobLanes {
     count: number,
     private readonly spawn: () => GuestThread,
     private readonly onTimeout: () => void,
+    private readonly backstopGraceMs = BACKSTOP_GRACE_MS,
   ) {
     for (let i = 0; i < count; i++) this.lanes.push(this.newLane());
     this.backstop = setInterval(() => this.checkDeadlines(), BACKSTOP_CHECK_MS);
@@ -254,7 +256,7 @@ export class JobLanes {
       const running = lane.progress[0];
       if (running === 0 || lane.stoppedFor !== null) continue;
       const job = lane.jobs.find((j) => j.id === running);
-      if (job && now - lane.progress[1]! > job.timeoutMs + BACKSTOP_GRACE_MS) {
+      if (job && now - lane.progress[1]! > job.timeoutMs + this.backstopGraceMs) {
         lane.stoppedFor = job;
         this.onTimeout();
         void lane.thread.terminate(timeoutError(job.timeoutMs));

@@ -28,6 +28,8 @@ export interface WarrenNodeOptions {
   jobThreads?: number;
   /** Jobs first run on the API thread for at most this long (GuestPool); 0 = always on job threads. */
   inlineBudgetMs?: number;
+  /** GuestPool's backstop grace past a job's deadline (default 1 s). */
+  backstopGraceMs?: number;
   maxOutputBytes?: number;
   moduleCacheBytes?: number;
   /** Run GC in the background this often; absent = only on demand. */
@@ -73,7 +75,7 @@ export class WarrenNode {
       nodeId,
       layout,
       ports,
-      pool: new GuestPool({ jobThreads: opts.jobThreads, inlineBudgetMs: opts.inlineBudgetMs, guestFds: opts.guestFds }),
+      pool: new GuestPool({ jobThreads: opts.jobThreads, inlineBudgetMs: opts.inlineBudgetMs, guestFds: opts.guestFds, backstopGraceMs: opts.backstopGraceMs }),
       moduleCache: new ModuleCache(opts.moduleCacheBytes ?? 512 * 1024 * 1024),
       versions: new ComponentVersionCache(ports.registry),
       engineId: engineId(),

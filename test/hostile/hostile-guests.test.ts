@@ -25,7 +25,8 @@ const secret = `SECRET-${randomBytes(8).toString('hex')}`;
 const hostPasswd = readFileSync('/etc/passwd', 'utf8').split('\n')[0]!.slice(0, 12);
 
 before(async () => {
-  server = await startTestServer({ maxOutputBytes: OUTPUT_CAP, jobThreads: 2 });
+  // The deadline addon, not the backstop, must stop the loop: a stalled machine must not replace the thread.
+  server = await startTestServer({ maxOutputBytes: OUTPUT_CAP, jobThreads: 2, backstopGraceMs: 10 * 60_000 });
   writeFileSync(join(server.dataDir, 'admin.token'), secret);
   writeFileSync(join(server.dataDir, 'workers', 'sentinel.txt'), secret);
   // Where the timeout is not what is tested, it is generous: a slow or loaded machine must not
