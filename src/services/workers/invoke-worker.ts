@@ -117,8 +117,10 @@ async function invokeNow(ctx: NodeContext, workerId: string, input: InvokeWorker
     if (isWarrenError(err)) err.details.worker = workerId;
     throw err;
   }
-  // Statuses other than idle/failed seen here are marks left by a crash: the queue is ours now.
-  await setStatus(ctx, workerId, record.status === 'paused' ? 'resuming' : 'running');
+  // A warm call of an idle worker writes nothing to the registry (nothing durable changes); the
+  // status is written only when it changes: a paused worker resumes, a failed one recovers, a
+  // mark left by a crash (running, committing...) is cleared. The queue is ours now.
+  if (record.status === 'paused') await setStatus(ctx, workerId, 'resuming');
   let fresh = false;
   let resumedFrom: string | null = null;
   try {
@@ -127,7 +129,6 @@ async function invokeNow(ctx: NodeContext, workerId: string, input: InvokeWorker
     fresh = ensured.how === 'started';
     resumedFrom = ensured.snapshot;
     if (ensured.how !== 'live') enforceLiveBudget(ctx);
-    if (record.status === 'paused') await setStatus(ctx, workerId, 'running');
     if (!input.export && inst.reactor) {
       throw new WarrenError('E_BAD_REQUEST', `worker ${workerId} runs a reactor module (no _start): name an export to call`, { id: workerId });
     }
@@ -145,7 +146,7 @@ async function invokeNow(ctx: NodeContext, workerId: string, input: InvokeWorker
       // Durable before the reply: the snapshot, and the key with it, or no acknowledgement.
       committed = (await commitAfterCall(ctx, record, version, onCall, inst, key === undefined ? undefined : { key, result: recordedCall })).id;
     } else {
-      await setStatus(ctx, workerId, 'idle');
+      if (record.status !== 'idle') await setStatus(ctx, workerId, 'idle');
       if (key !== undefined) live.recordCall(workerId, key, recordedCall);
     }
     ctx.metrics.invocations.inc({ outcome: 'ok' });
@@ -159,7 +160,7 @@ async function invokeNow(ctx: NodeContext, workerId: string, input: InvokeWorker
       ctx.metrics.liveWorkers.set(live.size);
     }
     const message = err instanceof Error ? err.message : String(err);
-    await setStatus(ctx, workerId, fatal ? 'failed' : 'idle', fatal ? { code, message } : undefined).catch(() => undefined);
+    if (fatal || record.status !== 'idle') await setStatus(ctx, workerId, fatal ? 'failed' : 'idle', fatal ? { code, message } : undefined).catch(() => undefined);
     if (isWarrenError(err)) err.details.worker = workerId;
     throw err;
   }
