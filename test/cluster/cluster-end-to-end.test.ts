@@ -27,14 +27,17 @@ async function runLoudify(client: ApiClient, text: string): Promise<string> {
 
 /**
  * Three Warren nodes (child processes) on a 3-server NATS cluster: any node serves any request.
- * Heartbeats every 250 ms; a node is dead after 3 s (longer than a NATS client's reconnect to
- * another server, so losing a NATS server does not look like losing a node).
+ * Heartbeats every second; a node is dead after 12 s: far longer than a NATS client's reconnect
+ * to another server or a JetStream leader election, and than a live node's stall on a loaded
+ * machine, so neither looks like losing a node (a false failover would move workers the test
+ * says never move). The kill step waits for those 12 s to pass, so it is not made larger; every
+ * wait for the failover itself is minutes (the harness's defaults).
  */
 test('cluster: push on A, job through B, placement through C, invoke through A, shared tokens, NATS server loss, node loss', async (t) => {
   const tmp = makeTempDir('warren-cluster-e2e-');
   let cluster: TestCluster | null = null;
   try {
-    cluster = await startTestCluster(tmp.path, ['a', 'b', 'c'], { heartbeat: '250ms', deadAfter: '3s' });
+    cluster = await startTestCluster(tmp.path, ['a', 'b', 'c'], { heartbeat: '1s', deadAfter: '12s' });
     const c = cluster;
     const A = c.nodes.get('a')!;
     const B = c.nodes.get('b')!;
@@ -100,8 +103,9 @@ test('cluster: push on A, job through B, placement through C, invoke through A, 
       await A.client.json('POST', `/v1/workers/${victim.id}/commit`, {});
       assert.deepEqual((await invoke(A.client, victim.id)).returns, [3], 'a call after the commit: lost with the node');
       await B.kill();
-      // The proxy retries while b is dead and until a survivor has claimed the worker.
-      const after = await whileUnavailable(() => invoke(A.client, victim.id), 60_000);
+      // The proxy retries while b is dead and until a survivor has claimed the worker (b's
+      // heartbeat must first be 12 s old): minutes, the harness's default, bound the wait.
+      const after = await whileUnavailable(() => invoke(A.client, victim.id));
       assert.notEqual(after.servedBy, 'b');
       assert.deepEqual(after.returns, [3], 'resumed from its last commit (count 2), not from the lost call');
       const record = await C.client.json<WorkerRecord>('GET', `/v1/workers/${victim.id}`);

@@ -35,6 +35,14 @@ export interface ClusterTimes {
   deadAfter: string;
 }
 
+/**
+ * Time is not what these waits test: they are deadlines against hanging, generous enough for a
+ * shared machine running at half speed. A node's start (process, NATS connect, JetStream buckets),
+ * and a wait for the cluster to settle (leader elections, failover).
+ */
+const START_MS = 5 * 60_000;
+const WAIT_MS = 5 * 60_000;
+
 const children = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
@@ -78,7 +86,7 @@ async function startProcessNode(dir: string, id: string, natsUrls: string[], tim
   void exited.then(() => children.delete(child));
   let out = '';
   const startup = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`node ${id} did not start in 60 s:\n${out}\n${readFileSync(logFile, 'utf8')}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`node ${id} did not start in ${START_MS / 1000} s:\n${out}\n${readFileSync(logFile, 'utf8')}`)), START_MS);
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const m = /warren listening on (\S+)/.exec(out);
@@ -99,7 +107,7 @@ async function startProcessNode(dir: string, id: string, natsUrls: string[], tim
   });
   // The admin token file is written right after the listening line.
   const tokenFile = join(dataDir, 'admin.token');
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + START_MS;
   while (!existsSync(tokenFile) || readFileSync(tokenFile, 'utf8').trim() === '') {
     if (Date.now() > deadline) throw new Error(`node ${id} wrote no admin token`);
     await sleep(50);
@@ -113,7 +121,7 @@ async function startProcessNode(dir: string, id: string, natsUrls: string[], tim
 }
 
 /** Retries `op` while it fails with E_UNAVAILABLE (JetStream electing leaders after a kill), up to `ms`. */
-export async function whileUnavailable<T>(op: () => Promise<T>, ms = 30_000): Promise<T> {
+export async function whileUnavailable<T>(op: () => Promise<T>, ms = WAIT_MS): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     try {
@@ -126,7 +134,7 @@ export async function whileUnavailable<T>(op: () => Promise<T>, ms = 30_000): Pr
 }
 
 /** Polls `check` until it returns a value (not undefined), up to `ms`. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, ms = WAIT_MS): Promise<T> {
   const deadline = Date.now() + ms;
   let last: unknown;
   for (;;) {

@@ -17,14 +17,16 @@ import { createWorker } from '../../src/services/workers/create-worker.js';
 import { startNatsServer } from '../support/nats-server.js';
 import { makeTempDir, repoRoot } from '../support/temp-dir.js';
 
-const fast = { heartbeatMs: 200, deadAfterMs: 1000, monitorMs: 200, evictEveryMs: 3_600_000 };
+// Failover is not what this test is about: a dead-after of minutes, so a stalled process never
+// marks b dead and moves its worker (which would change what eviction keeps).
+const steady = { heartbeatMs: 200, deadAfterMs: 600_000, monitorMs: 200, evictEveryMs: 3_600_000 };
 
 test('cluster key and node cache: one signing key for all nodes; prefetch fills the local store; eviction keeps the blobs of workers placed here', async () => {
   const tmp = makeTempDir('warren-cluster-cache-');
   const nats = await startNatsServer({ storeDir: join(tmp.path, 'nats') });
   const closers: (() => Promise<unknown>)[] = [];
   try {
-    const a = await WarrenNode.open({ dataDir: join(tmp.path, 'a'), nodeId: 'a', nats: [nats.url], jobThreads: 1, cluster: fast });
+    const a = await WarrenNode.open({ dataDir: join(tmp.path, 'a'), nodeId: 'a', nats: [nats.url], jobThreads: 1, cluster: steady });
     closers.push(() => a.close());
     const app = await buildApp({ node: a, plugins: routePlugins });
     closers.unshift(() => app.close());
@@ -36,7 +38,7 @@ test('cluster key and node cache: one signing key for all nodes; prefetch fills 
     // b had a key of its own before it joined: it takes the cluster's, and keeps its old one aside.
     await openServerKey(join(tmp.path, 'b', 'server.key'));
     const bOwn = readFileSync(join(tmp.path, 'b', 'server.key'), 'utf8');
-    const b = await WarrenNode.open({ dataDir: join(tmp.path, 'b'), nodeId: 'b', nats: [nats.url], jobThreads: 1, cluster: fast });
+    const b = await WarrenNode.open({ dataDir: join(tmp.path, 'b'), nodeId: 'b', nats: [nats.url], jobThreads: 1, cluster: steady });
     closers.unshift(() => b.close());
     assert.equal(readFileSync(join(tmp.path, 'b', 'server.key'), 'utf8'), aKey);
     assert.equal(readFileSync(join(tmp.path, 'b', 'server.key.pre-cluster'), 'utf8'), bOwn);

@@ -23,6 +23,15 @@ after(async () => {
   tmp.dispose();
 });
 
+/** Polls `check` until it holds; the deadline (minutes) only guards against a hang, time is not what is tested. */
+async function until(check: () => boolean, what: string, ms = 5 * 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
 /** Each bus on its own connection, as on separate nodes. */
 async function bus(): Promise<NatsBus> {
   const nc = await connect({ servers: server.url });
@@ -63,14 +72,12 @@ test('nats bus: handler errors come back as WarrenError; timeouts are E_UNAVAILA
   await s.serve('svc.crash', async () => {
     throw new TypeError('boom');
   });
-  await s.serve('svc.slow', async () => {
-    await sleep(1000);
-    return {};
-  });
+  // Never replies: the request can only end by its timeout, however fast or slow the machine.
+  await s.serve('svc.slow', () => new Promise<never>(() => undefined));
   await s.serve('svc.huge-reply', async () => ({ blob: 'x'.repeat(2 * 1024 * 1024) }));
   await assert.rejects(client.request('svc.fail', {}), (e) => isWarrenError(e, 'E_NOT_FOUND') && e.message === 'no such worker' && e.details.id === 'w1');
   await assert.rejects(client.request('svc.crash', {}), (e) => isWarrenError(e, 'E_INTERNAL') && /boom/.test(e.message));
-  await assert.rejects(client.request('svc.slow', {}, { timeoutMs: 100 }), (e) => isWarrenError(e, 'E_UNAVAILABLE'));
+  await assert.rejects(client.request('svc.slow', {}, { timeoutMs: 100 }), (e) => isWarrenError(e, 'E_UNAVAILABLE') && /no reply in time/.test(e.message));
   await assert.rejects(client.request('svc.huge-reply', {}), (e) => isWarrenError(e, 'E_BAD_REQUEST') && /max_payload/.test(e.message));
   await assert.rejects(client.request('svc.fail', { big: Buffer.alloc(900 * 1024) }), (e) => isWarrenError(e, 'E_BAD_REQUEST') && /max_payload/.test(e.message));
   await assert.rejects(client.publish('events.x', { big: 'y'.repeat(1024 * 1024) }), (e) => isWarrenError(e, 'E_BAD_REQUEST'));
@@ -84,14 +91,22 @@ test('nats bus: publish/subscribe with wildcards; unsubscribe stops delivery', a
   await pub.publish('events.worker', { id: 1 });
   await pub.publish('other.worker', { id: 2 });
   await pub.publish('events.job.done', { id: 3 });
-  for (let i = 0; i < 100 && got.length < 2; i++) await sleep(10);
+  await until(() => got.length >= 2, 'two events');
   assert.deepEqual(got, [
     [{ id: 1 }, 'events.worker'],
     [{ id: 3 }, 'events.job.done'],
   ]);
   off();
+  // A marker on a subscription still open on the same connection. Its subscribe flushes, so the
+  // server has the unsubscribe before anything below is published; pub's messages reach the
+  // server, and sub's connection, in the order they were published: once the marker is seen,
+  // event 4 would have been delivered already had the unsubscribe not stopped it.
+  const seen: BusPayload[] = [];
+  await sub.subscribe('events.>', (p) => seen.push(p));
   await pub.publish('events.worker', { id: 4 });
-  await sleep(100);
-  assert.equal(got.length, 2);
+  await pub.publish('events.marker', { marker: true });
+  await until(() => seen.some((p) => p.marker === true), 'the marker');
+  assert.deepEqual(seen, [{ id: 4 }, { marker: true }], 'the open subscription got both, in order');
+  assert.equal(got.length, 2, 'nothing after unsubscribe');
   await sub.close();
 });

@@ -29,9 +29,13 @@ async function freshRegistry(bucket: string): Promise<NatsRegistry> {
   return NatsRegistry.open(jetstream(nc), { replicas: 1, bucket });
 }
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await sleep(20);
-  assert.ok(check(), `timed out waiting for ${what}`);
+/** Polls `check` until it holds; the deadline (minutes) only guards against a hang, time is not what is tested. */
+async function until(check: () => boolean, what: string, ms = 5 * 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
 }
 
 test('key codec: reversible, valid KV keys, prefix filters on whole segments', () => {
@@ -97,9 +101,18 @@ test('nats registry: revisions, compare-and-set, prefix list, delete, watch', as
   await until(() => events.length >= expected.length, 'watch events');
   assert.deepEqual(events, expected);
   unwatch();
+  // A marker instead of a pause: a watch still open on the same connection sees the put after
+  // the unwatch and then a marker, in stream order. Once the marker is in, the put has been
+  // delivered to this connection, and the stopped watch has not reported it. (Its consumer, had
+  // it not stopped, delivers in the same stream order, though not in lockstep with another.)
+  const later: string[] = [];
+  const unwatchLater = await reg.watch('component/', (e: RegistryEvent) => later.push(`${e.type}:${e.key}`));
   await reg.put(k, { after: 'unwatch' });
-  await sleep(100);
+  await reg.put('component/marker', { marker: true });
+  await until(() => later.includes('put:component/marker'), 'the marker');
+  assert.deepEqual(later, [`put:${k}`, 'put:component/marker'], 'the open watch got both, in order');
   assert.equal(events.length, expected.length, 'no events after unwatch');
+  unwatchLater();
   await reg.close();
 });
 

@@ -102,7 +102,8 @@ async function spawnServer(c: ServerConfig): Promise<NatsServerHandle> {
   });
   const log = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
 
-  const deadline = Date.now() + 15_000;
+  // A deadline against a hang, not a measure: a loaded machine can be slow to start a server.
+  const deadline = Date.now() + 3 * 60_000;
   for (;;) {
     if (spawnError) throw spawnError;
     if (child.exitCode !== null || child.signalCode !== null) {
@@ -167,7 +168,7 @@ export async function startNatsCluster(size: number, baseDir: string): Promise<N
         }),
       );
     }
-    for (const s of servers) await waitForJetStream(s.url, 30_000);
+    for (const s of servers) await waitForJetStream(s.url, 5 * 60_000);
   } catch (err) {
     await stopAll();
     throw err;

@@ -133,7 +133,7 @@ function warren(args: string[]): Promise<{ code: number; stdout: string; stderr:
   });
 }
 
-test('warren worker invoke ID mix 9007199254740993 2.5 -1 keeps every digit; bad arguments exit 2 naming the signature', { timeout: 120_000 }, async () => {
+test('warren worker invoke ID mix 9007199254740993 2.5 -1 keeps every digit; bad arguments exit 2 naming the signature', { timeout: 10 * 60_000 }, async () => {
   const ok = await warren(['worker', 'invoke', id, 'mix', '9007199254740993', '2.5', '-1']);
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(ok.stdout, '9007199254740997\n');
