@@ -27,11 +27,15 @@ export interface Resolved {
 const MAX_SYMLINK_HOPS = 32;
 const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
 const CACHE_LIMIT = 128;
-/** A directory held open during a walk: its fd, the string that reaches it, its cache key. */
+/**
+ * A directory held open during a walk: its fd, the string that reaches it, its cache key, and
+ * the last call that used it (`PathResolver.call`): a handle of the current call is pinned.
+ */
 interface DirHandle {
   fd: number;
   path: string;
   key: string;
+  used: number;
 }
 
 const hasProcFd = process.platform === 'linux' && existsSync('/proc/self/fd');
@@ -62,6 +66,20 @@ export class PathResolver {
   private readonly dirCache = new Map<string, DirHandle>();
   /** The node-wide budget of guest host fds: each cached directory fd counts in it. */
   budget: FdBudget = NO_FD_BUDGET;
+  /**
+   * Number of the current call. Every handle a call walks through is stamped with it and stays
+   * open until the call ends: the walk's `..` stack and the Resolved it returns (link and rename
+   * hold two) use the fds, and a closed fd's number is handed to the next open, for another
+   * directory. So only handles of earlier calls are evicted, least recently used first; a call
+   * that needs more than CACHE_LIMIT grows the cache, and the next call trims it back.
+   */
+  private call = 1;
+
+  /** Marks a syscall boundary: what earlier calls resolved is no longer in use. */
+  beginCall(): void {
+    this.call++;
+    if (this.dirCache.size > CACHE_LIMIT) this.budget.give(this.evict(this.dirCache.size - CACHE_LIMIT));
+  }
 
   resolve(base: BaseDir, path: string, follow: boolean): Resolved {
     if (path.length === 0) throw new Errno(E.NOENT);
@@ -69,7 +87,7 @@ export class PathResolver {
     if (path.includes('\0')) throw new Errno(E.INVAL);
     let queue = path.split('/');
     const stack: string[] = [];
-    const dirs: DirHandle[] = [{ fd: base.hostFd, path: fdPath(base.hostFd, base.hostPath), key: `${base.hostFd}` }];
+    const dirs: DirHandle[] = [{ fd: base.hostFd, path: fdPath(base.hostFd, base.hostPath), key: `${base.hostFd}`, used: this.call }];
     let hops = 0;
     let name = '';
     for (let i = 0; i < queue.length; i++) {
@@ -135,7 +153,10 @@ export class PathResolver {
   private openChildDir(parent: DirHandle, c: string): DirHandle | null {
     const key = `${parent.key}/${c}`;
     const cached = this.dirCache.get(key);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) {
+      cached.used = this.call;
+      return cached;
+    }
     let fd: number;
     try {
       fd = openAt(parent.fd, parent.path, c, DIR_FLAGS);
@@ -149,17 +170,32 @@ export class PathResolver {
       }
       throw err;
     }
-    if (this.dirCache.size >= CACHE_LIMIT) {
-      const [oldKey, old] = this.dirCache.entries().next().value as [string, DirHandle];
-      this.dirCache.delete(oldKey);
-      closeFd(old.fd);
-    } else if (!this.budget.take()) {
+    // Full: the new fd takes the budget slot of an evicted one; if every handle is pinned, a new slot.
+    const swapped = this.dirCache.size >= CACHE_LIMIT && this.evict(1) === 1;
+    if (!swapped && !this.budget.take()) {
       closeFd(fd);
       throw new Errno(E.MFILE);
     }
-    const dir: DirHandle = { fd, path: fdPath(fd, `${parent.path}/${c}`), key };
+    const dir: DirHandle = { fd, path: fdPath(fd, `${parent.path}/${c}`), key, used: this.call };
     this.dirCache.set(key, dir);
     return dir;
+  }
+
+  /** Closes up to `n` least recently used handles that the current call does not hold; returns how many. */
+  private evict(n: number): number {
+    const free: DirHandle[] = [];
+    for (const d of this.dirCache.values()) if (d.used !== this.call) free.push(d);
+    if (n === 1 && free.length > 1) {
+      let lru = free[0]!;
+      for (const d of free) if (d.used < lru.used) lru = d;
+      free[0] = lru;
+    } else free.sort((a, b) => a.used - b.used);
+    const count = Math.min(n, free.length);
+    for (let i = 0; i < count; i++) {
+      this.dirCache.delete(free[i]!.key);
+      closeFd(free[i]!.fd);
+    }
+    return count;
   }
 
   /** Drops cached directory fds: after a rename or rmdir a cached path may name another directory. */

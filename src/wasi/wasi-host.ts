@@ -237,9 +237,12 @@ export class WasiHost {
       ...procCalls(this.ctx), ...fdIoCalls(this.ctx), ...fdMetaCalls(this.ctx), ...pathOpenCalls(this.ctx), ...pathCalls(this.ctx),
     };
     const out: Record<string, (...args: never[]) => number> = {};
+    const resolver = this.ctx.resolver;
     for (const [name, call] of Object.entries(calls)) {
       const fn = call as unknown as (a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown, g: unknown, h: unknown, i: unknown) => number;
       out[name] = ((a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown, g: unknown, h: unknown, i: unknown) => {
+        // Directories resolved by earlier calls may be closed from here on, never those of this one.
+        resolver.beginCall();
         try {
           return fn(a, b, c, d, e, f, g, h, i);
         } catch (err) {

@@ -75,6 +75,7 @@ export function keyReadOnlySet(set: ReadOnlySet, mounts: Mount[], roots: FdEntry
     const at = findMount(mounts, guestPath);
     if (!at || at.rel === '') continue;
     try {
+      resolver.beginCall();
       const r = resolver.resolve(roots[at.index]!, at.rel, true);
       const st = fstatOfPath(r.target);
       if (st) set.addId(st.dev, st.ino);
@@ -104,6 +105,7 @@ export function reopenFd(s: WasiFdState, mounts: Mount[], roots: FdEntry[], reso
   const root = roots[s.mount];
   if (!m || !root) throw new WarrenError('E_SNAPSHOT_INVALID', `fd ${s.fd} refers to mount #${s.mount}, which the state does not have`);
   if (s.preopen !== null && s.mountRel === '') return { ...openMountRoot(mounts, s.mount), preopen: s.preopen };
+  resolver.beginCall();
   const target = s.mountRel === '' ? null : resolver.resolve(root, s.mountRel, false).target;
   let hostFd: number;
   const { O_RDONLY, O_WRONLY, O_RDWR, O_DIRECTORY, O_NOFOLLOW } = constants;
