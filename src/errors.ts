@@ -43,6 +43,7 @@ export type ErrorCode =
   | 'E_TOO_MANY_FILES'
   | 'E_MANIFEST_TOO_LARGE'
   | 'E_MANIFEST_TOO_MANY_ENTRIES'
+  | 'E_DATA_DIR_LOCKED'
   | 'E_INTERNAL';
 
 export class WarrenError extends Error {

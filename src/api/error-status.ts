@@ -29,6 +29,7 @@ export const ERROR_STATUS: Partial<Record<ErrorCode, number>> = {
   E_CONFLICT: 409,
   E_IN_USE: 409,
   E_UPDATE_CONFLICT: 409,
+  E_DATA_DIR_LOCKED: 409,
   E_WORKER_STATE: 409,
   E_CANCELLED: 409,
   E_SNAPSHOT_FAILED: 503,

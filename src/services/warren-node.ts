@@ -18,6 +18,7 @@ import { startGcTimer } from './gc/start-gc-timer.js';
 import { pauseLiveWorkers } from './snapshots/pause-live-workers.js';
 import { startIdleEviction } from './snapshots/evict-idle-workers.js';
 import { resolveZipLimits, type ZipLimits } from '../manifest/zip-limits.js';
+import { DataDirLock } from './data-dir-lock.js';
 
 export interface WarrenNodeOptions {
   dataDir?: string;
@@ -61,6 +62,21 @@ export class WarrenNode {
   ) {}
 
   static async open(opts: WarrenNodeOptions = {}): Promise<WarrenNode> {
+    // One process per data dir: two nodes on it would interleave calls of one worker.
+    const root = resolveDataDir(opts.dataDir);
+    mkdirSync(root, { recursive: true, mode: 0o700 });
+    const lock = DataDirLock.acquire(root);
+    try {
+      const node = await WarrenNode.openLocked(opts);
+      node.lock = lock;
+      return node;
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  }
+
+  private static async openLocked(opts: WarrenNodeOptions): Promise<WarrenNode> {
     const zipLimits = resolveZipLimits(opts.zipLimits);
     const dataDir = resolveDataDir(opts.dataDir);
     const layout = dataLayout(dataDir);
@@ -128,7 +144,10 @@ export class WarrenNode {
     await this.tokens.close();
     await this.ctx.pool.close();
     await this.ctx.ports.close();
+    this.lock?.release();
   }
+
+  private lock: DataDirLock | null = null;
 }
 
 /**
