@@ -41,6 +41,7 @@ const MAY_CALL: Record<Exclude<RouteRole, 'public'>, readonly Credential[]> = {
   node: ['admin', 'node'],
   project: ['admin', 'projectA', 'projectB', 'node'],
   'shared-reader': ['admin', 'projectA', 'projectB', 'sharedReader', 'node'],
+  'store-reader': ['admin', 'sharedReader', 'node'],
 };
 
 const ROLE_OF: Record<Credential, TokenRole> = { admin: 'admin', projectA: 'project', projectB: 'project', sharedReader: 'shared-reader', node: 'node' };

@@ -9,12 +9,15 @@ const integrityParam = {
   properties: { integrity: { type: 'string', pattern: '^sha256-[A-Za-z0-9+/]{43}=$' } },
 } as const;
 
-/** Blobs by integrity: what node caches (shared-reader tokens) read. */
+/**
+ * Blobs by integrity: what node caches and shared readers read. Not project tokens: a digest
+ * names no namespace, so one would read any namespace's modules, files and snapshots.
+ */
 export async function blobRoutes(app: FastifyInstance, { node }: { node: WarrenNode }): Promise<void> {
   const blobs = node.ctx.ports.blobs;
   app.get(
     '/v1/blobs/:integrity',
-    { config: { role: 'shared-reader' }, schema: { summary: 'Blob bytes by SRI integrity', params: integrityParam, produces: ['application/octet-stream'], response: errorResponses } },
+    { config: { role: 'store-reader' }, schema: { summary: 'Blob bytes by SRI integrity', params: integrityParam, produces: ['application/octet-stream'], response: errorResponses } },
     async (request, reply) => {
       const { integrity } = request.params as { integrity: string };
       const info = await blobs.info(integrity);
@@ -24,7 +27,7 @@ export async function blobRoutes(app: FastifyInstance, { node }: { node: WarrenN
   );
   app.head(
     '/v1/blobs/:integrity',
-    { config: { role: 'shared-reader' }, schema: { summary: 'Does the store hold this blob', params: integrityParam } },
+    { config: { role: 'store-reader' }, schema: { summary: 'Does the store hold this blob', params: integrityParam } },
     async (request, reply) => {
       const { integrity } = request.params as { integrity: string };
       const info = await blobs.info(integrity);
