@@ -71,7 +71,7 @@ LANG = "C"
       { source: 'https://example.com/words.txt', target: '/etc/words', permissions: 'read-write' },
     ],
     volumes: [{ name: 'data', mount: '/data dir\twith tab', durable_dir: {} }],
-    snapshots: { on_pause: 'full', on_commit: 'data', pause_in_call: false },
+    snapshots: { on_pause: 'full', on_commit: 'data', on_call: 'none', pause_in_call: false },
     limits: { memory: 512 * 2 ** 20, timeout: 120_000, disk: 100_000_000 },
     env: { LANG: 'C' },
   });
@@ -84,7 +84,7 @@ test('a minimal manifest gets every default', () => {
   assert.deepEqual(m.required_extensions, []);
   assert.equal(m.description, '');
   assert.deepEqual(m.env, {});
-  assert.deepEqual(m.snapshots, { on_pause: 'full', on_commit: 'full', pause_in_call: false });
+  assert.deepEqual(m.snapshots, { on_pause: 'full', on_commit: 'full', on_call: 'none', pause_in_call: false });
   assert.deepEqual(m.limits, { memory: 256 * 2 ** 20, timeout: 30_000, disk: 2 ** 30 });
 });
 
@@ -207,10 +207,11 @@ test('volumes: DNS label names, clean mounts, one durable dir per mount, no over
 
 test('snapshots: on_commit is a subset of on_pause', () => {
   const s = (snapshots: Record<string, unknown>) => validateManifest({ ...base, snapshots }).snapshots;
-  assert.deepEqual(s({ on_pause: 'full', on_commit: 'full' }), { on_pause: 'full', on_commit: 'full', pause_in_call: false });
-  assert.deepEqual(s({ on_pause: 'full', on_commit: 'data' }), { on_pause: 'full', on_commit: 'data', pause_in_call: false });
-  assert.deepEqual(s({ on_pause: 'data', on_commit: 'data', pause_in_call: true }), { on_pause: 'data', on_commit: 'data', pause_in_call: true });
-  assert.deepEqual(s({ on_pause: 'data' }), { on_pause: 'data', on_commit: 'data', pause_in_call: false }, 'on_commit defaults to on_pause');
+  assert.deepEqual(s({ on_pause: 'full', on_commit: 'full' }), { on_pause: 'full', on_commit: 'full', on_call: 'none', pause_in_call: false });
+  assert.deepEqual(s({ on_pause: 'full', on_commit: 'data' }), { on_pause: 'full', on_commit: 'data', on_call: 'none', pause_in_call: false });
+  assert.deepEqual(s({ on_pause: 'data', on_commit: 'data', pause_in_call: true }), { on_pause: 'data', on_commit: 'data', on_call: 'none', pause_in_call: true });
+  assert.deepEqual(s({ on_call: 'data' }).on_call, 'data');
+  assert.deepEqual(s({ on_pause: 'data' }), { on_pause: 'data', on_commit: 'data', on_call: 'none', pause_in_call: false }, 'on_commit defaults to on_pause');
   refused({ snapshots: { on_pause: 'data', on_commit: 'full' } }, 'snapshots.on_commit', 'commit-subset-of-pause');
   refused({ snapshots: { on_pause: 'memory' } }, 'snapshots.on_pause', 'one-of');
   refused({ snapshots: { pause_in_call: 'yes' } }, 'snapshots.pause_in_call', 'type');
