@@ -40,7 +40,8 @@ export async function pushComponentDir(client: ApiClient, path: string, progress
       if (zipPath) parts.push({ name: 'files', file: zipPath, filename: 'files.zip', contentType: 'application/zip' });
     }
     const { body, headers } = await multipartBody(parts, progress.onUpload);
-    const res = await client.raw('POST', '/v1/components', body, headers);
+    // The namespace in the query lets the server refuse a push it would not accept before the upload.
+    const res = await client.raw('POST', `/v1/components?namespace=${encodeURIComponent(manifest.namespace)}`, body, headers);
     const record = JSON.parse((await readAll(res.body)).toString('utf8')) as ComponentVersionRecord;
     return { created: res.status === 201, record };
   } finally {

@@ -1,7 +1,8 @@
 import type { Entry } from 'yauzl';
 import { WarrenError } from '../errors.js';
-import { guestPathProblem, isSameOrUnder } from './check-paths.js';
+import { guestPathProblem } from './check-paths.js';
 import type { ManifestFile } from './manifest-types.js';
+import { PathIndex } from './path-index.js';
 
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
@@ -37,12 +38,27 @@ export function decodeEntryName(entry: Entry): string {
   return printable;
 }
 
+/** A manifest's [[files]] targets, indexed once for all the entries of a zip. */
+export class DeclaredTargets {
+  private readonly index = new PathIndex();
+
+  constructor(readonly files: readonly ManifestFile[]) {
+    files.forEach((f, i) => this.index.add(f.target, i));
+  }
+
+  /** The deepest target that `path` is or lies under (its length of path, not the number of targets). */
+  containing(path: string): ManifestFile | undefined {
+    const at = this.index.deepestAtOrAbove(path);
+    return at ? this.files[at[0]!] : undefined;
+  }
+}
+
 /**
  * Every rule that the central directory alone can decide: a safe relative name, a regular
  * file or directory (never a link or device), a supported method, and a place under one of
  * the manifest's `[[files]]` targets. The deepest matching target decides the permissions.
  */
-export function checkZipEntry(entry: Entry, targets: readonly ManifestFile[]): CheckedEntry {
+export function checkZipEntry(entry: Entry, targets: DeclaredTargets): CheckedEntry {
   const name = decodeEntryName(entry);
   if (name.length === 0) throw unsafe(name, 'empty-name', 'name is empty');
   if (name.includes('\0')) throw unsafe(name, 'no-nul', 'name contains NUL');
@@ -66,10 +82,7 @@ export function checkZipEntry(entry: Entry, targets: readonly ManifestFile[]): C
     });
   }
 
-  let file: ManifestFile | undefined;
-  for (const candidate of targets) {
-    if (isSameOrUnder(path, candidate.target) && (!file || candidate.target.length > file.target.length)) file = candidate;
-  }
+  const file = targets.containing(path);
   if (!file) throw unsafe(name, 'under-declared-target', `${path} is not under any [[files]] target of the manifest`);
   return { kind: 'file', name, path, entry, file };
 }

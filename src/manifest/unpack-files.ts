@@ -4,7 +4,7 @@ import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { WarrenError, isWarrenError } from '../errors.js';
 import type { Blobs, Integrity } from '../ports/blobs.js';
 import type { FileTree, FileTreeEntry } from '../records.js';
-import { checkZipEntry, unsafe, type CheckedEntry } from './check-zip-entry.js';
+import { checkZipEntry, DeclaredTargets, unsafe, type CheckedEntry } from './check-zip-entry.js';
 import { comparePaths, treeOrderProblem, writeFileTree } from './file-tree.js';
 import type { Manifest } from './manifest-types.js';
 import { resolveZipLimits, type ZipLimits } from './zip-limits.js';
@@ -99,8 +99,9 @@ function checkCentralDirectory(raw: Entry[], manifest: Manifest, lim: ZipLimits)
   const seenOffsets = new Map<number, string>();
   const files: FileEntry[] = [];
   let declaredTotal = 0;
+  const targets = new DeclaredTargets(manifest.files);
   for (const entry of raw) {
-    const checked = checkZipEntry(entry, manifest.files);
+    const checked = checkZipEntry(entry, targets);
     const { name } = checked;
     // Compare as paths: `a/` and `a` are one name too.
     const key = name.replace(/\/$/, '');

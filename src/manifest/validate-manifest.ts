@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { WarrenError, type ErrorCode } from '../errors.js';
 import { checkManifestRelations } from './check-manifest-relations.js';
+import { checkManifestEntryCounts } from './manifest-limits.js';
 import { manifestSchema } from './manifest-schema.js';
 import type { Manifest, ManifestIssue } from './manifest-types.js';
 
@@ -13,6 +14,7 @@ export type { Manifest, ManifestIssue } from './manifest-types.js';
  * (`E_FQ_NAME_INVALID`): then the narrower code says the same thing more precisely.
  */
 export function validateManifest(obj: unknown, opts: { file?: string } = {}): Manifest {
+  checkManifestEntryCounts(obj);
   const parsed = manifestSchema.safeParse(obj, { reportInput: true });
   const issues: ManifestIssue[] = parsed.success ? checkManifestRelations(parsed.data) : parsed.error.issues.flatMap(toManifestIssues);
   if (issues.length > 0) throw manifestError(issues, opts.file);
@@ -33,13 +35,18 @@ export function validateManifest(obj: unknown, opts: { file?: string } = {}): Ma
   };
 }
 
+const MAX_ISSUES = 100;
+
 function manifestError(issues: ManifestIssue[], file: string | undefined): WarrenError {
   const where = file ? ` ${file}` : '';
-  const list = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+  // Every problem counts for the code; the message and details name the first MAX_ISSUES.
+  const shown = issues.slice(0, MAX_ISSUES);
+  const more = issues.length - shown.length;
+  const list = shown.map((i) => `${i.path}: ${i.message}`).join('; ') + (more > 0 ? `; and ${more} more` : '');
   let code: ErrorCode = 'E_MANIFEST_INVALID';
   if (issues.every((i) => i.rule === 'semver')) code = 'E_VERSION_INVALID';
   else if (issues.every((i) => i.rule === 'fq-name')) code = 'E_FQ_NAME_INVALID';
-  return new WarrenError(code, `invalid manifest${where}: ${list}`, { ...(file ? { file } : {}), issues });
+  return new WarrenError(code, `invalid manifest${where}: ${list}`, { ...(file ? { file } : {}), issues: shown, ...(more > 0 ? { moreIssues: more } : {}) });
 }
 
 const ZOD_RULES: Record<string, string> = {

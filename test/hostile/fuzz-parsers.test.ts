@@ -49,7 +49,7 @@ disk = "1GiB"
 GREETING = "hi"
 `;
 
-const MANIFEST_CODES = ['E_MANIFEST_SYNTAX', 'E_MANIFEST_INVALID', 'E_FQ_NAME_INVALID', 'E_VERSION_INVALID'] as const;
+const MANIFEST_CODES = ['E_MANIFEST_SYNTAX', 'E_MANIFEST_INVALID', 'E_FQ_NAME_INVALID', 'E_VERSION_INVALID', 'E_MANIFEST_TOO_LARGE', 'E_MANIFEST_TOO_MANY_ENTRIES'] as const;
 
 /** Edits of the valid text: insert, delete or replace a run of characters somewhere. */
 const mutatedManifest = fc

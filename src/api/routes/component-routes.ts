@@ -1,9 +1,7 @@
-import { createWriteStream } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { pipeline } from 'node:stream/promises';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { WarrenError } from '../../errors.js';
 import type { WarrenNode } from '../../services/warren-node.js';
 import { pushComponent } from '../../services/components/push-component.js';
@@ -12,6 +10,8 @@ import { getComponentVersion } from '../../services/components/component-keys.js
 import { authorizeNamespace, principalNamespaces } from '../auth/index.js';
 import { MAX_MODULE_BYTES } from '../build-app.js';
 import { zipUploadLimit } from '../../manifest/zip-limits.js';
+import { parseManifest } from '../../manifest/parse-manifest.js';
+import { readPushParts } from './read-push-parts.js';
 import { fqParam, fqVersionParams, errorResponses, componentVersionSchema } from './schemas.js';
 
 const namespaceOf = (fq: string) => fq.slice(0, fq.lastIndexOf('.'));
@@ -26,24 +26,52 @@ export async function componentRoutes(app: FastifyInstance, { node }: { node: Wa
       schema: {
         summary: 'Push a component version (multipart: manifest, module, files.zip)',
         description:
-          'multipart/form-data with parts `manifest` (warren.toml text), `module` (the main .wasm) and, when the manifest has [[files]], `files` (a zip made by `warren component push`). Pushing the same bytes again is idempotent (200); different bytes under an existing version are 409 E_VERSION_EXISTS.',
+          'multipart/form-data with parts `manifest` (warren.toml text, a field or a file part, at most 1 MiB; first), `module` (the main .wasm) and, when the manifest has [[files]], `files` (a zip made by `warren component push`). The manifest is checked, and the namespace authorized, before the other parts are read. Pushing the same bytes again is idempotent (200); different bytes under an existing version are 409 E_VERSION_EXISTS.',
         consumes: ['multipart/form-data'],
+        querystring: {
+          type: 'object',
+          properties: { namespace: { type: 'string', description: "the manifest's namespace: when given, the caller's rights to it are checked before the body is read" } },
+        },
         response: { 200: componentVersionSchema, 201: componentVersionSchema, ...errorResponses },
       },
     },
     async (request, reply) => {
       if (!request.isMultipart()) throw new WarrenError('E_BAD_REQUEST', 'push a component as multipart/form-data with parts manifest, module and files');
+      // Named in the query, the namespace is authorized before a byte of the body is read.
+      const claimed = (request.query as { namespace?: string }).namespace;
+      if (claimed !== undefined) {
+        try {
+          authorizeNamespace(request, claimed);
+        } catch (err) {
+          void reply.header('connection', 'close');
+          throw err;
+        }
+      }
       const staging = join(ctx.layout.staging, `push-${randomBytes(6).toString('hex')}`);
       try {
-        const parts = await readPushParts(request, staging, zipUploadLimit(ctx.zipLimits));
-        if (parts.manifestText === undefined) throw new WarrenError('E_MANIFEST_INVALID', 'the push has no `manifest` part');
+        const limits = { maxModuleBytes: MAX_MODULE_BYTES, maxZipBytes: zipUploadLimit(ctx.zipLimits) };
+        const parts = await readPushParts(request, staging, limits, (text) =>
+          parseManifest(text, {
+            checkNamespace: (ns) => {
+              if (claimed !== undefined && ns !== claimed) {
+                throw new WarrenError('E_BAD_REQUEST', `the manifest's namespace ${ns} is not the namespace ${claimed} the push names`, { namespace: ns, claimed });
+              }
+              authorizeNamespace(request, ns);
+            },
+          }),
+        );
         const { record, created } = await pushComponent(ctx, {
-          manifestText: parts.manifestText,
+          manifest: parts.manifest,
           module: parts.module ?? new Uint8Array(0),
           filesZip: parts.filesZip,
           authorize: (ns) => authorizeNamespace(request, ns),
         });
         return reply.status(created ? 201 : 200).send(record);
+      } catch (err) {
+        // Refused before its body ended (a manifest too large, a namespace not its own): the rest
+        // is not read, and the connection goes with the answer instead of waiting on it.
+        if (!request.raw.readableEnded) void reply.header('connection', 'close');
+        throw err;
       } finally {
         await rm(staging, { recursive: true, force: true });
       }
@@ -132,47 +160,4 @@ export async function componentRoutes(app: FastifyInstance, { node }: { node: Wa
       return deleteComponentVersion(ctx, fq, version);
     },
   );
-}
-
-interface PushParts {
-  manifestText?: string;
-  module?: Buffer;
-  filesZip?: string;
-}
-
-/**
- * Reads the multipart parts: the module into memory (bounded), the files zip into a staging file
- * (bounded by `maxZipBytes`, which follows the node's zip limits).
- */
-async function readPushParts(request: FastifyRequest, staging: string, maxZipBytes: number): Promise<PushParts> {
-  const out: PushParts = {};
-  for await (const part of request.parts({ limits: { fileSize: Math.max(maxZipBytes, MAX_MODULE_BYTES) } })) {
-    if (part.type === 'field') {
-      if (part.fieldname === 'manifest') out.manifestText = String(part.value);
-      continue;
-    }
-    if (part.fieldname === 'manifest') {
-      out.manifestText = (await part.toBuffer()).toString('utf8');
-    } else if (part.fieldname === 'module') {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const c of part.file) {
-        size += (c as Buffer).length;
-        if (size > MAX_MODULE_BYTES) throw new WarrenError('E_ZIP_TOO_LARGE', `module larger than ${MAX_MODULE_BYTES} bytes`);
-        chunks.push(c as Buffer);
-      }
-      out.module = Buffer.concat(chunks);
-    } else if (part.fieldname === 'files') {
-      await mkdir(staging, { recursive: true });
-      out.filesZip = join(staging, 'files.zip');
-      await pipeline(part.file, createWriteStream(out.filesZip));
-      if (part.file.truncated || (await stat(out.filesZip)).size > maxZipBytes) {
-        throw new WarrenError('E_ZIP_TOO_LARGE', `files archive is larger than the upload limit of ${maxZipBytes} bytes (max-upload-bytes)`, { rule: 'max-upload-bytes', limit: maxZipBytes });
-      }
-    } else {
-      part.file.resume();
-      throw new WarrenError('E_BAD_REQUEST', `unexpected multipart part ${JSON.stringify(part.fieldname)} (expected manifest, module, files)`);
-    }
-  }
-  return out;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { WarrenError, isWarrenError } from '../../errors.js';
-import { parseManifest } from '../../manifest/parse-manifest.js';
+import type { Manifest } from '../../manifest/parse-manifest.js';
 import { unpackComponentFiles } from '../../manifest/unpack-files.js';
 import { analyzeModule, checkExtensions } from '../../precompile/analyze-module.js';
 import type { ComponentVersionRecord } from '../../records.js';
@@ -8,7 +8,8 @@ import type { NodeContext } from '../node-context.js';
 import { componentKey, getComponentVersion } from './component-keys.js';
 
 export interface PushComponentInput {
-  manifestText: string;
+  /** Parsed and validated (parseManifest). */
+  manifest: Manifest;
   module: Uint8Array;
   /** Path of the uploaded files zip, when the component has initial files. */
   filesZip?: string;
@@ -32,7 +33,7 @@ const sha256 = (data: Uint8Array | string) => `sha256-${createHash('sha256').upd
  */
 export async function pushComponent(ctx: NodeContext, input: PushComponentInput): Promise<PushComponentResult> {
   const { blobs, registry } = ctx.ports;
-  const manifest = parseManifest(input.manifestText);
+  const manifest = input.manifest;
   input.authorize?.(manifest.namespace);
   if (!input.module || input.module.byteLength === 0) {
     throw new WarrenError('E_MODULE_MISSING', `component ${manifest.fq}@${manifest.version} has no module (manifest binary = ${JSON.stringify(manifest.binary)})`);

@@ -1,0 +1,103 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { FastifyRequest } from 'fastify';
+import type { MultipartFile } from '@fastify/multipart';
+import { WarrenError } from '../../errors.js';
+import { MANIFEST_LIMITS, manifestTooLarge } from '../../manifest/manifest-limits.js';
+import type { Manifest } from '../../manifest/parse-manifest.js';
+
+export interface PushParts {
+  manifest: Manifest;
+  module?: Buffer;
+  filesZip?: string;
+}
+
+export interface PushPartLimits {
+  maxModuleBytes: number;
+  /** The staged files zip; follows the node's zip limits. */
+  maxZipBytes: number;
+}
+
+/**
+ * Reads a push's multipart parts in order. The manifest comes first, in either form (a field or
+ * a file part), at most MANIFEST_LIMITS.maxBytes, counted as it streams in and never buffered
+ * past that; `onManifest` parses, authorizes and validates it before a byte of the other parts
+ * is read, so a refused push costs the server no more than its manifest. Then the module goes
+ * into memory (bounded) and the files zip into `staging` (bounded).
+ */
+export async function readPushParts(request: FastifyRequest, staging: string, limits: PushPartLimits, onManifest: (text: string) => Manifest): Promise<PushParts> {
+  let manifest: Manifest | undefined;
+  let module: Buffer | undefined;
+  let filesZip: string | undefined;
+  const fileSize = Math.max(limits.maxZipBytes, limits.maxModuleBytes);
+  for await (const part of request.parts({ limits: { fileSize, fieldSize: MANIFEST_LIMITS.maxBytes } })) {
+    if (part.fieldname === 'manifest') {
+      if (manifest) throw badPart(part, 'the push has more than one `manifest` part');
+      let text: string;
+      if (part.type === 'field') {
+        if (part.valueTruncated) throw manifestTooLarge(MANIFEST_LIMITS.maxBytes);
+        text = String(part.value);
+      } else {
+        text = await readManifestFile(part);
+      }
+      manifest = onManifest(text);
+      continue;
+    }
+    if (part.type === 'field') {
+      throw new WarrenError('E_BAD_REQUEST', `unexpected multipart field ${JSON.stringify(part.fieldname)} (expected parts manifest, module, files)`);
+    }
+    if (!manifest) throw badPart(part, 'the `manifest` part must come first, before `module` and `files`');
+    if (part.fieldname === 'module') {
+      if (module) throw badPart(part, 'the push has more than one `module` part');
+      module = await readModule(part, limits.maxModuleBytes);
+    } else if (part.fieldname === 'files') {
+      if (filesZip) throw badPart(part, 'the push has more than one `files` part');
+      await mkdir(staging, { recursive: true });
+      filesZip = join(staging, 'files.zip');
+      await pipeline(part.file, createWriteStream(filesZip));
+      if (part.file.truncated || (await stat(filesZip)).size > limits.maxZipBytes) {
+        throw new WarrenError('E_ZIP_TOO_LARGE', `files archive is larger than the upload limit of ${limits.maxZipBytes} bytes (max-upload-bytes)`, { rule: 'max-upload-bytes', limit: limits.maxZipBytes });
+      }
+    } else {
+      throw badPart(part, `unexpected multipart part ${JSON.stringify(part.fieldname)} (expected manifest, module, files)`);
+    }
+  }
+  if (!manifest) throw new WarrenError('E_MANIFEST_INVALID', 'the push has no `manifest` part');
+  return { manifest, module, filesZip };
+}
+
+/** A refused file part is not read on: destroying it stops the multipart parser, and Node discards the rest of the body. */
+function badPart(part: { type: string; file?: MultipartFile['file'] }, message: string): WarrenError {
+  if (part.type === 'file') part.file?.destroy();
+  return new WarrenError('E_BAD_REQUEST', message);
+}
+
+async function readManifestFile(part: MultipartFile): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of part.file) {
+    size += (c as Buffer).length;
+    if (size > MANIFEST_LIMITS.maxBytes) {
+      part.file.destroy();
+      throw manifestTooLarge(MANIFEST_LIMITS.maxBytes);
+    }
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readModule(part: MultipartFile, maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of part.file) {
+    size += (c as Buffer).length;
+    if (size > maxBytes) {
+      part.file.destroy();
+      throw new WarrenError('E_ZIP_TOO_LARGE', `module larger than ${maxBytes} bytes`);
+    }
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
