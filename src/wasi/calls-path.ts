@@ -2,25 +2,8 @@ import { futimesSync, linkSync, lstatSync, lutimesSync, mkdirSync, readlinkSync,
 import { E, Errno, LOOKUP_SYMLINK_FOLLOW } from './abi.js';
 import type { Syscall } from './calls-proc.js';
 import { requestedTimes, writeFilestat } from './filestat.js';
+import { checkLinksMovedTo, depthOf, parentOf, symlinkStaysInMount } from './link-containment.js';
 import type { GuestPath, WasiContext } from './wasi-context.js';
-
-/** True when `target`, read relative to the directory `fromRel` of a mount, stays in that mount. */
-function symlinkStaysInMount(fromRel: string, target: string): boolean {
-  const stack = fromRel === '' ? [] : fromRel.split('/');
-  for (const c of target.split('/')) {
-    if (c === '' || c === '.') continue;
-    if (c === '..') {
-      if (stack.length === 0) return false;
-      stack.pop();
-    } else stack.push(c);
-  }
-  return true;
-}
-
-function parentRel(p: GuestPath): string {
-  const i = p.mountRel.lastIndexOf('/');
-  return i < 0 ? '' : p.mountRel.slice(0, i);
-}
 
 /**
  * path_* calls other than path_open. Every change to a name is checked against the mount mode
@@ -75,6 +58,8 @@ export function pathCalls(ctx: WasiContext): Record<string, Syscall> {
       const dstSt = dst.name === '' ? lstatSync(dst.target) : lstatSync(dst.target, { throwIfNoEntry: false });
       if (dstSt) throw new Errno(ctx.isReadOnlyFile(dstSt, dst.guestPath) ? E.PERM : E.EXIST);
       if (ctx.readOnly.hasPath(dst.guestPath)) throw new Errno(E.PERM);
+      // link(2) does not follow: a new name for a symlink is the link at a new place.
+      if (st.isSymbolicLink() && !symlinkStaysInMount(parentOf(dst.mountRel), readlinkSync(src.target))) throw new Errno(E.PERM);
       linkSync(src.target, dst.target);
       const made = lstatSync(dst.target);
       if (ctx.isReadOnlyFile(made, dst.guestPath)) {
@@ -115,6 +100,11 @@ export function pathCalls(ctx: WasiContext): Record<string, Syscall> {
       const dstSt = lstatSync(dst.target, { throwIfNoEntry: false }) ?? null;
       ctx.checkMutable(dst, dstSt, E.PERM, true);
       if (ctx.readOnly.hasPath(dst.guestPath)) throw new Errno(E.PERM);
+      // A relative link points elsewhere once moved: it must stay in the mount from its new place.
+      if (st.isSymbolicLink() && !symlinkStaysInMount(parentOf(dst.mountRel), readlinkSync(src.target))) throw new Errno(E.PERM);
+      if (st.isDirectory() && (src.dir.mount !== dst.dir.mount || depthOf(dst.mountRel) < depthOf(src.mountRel))) {
+        checkLinksMovedTo(src.target, dst.mountRel);
+      }
       const replaced = dstSt && dstSt.isFile() && dstSt.nlink === 1 && dstSt.ino !== st.ino ? dstSt.size : 0;
       renameSync(src.target, dst.target);
       ctx.resolver.invalidate();
@@ -131,8 +121,7 @@ export function pathCalls(ctx: WasiContext): Record<string, Syscall> {
       if (ctx.readOnly.hasPath(p.guestPath)) throw new Errno(E.PERM);
       // A link that could only ever point outside is refused when made, not just when followed:
       // host-side tools (archives, file APIs) may read the tree later.
-      if (target === '' || target.startsWith('/') || target.includes('\0')) throw new Errno(E.PERM);
-      if (!symlinkStaysInMount(parentRel(p), target)) throw new Errno(E.PERM);
+      if (!symlinkStaysInMount(parentOf(p.mountRel), target)) throw new Errno(E.PERM);
       symlinkSync(target, p.target);
       return E.SUCCESS;
     }) as Syscall,

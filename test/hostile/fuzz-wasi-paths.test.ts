@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { MountTableBuilder } from '../../src/wasi/index.js';
 import { makeTempDir } from '../support/temp-dir.js';
+import { escapingLinks } from '../wasi/escaping-links.js';
 import { runProbe } from '../wasi/probe-guest.js';
 import { bump, fcOptions, summary } from './hostile-config.js';
 
@@ -106,6 +107,13 @@ function opsArb(l: Layout): fc.Arbitrary<string[]> {
   return fc.array(op, { minLength: 4, maxLength: 40, size: 'max' }).map((ops) => ops.flat());
 }
 
+/** Links the host put there point out (pre-*); the guest can neither make nor move one so that it does. */
+function assertNoGuestLinkLeaves(l: Layout): void {
+  const hostMade = ['pre-abs -> ', 'pre-up -> ', 'pre-dir -> '];
+  const made = escapingLinks(join(l.base, 'root')).filter((x) => !hostMade.some((h) => x.startsWith(h)));
+  assert.deepEqual([...made, ...escapingLinks(join(l.base, 'data'))], [], 'a guest link points outside its mount');
+}
+
 const LINE = /^(?:[a-z_-]+ (?:OK.*|ERR \d+)|content .*|)$/s;
 
 test('WASI path resolver: random mkdir/symlink/link/rename/open sequences never touch the host outside the mounts', async () => {
@@ -143,6 +151,7 @@ test('WASI path resolver: random mkdir/symlink/link/rename/open sequences never 
         assert.deepEqual(fingerprint(join(l.base, 'ro')), roBefore, 'the read-only mount is untouched');
         assert.equal(readFileSync(join(l.base, 'root', 'ro.txt'), 'utf8'), 'read-only bytes', 'the read-only file is untouched');
         assert.deepEqual(readdirSync(l.base).sort(), ['data', l.hidden[2], 'outside', 'ro', 'root'].sort(), 'nothing created next to the mounts');
+        assertNoGuestLinkLeaves(l);
       } finally {
         rmSync(l.base, { recursive: true, force: true });
       }
@@ -151,7 +160,7 @@ test('WASI path resolver: random mkdir/symlink/link/rename/open sequences never 
   );
 });
 
-test('findings of the path fuzzer stay fixed: utimes of a missing name, a directory opened through a symlink', () => {
+test('findings of the path fuzzer stay fixed: utimes of a missing name, a directory opened through a symlink, links moved to point out', () => {
   const l = makeLayout();
   try {
     const mounts = new MountTableBuilder().mount('/', join(l.base, 'root'), 'rw').mount('/ro', join(l.base, 'ro'), 'ro').build();
@@ -161,7 +170,18 @@ test('findings of the path fuzzer stay fixed: utimes of a missing name, a direct
     // opendir("link-to-dir") was ENOTDIR: Linux answers O_DIRECTORY|O_NOFOLLOW on a symlink with ENOTDIR, not ELOOP.
     const b = runProbe(mounts, ['symlink', 'sub', 'l1', 'symlink', '..', 'sub/up', 'ls', 'l1', 'ls', 'sub/up', 'ls', 'sub/up/sub']);
     assert.deepEqual(b.lines.map((x) => x.trimEnd()), ['symlink OK', 'symlink OK', 'ls OK .,..,up', 'ls OK .,..,l1,pre-abs,pre-dir,pre-up,ro.txt,sub', 'ls OK .,..,up']);
-    bump(counts, 'cases', 2);
+    // A link made where it stays inside, then moved (or its directory moved) closer to the root.
+    const c = runProbe(mounts, [
+      'mkdir', 'a', 'mkdir', 'a/b', 'symlink', `../../outside/${l.secretName}`, 'a/b/l1', 'symlink', `../outside/${l.secretName}`, 'a/l2',
+      'rename', 'a/b/l1', 'l1', 'rename', 'a/l2', 'l2', 'link', 'a/l2', 'l3', 'rename', 'a', 'sub/a', 'rename', 'sub/a/b', 'b',
+      'read', 'l2', 'read', 'sub/a/l2',
+    ]);
+    assert.deepEqual(c.lines.map((x) => x.trimEnd()), [
+      'mkdir OK', 'mkdir OK', 'symlink OK', 'symlink OK', 'rename ERR 63', 'rename ERR 63', 'link ERR 63', 'rename OK', 'rename ERR 63',
+      'read ERR 44', 'read ERR 44',
+    ]);
+    assertNoGuestLinkLeaves(l);
+    bump(counts, 'cases', 3);
   } finally {
     rmSync(l.base, { recursive: true, force: true });
   }
