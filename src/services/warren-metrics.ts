@@ -15,6 +15,13 @@ export class WarrenMetrics {
   readonly invocations = new Counter({ name: 'warren_worker_invocations_total', help: 'Worker invocations, by outcome', labelNames: ['outcome'] as const, registers: [this.registry] });
   readonly snapshotsOnCall = new Counter({ name: 'warren_snapshots_on_call_total', help: 'Snapshots committed after a call ([snapshots] on_call), by scope', labelNames: ['scope'] as const, registers: [this.registry] });
   readonly callsReplayed = new Counter({ name: 'warren_calls_replayed_total', help: 'Calls answered from the result recorded for their idempotency key', registers: [this.registry] });
+  readonly fileReads = new Counter({
+    name: 'warren_file_reads_total',
+    help: "Worker file reads (contents, archives): staged (the state between two calls was copied), cancelled (the client went away), failed",
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly fileReadsWaiting = new Gauge({ name: 'warren_file_reads_waiting', help: "Worker file reads waiting in their worker's queue", registers: [this.registry] });
   readonly liveWorkers = new Gauge({ name: 'warren_live_workers', help: 'Workers with a live instance on this node', registers: [this.registry] });
   readonly placementCopyFallbacks = new Counter({
     name: 'warren_placement_copy_fallbacks_total',

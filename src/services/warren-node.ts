@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
 import { dataLayout, resolveDataDir } from '../config.js';
+import { cleanStaging } from './clean-staging.js';
 import { openEmbeddedPorts, type Ports } from '../ports/open-ports.js';
 import { GuestPool } from '../runtime/guest-pool.js';
 import { ComponentVersionCache } from './components/version-cache.js';
@@ -82,6 +83,7 @@ export class WarrenNode {
     const layout = dataLayout(dataDir);
     mkdirSync(layout.root, { recursive: true, mode: 0o700 });
     mkdirSync(layout.workers, { recursive: true });
+    await cleanStaging(layout);
     const logger = opts.logger ?? pino({ level: process.env.WARREN_LOG ?? 'warn' });
     const nodeId = opts.nodeId ?? persistentNodeId(layout.root);
     const ports: Ports = opts.nats?.length

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { WarrenNode } from '../../services/warren-node.js';
 import { archiveWorkerDir } from '../../services/workers/archive-worker-dir.js';
 import { listWorkerFiles } from '../../services/workers/list-worker-files.js';
@@ -28,9 +28,19 @@ const fileNodeSchema = {
   },
 } as const;
 
+/** Aborts when the client goes away before its response is complete. */
+function clientGone(reply: FastifyReply): AbortSignal {
+  const gone = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) gone.abort();
+  });
+  return gone.signal;
+}
+
 /**
  * Golem's worker file API. Every read runs in the worker's queue, between two calls, so it
- * never sees a half-written file; contents and archives are then streamed from a staged copy.
+ * never sees a half-written file; contents and archives are then streamed from a staged copy,
+ * outside the queue. A read whose client went away stops: while it waits, stages or streams.
  */
 export async function workerFileRoutes(app: FastifyInstance, { node }: { node: WarrenNode }): Promise<void> {
   const ctx = node.ctx;
@@ -46,11 +56,11 @@ export async function workerFileRoutes(app: FastifyInstance, { node }: { node: W
         response: { 200: { type: 'object', properties: { nodes: { type: 'array', items: fileNodeSchema } } }, ...errorResponses },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { id } = request.params as { id: string };
       const q = request.query as { path?: string; recursive?: boolean };
       await authorizedWorker(node, request, id);
-      return { nodes: await listWorkerFiles(ctx, id, q.path ?? '/', q.recursive ?? false) };
+      return { nodes: await listWorkerFiles(ctx, id, q.path ?? '/', q.recursive ?? false, clientGone(reply)) };
     },
   );
 
@@ -63,7 +73,7 @@ export async function workerFileRoutes(app: FastifyInstance, { node }: { node: W
     async (request, reply) => {
       const { id } = request.params as { id: string };
       await authorizedWorker(node, request, id);
-      const file = await readWorkerFile(ctx, id, (request.query as { path: string }).path);
+      const file = await readWorkerFile(ctx, id, (request.query as { path: string }).path, clientGone(reply));
       return reply
         .header('content-type', 'application/octet-stream')
         .header('content-length', String(file.size))
@@ -83,7 +93,7 @@ export async function workerFileRoutes(app: FastifyInstance, { node }: { node: W
       const { id } = request.params as { id: string };
       const worker = await authorizedWorker(node, request, id);
       const path = (request.query as { path?: string }).path ?? '/';
-      const archive = await archiveWorkerDir(ctx, id, path);
+      const archive = await archiveWorkerDir(ctx, id, path, clientGone(reply));
       const base = archive.guestPath === '/' ? worker.name : archive.guestPath.slice(archive.guestPath.lastIndexOf('/') + 1);
       return reply
         .header('content-type', 'application/zip')

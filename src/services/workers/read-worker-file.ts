@@ -13,8 +13,8 @@ export interface WorkerFileContents {
 }
 
 /** A worker file's bytes as they were between two calls, streamed from a staged copy. */
-export async function readWorkerFile(ctx: NodeContext, workerId: string, path: string): Promise<WorkerFileContents> {
-  const staged = await stageWorkerFiles(ctx, workerId, path);
+export async function readWorkerFile(ctx: NodeContext, workerId: string, path: string, signal?: AbortSignal): Promise<WorkerFileContents> {
+  const staged = await stageWorkerFiles(ctx, workerId, path, signal);
   const file = staged.entries[0];
   if (staged.kind !== 'file' || !file) {
     await staged.dispose();

@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, link, mkdir, readdir, rm } from 'node:fs/promises';
+import { copyFile, link, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { WarrenError } from '../../errors.js';
+import { isWarrenError, WarrenError } from '../../errors.js';
 import type { NodeContext } from '../node-context.js';
 import { identityOf } from './find-read-only-files.js';
 import { getWorker } from './get-worker.js';
 import { liveWorkersOf } from './live-workers.js';
 import { MAX_LISTED_FILES } from './list-worker-files.js';
-import { loadWorkerView, type WorkerView } from './load-worker-view.js';
+import { loadWorkerView } from './load-worker-view.js';
 import { resolveWorkerPath } from './resolve-worker-path.js';
+import { throwIfCancelled, walkWorkerTree } from './walk-worker-tree.js';
 
 export interface StagedEntry {
   /** Path relative to the staged target (`''` when the target is a file). */
@@ -34,10 +35,33 @@ export interface StagedFiles {
  * A stable copy of a worker file or directory, made in the worker's queue so it is the state
  * between two calls, never a half-written file; the copy is then streamed without holding up
  * the worker. Read-only files are hardlinked (their bytes never change), read-write ones
- * cloned (`COPYFILE_FICLONE`: a reflink where the filesystem can, bytes otherwise).
+ * cloned (`COPYFILE_FICLONE`: a reflink where the filesystem can, bytes otherwise). The queue
+ * is held for one linear walk and those links and clones only. `signal` (the client went away)
+ * stops it while it waits in the queue or between two entries: E_CANCELLED, nothing left behind.
  */
-export function stageWorkerFiles(ctx: NodeContext, workerId: string, path: string): Promise<StagedFiles> {
-  return liveWorkersOf(ctx).enqueue(workerId, async () => {
+export function stageWorkerFiles(ctx: NodeContext, workerId: string, path: string, signal?: AbortSignal): Promise<StagedFiles> {
+  const { fileReads, fileReadsWaiting } = ctx.metrics;
+  let waiting = true;
+  let counted = false;
+  const count = (outcome: 'staged' | 'cancelled' | 'failed') => {
+    if (!counted) fileReads.inc({ outcome });
+    counted = true;
+  };
+  const stopWaiting = () => {
+    if (waiting) fileReadsWaiting.dec();
+    waiting = false;
+  };
+  // Cancelled while it waits: counted at once; the task it left in the queue does nothing.
+  const onAbort = () => {
+    if (!waiting) return;
+    stopWaiting();
+    count('cancelled');
+  };
+  fileReadsWaiting.inc();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const staged = liveWorkersOf(ctx).enqueue(workerId, async (): Promise<StagedFiles> => {
+    stopWaiting();
+    throwIfCancelled(signal);
     const view = await loadWorkerView(ctx, await getWorker(ctx, workerId));
     const target = await resolveWorkerPath(view.mounts, path);
     const dir = join(ctx.layout.staging, `read-${workerId}-${randomBytes(6).toString('hex')}`);
@@ -46,7 +70,17 @@ export function stageWorkerFiles(ctx: NodeContext, workerId: string, path: strin
     try {
       const entries: StagedEntry[] = [];
       if (target.stat.isDirectory()) {
-        await stageDir(view, target.guestPath, '', dir, entries);
+        for await (const e of walkWorkerTree(view.mounts, target, { recursive: true, signal })) {
+          if (entries.length >= MAX_LISTED_FILES) throw new WarrenError('E_BAD_REQUEST', `more than ${MAX_LISTED_FILES} files under ${target.guestPath}`, { path: target.guestPath });
+          const staged = join(dir, String(entries.length));
+          if (e.stat.isDirectory()) {
+            entries.push({ relPath: e.relPath, kind: 'directory', staged, readOnly: false, mtime: e.stat.mtime, size: 0 });
+          } else {
+            const readOnly = view.readOnly.has(identityOf(e.stat));
+            await stageFile(e.hostPath, staged, readOnly);
+            entries.push({ relPath: e.relPath, kind: 'file', staged, readOnly, mtime: e.stat.mtime, size: e.stat.size });
+          }
+        }
       } else {
         const staged = join(dir, 'file');
         const readOnly = view.readOnly.has(identityOf(target.stat));
@@ -59,26 +93,19 @@ export function stageWorkerFiles(ctx: NodeContext, workerId: string, path: strin
       throw err;
     }
   });
-}
-
-async function stageDir(view: WorkerView, guestDir: string, rel: string, into: string, out: StagedEntry[]): Promise<void> {
-  const dir = await resolveWorkerPath(view.mounts, guestDir);
-  for (const name of (await readdir(dir.hostPath)).sort()) {
-    const guestPath = guestDir === '/' ? `/${name}` : `${guestDir}/${name}`;
-    const child = await resolveWorkerPath(view.mounts, guestPath).catch(() => null);
-    if (!child) continue;
-    if (out.length >= MAX_LISTED_FILES) throw new WarrenError('E_BAD_REQUEST', `more than ${MAX_LISTED_FILES} files under ${guestDir}`, { path: guestDir });
-    const relPath = rel === '' ? name : `${rel}/${name}`;
-    const staged = join(into, String(out.length));
-    if (child.stat.isDirectory()) {
-      out.push({ relPath, kind: 'directory', staged, readOnly: false, mtime: child.stat.mtime, size: 0 });
-      await stageDir(view, guestPath, relPath, into, out);
-    } else {
-      const readOnly = view.readOnly.has(identityOf(child.stat));
-      await stageFile(child.hostPath, staged, readOnly);
-      out.push({ relPath, kind: 'file', staged, readOnly, mtime: child.stat.mtime, size: child.stat.size });
-    }
-  }
+  return staged.then(
+    (files) => {
+      signal?.removeEventListener('abort', onAbort);
+      count('staged');
+      return files;
+    },
+    (err: unknown) => {
+      signal?.removeEventListener('abort', onAbort);
+      stopWaiting();
+      count(isWarrenError(err, 'E_CANCELLED') ? 'cancelled' : 'failed');
+      throw err;
+    },
+  );
 }
 
 async function stageFile(source: string, staged: string, readOnly: boolean): Promise<void> {
