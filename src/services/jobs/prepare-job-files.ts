@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { link, mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { copyWritableBlob } from '../../fsplace/place-blob-file.js';
 import type { ComponentVersionRecord } from '../../records.js';
 import { MountTableBuilder, type MountTable } from '../../wasi/index.js';
 import type { NodeContext } from '../node-context.js';
 import { loadFileTree } from '../workers/load-file-tree.js';
-import { IN_FLIGHT_GRACE_MS } from '../workers/recover-workers.js';
 import { readWorkerSettings } from '../workers/read-worker-settings.js';
 import { planJobFiles, type JobFilesPlan } from './plan-job-files.js';
 import { ensureVersionTree } from './version-tree.js';
@@ -43,7 +42,6 @@ const host = (root: string, guestPath: string) => join(root, guestPath.slice(1))
 export async function prepareJobFiles(ctx: NodeContext, version: ComponentVersionRecord): Promise<JobFiles | null> {
   const plan = await planOf(ctx, version);
   if (!version.fileTree && plan.volumes.length === 0) return null;
-  await sweepOnce(ctx);
   const shared = version.fileTree && plan.readOnly.entries.length > 0 ? await ensureVersionTree(ctx, version.fileTree, plan.readOnly) : null;
   const dir = join(ctx.layout.jobs, `j_${randomBytes(8).toString('hex')}`);
   const root = join(dir, 'root');
@@ -75,31 +73,4 @@ export async function prepareJobFiles(ctx: NodeContext, version: ComponentVersio
     await dispose();
     throw err;
   }
-}
-
-const swept = new WeakMap<NodeContext, Promise<number>>();
-
-/** The first job with files on a node removes the scratch roots a killed process left. */
-function sweepOnce(ctx: NodeContext): Promise<number> {
-  let done = swept.get(ctx);
-  if (!done) {
-    done = removeStaleJobDirs(ctx, IN_FLIGHT_GRACE_MS).catch(() => 0);
-    swept.set(ctx, done);
-  }
-  return done;
-}
-
-/** Scratch roots left by jobs of a process that died; those younger than `graceMs` may be another process's. */
-export async function removeStaleJobDirs(ctx: NodeContext, graceMs: number): Promise<number> {
-  const names = await readdir(ctx.layout.jobs).catch(() => [] as string[]);
-  let removed = 0;
-  const now = Date.now();
-  for (const name of names) {
-    const p = join(ctx.layout.jobs, name);
-    const st = await stat(p).catch(() => null);
-    if (!st || now - st.mtimeMs < graceMs) continue;
-    await rm(p, { recursive: true, force: true });
-    removed++;
-  }
-  return removed;
 }
