@@ -147,6 +147,9 @@ async function storeEntry(zip: ZipFile, file: FileEntry, blobs: Blobs, lim: ZipL
     const stream = await new Promise<Readable>((resolve, reject) => {
       zip.openReadStream(entry, (err, s) => (err || !s ? reject(err ?? new Error('no stream')) : resolve(s)));
     });
+    // Its errors reach us through the iteration below; one emitted after we stopped reading
+    // (our own count refused the entry first) must not be an uncaught exception.
+    stream.on('error', () => undefined);
     let info;
     if (declared === 0) {
       // cacache refuses an empty stream; still drain it so a lying empty entry is caught.

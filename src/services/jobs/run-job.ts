@@ -41,7 +41,8 @@ export async function runJob(ctx: NodeContext, input: RunJobInput): Promise<JobR
     const timeoutMs = Math.min(input.limits?.timeoutMs ?? manifestLimits.timeout, manifestLimits.timeout);
     const modules = await loadLinkedModules(ctx, record, input.limits?.memoryBytes, { recycledMemory: true });
     const manifestEnv = (record.manifest.env ?? {}) as Record<string, string>;
-    files = await prepareJobFiles(ctx, record);
+    // A version without files or volumes (most jobs) takes no step at all here.
+    if (record.fileTree || hasVolumes(record)) files = await prepareJobFiles(ctx, record);
     const result = await ctx.pool.runJob(
       {
         type: 'run-job',
@@ -76,4 +77,8 @@ export async function runJob(ctx: NodeContext, input: RunJobInput): Promise<JobR
   } finally {
     await files?.dispose();
   }
+}
+
+function hasVolumes(record: ComponentVersionRecord): boolean {
+  return ((record.manifest as { volumes?: unknown[] }).volumes?.length ?? 0) > 0;
 }
