@@ -26,7 +26,10 @@ export class NatsRegistry implements Registry {
 
   /** Binds to the bucket, creating it (history 1, `replicas`) if it does not exist. */
   static async open(js: JetStreamClient, opts: { replicas: number; bucket?: string }): Promise<NatsRegistry> {
-    const kv = await new Kvm(js).create(opts.bucket ?? REGISTRY_BUCKET, { history: 1, replicas: opts.replicas });
+    // allow_direct off: a direct get may be answered by any replica, one that has not seen a write
+    // acknowledged a moment ago (a component pushed on A read through C as missing). Gets go to the
+    // stream leader instead: read-after-write, which compare-and-set callers rely on.
+    const kv = await new Kvm(js).create(opts.bucket ?? REGISTRY_BUCKET, { history: 1, replicas: opts.replicas, allow_direct: false });
     return new NatsRegistry(kv);
   }
 
