@@ -59,6 +59,8 @@ export function scanPages(
   let inChunk = 0;
   const old = shadow?.current && base && shadow.baseTag !== null && shadow.current.tag === shadow.baseTag ? shadow.current : null;
   const oldPages = old ? old.bytes.byteLength / PAGE_SIZE : 0;
+  /** Pages that did not compare equal to the old shadow (all of them without one). */
+  const differing: number[] = [];
   for (let i = 0; i < pages; i++) {
     const page = bytes.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
     if (old && i < oldPages && Buffer.compare(page, old.bytes.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE)) === 0) {
@@ -66,6 +68,7 @@ export function scanPages(
       if (known !== undefined) digests[i] = known;
       continue;
     }
+    differing.push(i);
     if (isZeroPage(page)) continue;
     const digest = `sha256-${createHash('sha256').update(page).digest('base64')}`;
     digests[i] = digest;
@@ -92,9 +95,10 @@ export function scanPages(
   }
   if (inChunk > 0) emit(chunk.slice(0, inChunk * PAGE_SIZE));
   if (shadow) {
-    let copy = shadow.current?.bytes;
-    if (!copy || copy.byteLength !== bytes.byteLength) copy = new Uint8Array(bytes.byteLength);
-    copy.set(bytes);
+    // The old copy already holds every page that compared equal: only the others are copied.
+    const copy = old && old.bytes.byteLength === bytes.byteLength ? old.bytes : new Uint8Array(bytes.byteLength);
+    if (copy === old?.bytes) for (const i of differing) copy.set(bytes.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), i * PAGE_SIZE);
+    else copy.set(bytes);
     shadow.current = { tag: shadow.nextTag, bytes: copy, digests };
   }
   return { pages, digests, changed, slots, packPages: slotOf.size };
@@ -108,21 +112,14 @@ export function isZeroPage(page: Uint8Array): boolean {
 }
 
 /**
- * Grows memory to `pages` and writes the given pages (`data` holds them one after another, in
- * `indexes` order). Every other page ends up zero: pages the fresh instance already had (its data
- * segments) are cleared, pages grown now are zero already.
+ * Grows memory to `pages` and zeroes it: pages the fresh instance already had (its data segments)
+ * are cleared, pages grown now are zero already. A restore then writes the snapshot's pages.
  */
-export function restorePages(memory: WebAssembly.Memory, pages: number, indexes: readonly number[], data: Uint8Array): void {
+function resetMemory(memory: WebAssembly.Memory, pages: number): void {
   const current = memory.buffer.byteLength / PAGE_SIZE;
   if (pages < current) throw new Error(`snapshot has ${pages} pages, fewer than the module's initial ${current}`);
   if (pages > current) memory.grow(pages - current);
-  const bytes = new Uint8Array(memory.buffer);
-  bytes.fill(0, 0, current * PAGE_SIZE);
-  if (data.byteLength !== indexes.length * PAGE_SIZE) throw new Error('page data does not match the page indexes');
-  indexes.forEach((index, k) => {
-    if (!Number.isInteger(index) || index < 0 || index >= pages) throw new Error(`page index ${index} out of range`);
-    bytes.set(data.subarray(k * PAGE_SIZE, (k + 1) * PAGE_SIZE), index * PAGE_SIZE);
-  });
+  new Uint8Array(memory.buffer).fill(0, 0, current * PAGE_SIZE);
 }
 
 export interface PackPlacement {
@@ -135,15 +132,14 @@ export interface PackPlacement {
 }
 
 /**
- * Like restorePages, reading pages straight from their packs into linear memory (no buffer in
- * between), each pack once, front to back: pages in consecutive slots that go to consecutive
+ * Restores memory from packs, reading pages straight into linear memory (no buffer in between), each pack once, front to back: pages in consecutive slots that go to consecutive
  * indexes are one read (a first snapshot's pack is one run). Runs in the guest thread, where
  * blocking reads are fine. A missing or short pack throws.
  */
 export function restorePacks(memory: WebAssembly.Memory, pages: number, placed: PackPlacement): void {
   const { packFiles, indexes, packOf, slotOf } = placed;
   if (packOf.length !== indexes.length || slotOf.length !== indexes.length) throw new Error('pack placement lists differ in length');
-  restorePages(memory, pages, [], new Uint8Array(0));
+  resetMemory(memory, pages);
   const bytes = new Uint8Array(memory.buffer);
   let fd = -1;
   let fdPack = -1;

@@ -43,15 +43,7 @@ export interface InvokePayload {
 
 type Post = (reply: ThreadReply, transfer?: ArrayBuffer[]) => void;
 
-/** An op's result whose big buffers move to the API thread instead of being copied. */
-export class TransferResult {
-  constructor(
-    readonly result: Record<string, unknown>,
-    readonly transfer: ArrayBuffer[],
-  ) {}
-}
-
-type Op = (req: WorkerRequest, post: Post) => Record<string, unknown> | TransferResult;
+type Op = (req: WorkerRequest, post: Post) => Record<string, unknown>;
 
 const live = new Map<string, LiveInstance>();
 const ops = new Map<string, Op>();
@@ -80,9 +72,7 @@ export function handleWorkerRequest(req: WorkerRequest, post: Post): void {
   const op = ops.get(req.op);
   try {
     if (!op) throw Object.assign(new Error(`unknown worker op ${req.op}`), { code: 'E_INTERNAL' });
-    const out = op(req, post);
-    if (out instanceof TransferResult) post({ type: 'done', id: req.id, result: out.result }, out.transfer);
-    else post({ type: 'done', id: req.id, result: out });
+    post({ type: 'done', id: req.id, result: op(req, post) });
   } catch (err) {
     const workerId = String(req.payload.workerId ?? '');
     const inst = live.get(workerId);

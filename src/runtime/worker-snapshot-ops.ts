@@ -1,7 +1,7 @@
 import { WarrenError } from '../errors.js';
 import type { WasiState } from '../wasi/index.js';
 import { restorePacks, scanPages, type PackPlacement, type PageScan } from './memory-pages.js';
-import { createInstance, dropLiveInstance, isReactor, liveInstance, registerWorkerOp, setLiveInstance, TransferResult, type StartWorkerPayload } from './worker-instance-thread.js';
+import { createInstance, dropLiveInstance, isReactor, liveInstance, registerWorkerOp, setLiveInstance, type StartWorkerPayload } from './worker-instance-thread.js';
 
 /**
  * Thread side of `full` snapshots: memory as pages (only pages that differ from the caller's

@@ -5,7 +5,7 @@ import { collectGarbage } from '../../src/services/gc/collect-garbage.js';
 import { verifyStore } from '../../src/services/gc/verify-store.js';
 import { locatePages } from '../../src/services/snapshots/read-page-map.js';
 import { MAX_PACKS, PackWriter, usableBase, writePageMap } from '../../src/services/snapshots/write-page-map.js';
-import { PAGE_SIZE, restorePacks, scanPages } from '../../src/runtime/memory-pages.js';
+import { PAGE_SIZE, restorePacks, scanPages, type MemoryShadow } from '../../src/runtime/memory-pages.js';
 import { REGISTRY_PREFIX, type PageMap, type SnapshotRecord, type WorkerRecord } from '../../src/records.js';
 import { openStore } from '../gc/gc-fixtures.js';
 
@@ -130,5 +130,24 @@ test('GC keeps packs while a snapshot uses them and collects them after; verify 
     for (const pack of second.pageMap.packs!) assert.equal(await blobs.has(pack), false, 'no snapshot uses it: collected');
   } finally {
     await store.dispose();
+  }
+});
+
+test('a scan against its shadow gives the digests and changed pages a full scan gives, and keeps the shadow equal to memory', () => {
+  const mem = memoryOf(16, (i) => (i % 3 === 0 ? 0 : i));
+  const shadow: { current: MemoryShadow | null; baseTag: string | null; nextTag: string } = { current: null, baseTag: null, nextTag: 's1' };
+  let base = scanPages(mem, null, () => undefined, shadow).digests;
+  const m = new Uint8Array(mem.buffer);
+  for (let round = 2; round < 6; round++) {
+    m.fill(round * 10, round * PAGE_SIZE, (round + 1) * PAGE_SIZE); // a page changes
+    m.fill(0, (round + 5) * PAGE_SIZE, (round + 6) * PAGE_SIZE); // a page becomes zero
+    shadow.baseTag = shadow.current!.tag;
+    shadow.nextTag = `s${round}`;
+    const withShadow = scanPages(mem, base, () => undefined, shadow);
+    const full = scanPages(mem, base, () => undefined);
+    assert.deepEqual([withShadow.digests, withShadow.changed, withShadow.slots], [full.digests, full.changed, full.slots], `round ${round}`);
+    assert.deepEqual(shadow.current!.bytes, new Uint8Array(mem.buffer), 'the shadow was brought up to memory');
+    assert.equal(shadow.current!.tag, `s${round}`);
+    base = withShadow.digests;
   }
 });
