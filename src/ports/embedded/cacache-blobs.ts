@@ -32,57 +32,28 @@ export class CacacheBlobs implements Blobs {
 
   /**
    * Bytes in memory go straight into cacache's content layout: hashed once, written to a private
-   * name beside their place and renamed in (a reader never sees half a blob), with no index entry
+   * temporary file and renamed into place (a reader never sees half a blob), with no index entry
    * (the registry is the index). cacache.put took ~1.3 ms for a small blob here (its index append,
    * temp dir and move), which every snapshot paid several times; this takes a few syscalls.
    */
   async put(data: Uint8Array | string): Promise<BlobInfo> {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     const integrity = `${ALGORITHM}-${createHash(ALGORITHM).update(bytes).digest('base64')}`;
-    const path = contentPath(this.dir, integrity);
-    // A blob already there keeps its inode (workers' read-only files are hardlinks of it).
-    const had = await stat(path).catch(() => null);
-    if (had) return this.touch(integrity);
-    const dir = path.slice(0, path.lastIndexOf('/'));
-    if (!this.knownDirs.has(dir)) {
-      await mkdir(dir, { recursive: true });
-      this.knownDirs.add(dir);
-    }
-    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+    // Bytes the store has already are not written again.
+    if (await this.stored(integrity)) return this.touch(integrity);
+    const tmp = await this.tempName();
     try {
-      // `wx`: never write through a name that exists (a stale tmp, or a link placed there).
       await writeFile(tmp, bytes, { flag: 'wx', mode: 0o644 });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      // The directory went (GC removes empty ones): make it again, once.
-      this.knownDirs.delete(dir);
-      await mkdir(dir, { recursive: true });
-      await writeFile(tmp, bytes, { flag: 'wx', mode: 0o644 });
-    }
-    try {
-      await rename(tmp, path);
     } catch (err) {
       await rm(tmp, { force: true });
       throw err;
     }
-    return { integrity, size: bytes.byteLength, time: Date.now() };
+    return this.moveIn(tmp, integrity, bytes.byteLength);
   }
 
-  /** Directories of the content layout known to exist (a put skips its mkdir). */
-  private readonly knownDirs = new Set<string>();
-
-  /**
-   * Streams bytes into the content layout the same way: hashed while they are written to a
-   * private temporary file, renamed into place once their digest is known (or dropped, the
-   * existing blob touched, when the store has them already).
-   */
+  /** Streams bytes in the same way, hashed while they are written to the temporary file. */
   async putStream(source: Readable | AsyncIterable<Uint8Array>): Promise<BlobInfo> {
-    const tmpDir = `${this.dir}/tmp`;
-    if (!this.knownDirs.has(tmpDir)) {
-      await mkdir(tmpDir, { recursive: true });
-      this.knownDirs.add(tmpDir);
-    }
-    const tmp = `${tmpDir}/put-${randomBytes(8).toString('hex')}`;
+    const tmp = await this.tempName();
     const hash = createHash(ALGORITHM);
     let size = 0;
     const tap = new Transform({
@@ -98,19 +69,50 @@ export class CacacheBlobs implements Blobs {
       await rm(tmp, { force: true });
       throw err;
     }
-    const integrity = `${ALGORITHM}-${hash.digest('base64')}`;
+    return this.moveIn(tmp, `${ALGORITHM}-${hash.digest('base64')}`, size);
+  }
+
+  /** Directories of the content layout known to exist (a put skips its mkdir). */
+  private readonly knownDirs = new Set<string>();
+
+  private async ensureDir(dir: string): Promise<void> {
+    if (this.knownDirs.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    this.knownDirs.add(dir);
+  }
+
+  private stored(integrity: Integrity): Promise<boolean> {
+    return stat(contentPath(this.dir, integrity)).then(() => true, () => false);
+  }
+
+  /** A fresh name in `<store>/tmp` (same filesystem as the content: a rename moves it in). */
+  private async tempName(): Promise<string> {
+    const tmpDir = `${this.dir}/tmp`;
+    await this.ensureDir(tmpDir);
+    return `${tmpDir}/put-${randomBytes(8).toString('hex')}`;
+  }
+
+  /**
+   * Renames a written temporary file to its digest's place; when the store has the blob already
+   * the file is dropped and the blob touched: it keeps its inode (workers' read-only files are
+   * hardlinks of it).
+   */
+  private async moveIn(tmp: string, integrity: Integrity, size: number): Promise<BlobInfo> {
     const path = contentPath(this.dir, integrity);
     try {
-      if (await stat(path).then(() => true, () => false)) {
+      if (await this.stored(integrity)) {
         await rm(tmp, { force: true });
         return this.touch(integrity);
       }
       const dir = path.slice(0, path.lastIndexOf('/'));
-      if (!this.knownDirs.has(dir)) {
-        await mkdir(dir, { recursive: true });
-        this.knownDirs.add(dir);
-      }
-      await rename(tmp, path);
+      await this.ensureDir(dir);
+      await rename(tmp, path).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+        // The directory went meanwhile (removed with its last blob): make it again, once.
+        this.knownDirs.delete(dir);
+        await this.ensureDir(dir);
+        await rename(tmp, path);
+      });
     } catch (err) {
       await rm(tmp, { force: true });
       throw err;
