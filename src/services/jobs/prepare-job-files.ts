@@ -40,8 +40,8 @@ const host = (root: string, guestPath: string) => join(root, guestPath.slice(1))
  * each volume's mount. null for a version with no files and no volumes: nothing to prepare.
  */
 export async function prepareJobFiles(ctx: NodeContext, version: ComponentVersionRecord): Promise<JobFiles | null> {
+  if (!hasJobFiles(version)) return null;
   const plan = await planOf(ctx, version);
-  if (!version.fileTree && plan.volumes.length === 0) return null;
   const shared = version.fileTree && plan.readOnly.entries.length > 0 ? await ensureVersionTree(ctx, version.fileTree, plan.readOnly) : null;
   const dir = join(ctx.layout.jobs, `j_${randomBytes(8).toString('hex')}`);
   const root = join(dir, 'root');
@@ -73,4 +73,9 @@ export async function prepareJobFiles(ctx: NodeContext, version: ComponentVersio
     await dispose();
     throw err;
   }
+}
+
+/** True when a job of `version` sees files: initial files or a volume. Checked without I/O, so jobs without take no step. */
+export function hasJobFiles(version: ComponentVersionRecord): boolean {
+  return version.fileTree !== null || readWorkerSettings(version).volumes.length > 0;
 }

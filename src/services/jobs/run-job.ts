@@ -3,7 +3,7 @@ import type { ComponentVersionRecord } from '../../records.js';
 import type { NodeContext } from '../node-context.js';
 import { loadLinkedModules } from '../components/load-linked-modules.js';
 import { readWorkerSettings } from '../workers/read-worker-settings.js';
-import { prepareJobFiles, type JobFiles } from './prepare-job-files.js';
+import { hasJobFiles, prepareJobFiles, type JobFiles } from './prepare-job-files.js';
 
 export interface RunJobInput {
   fq: string;
@@ -42,7 +42,7 @@ export async function runJob(ctx: NodeContext, input: RunJobInput): Promise<JobR
     const modules = await loadLinkedModules(ctx, record, input.limits?.memoryBytes, { recycledMemory: true });
     const manifestEnv = (record.manifest.env ?? {}) as Record<string, string>;
     // A version without files or volumes (most jobs) takes no step at all here.
-    if (record.fileTree || hasVolumes(record)) files = await prepareJobFiles(ctx, record);
+    if (hasJobFiles(record)) files = await prepareJobFiles(ctx, record);
     const result = await ctx.pool.runJob(
       {
         type: 'run-job',
@@ -77,8 +77,4 @@ export async function runJob(ctx: NodeContext, input: RunJobInput): Promise<JobR
   } finally {
     await files?.dispose();
   }
-}
-
-function hasVolumes(record: ComponentVersionRecord): boolean {
-  return ((record.manifest as { volumes?: unknown[] }).volumes?.length ?? 0) > 0;
 }

@@ -7,7 +7,7 @@ import type { ManifestVolume, SnapshotScope } from '../../manifest/manifest-type
 import type { Blobs, Integrity } from '../../ports/blobs.js';
 import type { ComponentVersionRecord, FileTree, FileTreeEntry, WorkerRecord } from '../../records.js';
 import type { NodeContext } from '../node-context.js';
-import { findReadOnlyFiles } from '../workers/find-read-only-files.js';
+import { findReadOnlyFiles, type ReadOnlySet } from '../workers/find-read-only-files.js';
 import { loadFileTree } from '../workers/load-file-tree.js';
 import { readWorkerSettings } from '../workers/read-worker-settings.js';
 import { volumeDir, workerPaths } from '../workers/worker-keys.js';
@@ -34,7 +34,7 @@ export async function snapshotWorkerFiles(ctx: NodeContext, workerId: string, ve
   let bytesWritten = 0;
   let filesWritten = 0;
   if (scope === 'full') {
-    const readOnly = await findReadOnlyFiles(ctx.ports.blobs, paths.root, await loadFileTree(ctx.ports.blobs, version.fileTree));
+    const readOnly = await readOnlyFilesOf(ctx, paths.root, version);
     const root = await snapshotWritableTree({ blobs: target, root: paths.root, readOnlyPaths: readOnly.paths, storeTree: false });
     // Files under a mount point in the root are hidden by the volume: not the guest's to keep.
     entries.push(...root.tree.entries.filter((e) => !volumes.some((v) => under(e.path, v.mount))));
@@ -98,7 +98,7 @@ export async function restoreWorkerFiles(
 
 
 async function restoreRoot(ctx: NodeContext, root: string, version: ComponentVersionRecord, entries: FileTreeEntry[], source: Blobs): Promise<void> {
-  const readOnly = await findReadOnlyFiles(ctx.ports.blobs, root, await loadFileTree(ctx.ports.blobs, version.fileTree));
+  const readOnly = await readOnlyFilesOf(ctx, root, version);
   await restoreWritableTree({ blobs: source, root, tree: { version: 1, entries }, readOnlyPaths: readOnly.paths });
 }
 
@@ -126,8 +126,13 @@ export async function restoreRootBaseline(ctx: NodeContext, record: WorkerRecord
 export async function storeRootBaseline(ctx: NodeContext, workerId: string, version: ComponentVersionRecord): Promise<Integrity> {
   const { volumes } = readWorkerSettings(version);
   const root = workerPaths(ctx, workerId).root;
-  const readOnly = await findReadOnlyFiles(ctx.ports.blobs, root, await loadFileTree(ctx.ports.blobs, version.fileTree));
+  const readOnly = await readOnlyFilesOf(ctx, root, version);
   const stored = await snapshotWritableTree({ blobs: ctx.ports.blobs, root, readOnlyPaths: readOnly.paths, storeTree: false });
   const tree: FileTree = { version: 1, entries: stored.tree.entries.filter((e) => !volumes.some((v) => under(e.path, v.mount))) };
   return (await ctx.ports.blobs.put(JSON.stringify(tree))).integrity;
+}
+
+/** The read-only files of a worker root placed from `version` (see findReadOnlyFiles). */
+function readOnlyFilesOf(ctx: NodeContext, root: string, version: ComponentVersionRecord): Promise<ReadOnlySet> {
+  return loadFileTree(ctx.ports.blobs, version.fileTree).then((tree) => findReadOnlyFiles(ctx.ports.blobs, root, tree));
 }
