@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ApiClient } from '../../src/cli/api-client.js';
+import { listeningUrl } from '../support/serve-child.js';
 import { repoRoot } from '../support/temp-dir.js';
 
 const run = promisify(execFile);
@@ -30,28 +31,9 @@ export class ChildServer {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, WARREN_LOG: 'warn' },
     });
-    let out = '';
     let err = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      // Only keeps a server that never listens from hanging the suite: far past a loaded machine's start.
-      const timer = setTimeout(() => reject(new Error(`server did not start within 5 min:\n${out}\n${err}`)), 5 * 60_000);
-      proc.stdout!.on('data', (c: Buffer) => {
-        out += c.toString();
-        const m = /warren listening on (http:\/\/\S+)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      });
-      proc.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-      proc.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`server exited (${code ?? signal}) before listening:\n${out}\n${err}`));
-      });
-    });
-    // Keep draining the pipes so a chatty server never blocks on a full pipe.
-    proc.stdout!.resume();
-    proc.stderr!.resume();
+    proc.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+    const url = await listeningUrl(proc, () => err);
     const token = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
     const server = new ChildServer(proc, url, token, dataDir);
     runningServers.add(server);

@@ -45,26 +45,9 @@ export class ServeChild {
     const proc = opts.openFiles === undefined
       ? spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], env })
       : spawn('bash', ['-c', `ulimit -n ${opts.openFiles} && exec "$0" "$@"`, process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env });
-    let out = '';
     const log = { stderr: '' };
     proc.stderr!.on('data', (c: Buffer) => (log.stderr += c.toString()));
-    const url = await new Promise<string>((resolve, reject) => {
-      // Only keeps a server that never listens from hanging the suite: far past a loaded machine's start.
-      const timer = setTimeout(() => reject(new Error(`server did not start within 5 min:\n${out}\n${log.stderr}`)), 5 * 60_000);
-      proc.stdout!.on('data', (c: Buffer) => {
-        out += c.toString();
-        const m = /warren listening on (http:\/\/\S+)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      });
-      proc.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`server exited (${code ?? signal}) before listening:\n${out}\n${log.stderr}`));
-      });
-    });
-    proc.stdout!.resume();
+    const url = await listeningUrl(proc, () => log.stderr);
     return new ServeChild(proc, url, readFileSync(join(dataDir, 'admin.token'), 'utf8').trim(), log);
   }
 
@@ -75,4 +58,28 @@ export class ServeChild {
     this.proc.kill('SIGKILL');
     await gone;
   }
+}
+
+/**
+ * The URL a `warren serve` child prints once it listens (its stdout keeps being read, so a chatty
+ * server never blocks on a full pipe). Rejects if it exits first, naming what it wrote.
+ */
+export function listeningUrl(proc: ChildProcess, stderr: () => string): Promise<string> {
+  let out = '';
+  return new Promise<string>((resolve, reject) => {
+    // Only keeps a server that never listens from hanging the suite: far past a loaded machine's start.
+    const timer = setTimeout(() => reject(new Error(`server did not start within 5 min:\n${out}\n${stderr()}`)), 5 * 60_000);
+    proc.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /warren listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    proc.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code ?? signal}) before listening:\n${out}\n${stderr()}`));
+    });
+  });
 }
