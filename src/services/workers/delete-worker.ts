@@ -17,6 +17,7 @@ export function deleteWorker(ctx: NodeContext, workerId: string): Promise<Worker
     await getWorker(ctx, workerId);
     const record = await updateWorkerRecord(ctx, workerId, (r) => ({ ...r, status: 'deleted' }));
     await live.stop(workerId);
+    live.forgetCalls(workerId);
     ctx.metrics.liveWorkers.set(live.size);
     await finishDelete(ctx, record);
     ctx.logger.info({ worker: workerId }, 'worker deleted');

@@ -48,7 +48,7 @@ export class LiveWorkers {
   /** Keyed calls queued or running, by worker then key: a second call with the key joins the first. */
   private readonly pending = new Map<string, Map<string, PendingCall>>();
   /** Results of keyed calls of workers without `on_call` (kept while the node runs; on_call workers keep them in their record). */
-  private readonly recorded = new Map<string, Map<string, RecordedCall>>();
+  private readonly recorded = new Map<string, Record<string, RecordedCall>>();
 
   pendingCall(workerId: string, key: string): PendingCall | undefined {
     return this.pending.get(workerId)?.get(key);
@@ -68,12 +68,11 @@ export class LiveWorkers {
   }
 
   recordedCall(workerId: string, key: string, now = Date.now()): RecordedCall | null {
-    return findRecordedCall(Object.fromEntries(this.recorded.get(workerId) ?? []), key, now);
+    return findRecordedCall(this.recorded.get(workerId), key, now);
   }
 
   recordCall(workerId: string, key: string, call: RecordedCall): void {
-    const next = withRecordedCall(Object.fromEntries(this.recorded.get(workerId) ?? []), key, call);
-    this.recorded.set(workerId, new Map(Object.entries(next)));
+    this.recorded.set(workerId, withRecordedCall(this.recorded.get(workerId), key, call));
   }
 
   forgetCalls(workerId: string): void {
