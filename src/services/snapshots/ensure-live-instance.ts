@@ -37,7 +37,7 @@ export async function ensureLiveInstance(ctx: NodeContext, record: WorkerRecord)
   if (lost && snap?.scope !== 'full') {
     await restoreRootBaseline(ctx, record, await getComponentVersion(ctx.ports.registry, record.component, record.version));
   }
-  await markInstanceRan(ctx, record.id);
+  if (!lost) await markInstanceRan(ctx, record.id);
   const inst = snap ? await restoreInstance(ctx, record, snap, { volumes: !lost }) : await startWorkerInstance(ctx, record);
   live.set(record.id, inst);
   ctx.metrics.liveWorkers.set(live.size);
