@@ -61,7 +61,7 @@ export async function snapshotWritableTree(options: SnapshotWritableTreeOptions)
     if (hit !== undefined && hit.key === key && (await blobs.has(hit.digest))) {
       entry = hit;
     } else {
-      const info = st.size === 0n ? await blobs.put(new Uint8Array(0)) : await putFile(blobs, host);
+      const info = await putFile(blobs, host, st.size);
       bytesWritten += info.size;
       filesWritten++;
       entry = { key, digest: info.integrity, size: info.size };
@@ -76,10 +76,14 @@ export async function snapshotWritableTree(options: SnapshotWritableTreeOptions)
   return { tree, digest, bytesWritten, filesWritten };
 }
 
-/** cacache refuses an empty stream, hence the size check before; O_NOFOLLOW: never read through a link. */
-async function putFile(blobs: Blobs, host: string): Promise<BlobInfo> {
+/** Files up to this size are read whole and put as one buffer: no stream to set up for the small files most snapshots hold. */
+const SMALL_FILE_BYTES = 1 << 20;
+
+/** O_NOFOLLOW: never read through a link. A store refuses an empty stream: empty and small files go as a buffer. */
+async function putFile(blobs: Blobs, host: string, size: bigint): Promise<BlobInfo> {
   const handle = await open(host, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
+    if (size <= BigInt(SMALL_FILE_BYTES)) return await blobs.put(await handle.readFile());
     return await blobs.putStream(handle.createReadStream({ autoClose: false }));
   } finally {
     await handle.close();

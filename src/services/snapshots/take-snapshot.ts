@@ -1,6 +1,7 @@
 import { WarrenError } from '../../errors.js';
 import type { SnapshotScope } from '../../manifest/manifest-types.js';
-import type { ComponentVersionRecord, SnapshotRecord, WorkerRecord } from '../../records.js';
+import type { Integrity } from '../../ports/blobs.js';
+import type { ComponentVersionRecord, PageMap, SnapshotRecord, WorkerRecord } from '../../records.js';
 import type { GuestStateSnapshot, SnapshotPayload } from '../../runtime/worker-snapshot-ops.js';
 import type { NodeContext } from '../node-context.js';
 import { callWorkerOp } from '../workers/call-worker-op.js';
@@ -53,38 +54,26 @@ export async function takeSnapshot(ctx: NodeContext, input: TakeSnapshotInput): 
   const storeName = storeNameOf(kind);
   const target = snapshotStore(ctx, storeName);
   const stats: SnapshotStats = { pages: 0, pagesWritten: 0, memoryBytesWritten: 0, filesWritten: 0, fileBytesWritten: 0, durationMs: 0 };
-  let memory: string | null = null;
-  let state: string | null = null;
-  let base: SnapshotBase | null = null;
   const id = newSnapshotId(record.id);
-
-  if (scope === 'full') {
-    if (!inst) throw new WarrenError('E_INTERNAL', `full snapshot of ${record.id} without a live instance`);
-    // The base's packs must be in the target store for the new map to point into them, and the
-    // chain short enough (usableBase); otherwise every page goes into one new pack.
-    const diffBase = inst.base !== null && sameStore(ctx, inst.base.store, storeName) && usableBase(inst.base.map) ? inst.base.map : null;
-    // An instance that lives on after the snapshot (a commit) keeps a shadow of its memory, so
-    // the next snapshot compares pages instead of hashing them all; a pause drops the instance.
-    const shadow = kind === 'commit' ? { baseTag: diffBase ? inst.base!.snapshot : null, shadowTag: id } : {};
-    const writer = new PackWriter(target);
-    let guest: GuestStateSnapshot;
-    try {
-      guest = await scanGuest(record.id, inst, diffBase?.digests ?? null, shadow, writer.push);
-    } catch (err) {
-      writer.abort();
-      throw err;
-    }
-    const pack = await writer.finish(kind === 'commit');
-    const pages = await writePageMap({ target, scan: guest, base: diffBase, pack });
-    memory = pages.digest;
-    state = await writeGuestState(target, { globals: guest.globals, wasi: guest.wasi });
-    base = { snapshot: id, store: storeName, map: pages.pageMap };
-    stats.pages = Object.keys(guest.digests).length;
-    stats.pagesWritten = pages.pagesWritten;
-    stats.memoryBytesWritten = pages.bytesWritten;
+  if (scope === 'full' && !inst) throw new WarrenError('E_INTERNAL', `full snapshot of ${record.id} without a live instance`);
+  // Between two calls neither memory nor files change: the guest thread scans memory (and the
+  // pack is written and fsynced) while this thread walks the files. Both are awaited before a
+  // failure of either is thrown: nothing goes on behind the caller.
+  const [memoryPart, filesPart] = await Promise.allSettled([
+    scope === 'full' ? snapshotMemory(ctx, record.id, id, kind, storeName, inst!) : null,
+    snapshotWorkerFiles(ctx, record.id, version, scope, target),
+  ]);
+  if (memoryPart.status === 'rejected') throw memoryPart.reason;
+  if (filesPart.status === 'rejected') throw filesPart.reason;
+  const guest = memoryPart.value;
+  const files = filesPart.value;
+  let base: SnapshotBase | null = null;
+  if (guest) {
+    base = { snapshot: id, store: storeName, map: guest.pageMap };
+    stats.pages = guest.pages;
+    stats.pagesWritten = guest.pagesWritten;
+    stats.memoryBytesWritten = guest.bytesWritten;
   }
-
-  const files = await snapshotWorkerFiles(ctx, record.id, version, scope, target);
   stats.filesWritten = files.filesWritten;
   stats.fileBytesWritten = files.bytesWritten;
   stats.durationMs = performance.now() - started;
@@ -97,11 +86,54 @@ export async function takeSnapshot(ctx: NodeContext, input: TakeSnapshotInput): 
     kind,
     node: ctx.nodeId,
     createdAt: new Date().toISOString(),
-    memory,
-    state,
+    memory: guest?.memory ?? null,
+    state: guest?.state ?? null,
     files: files.digest,
   };
   return { snapshot, base, stats };
+}
+
+interface StoredMemory {
+  /** Digest of the PageMap blob. */
+  memory: Integrity;
+  /** Digest of the guest state blob (globals, WASI state). */
+  state: Integrity;
+  pageMap: PageMap;
+  pages: number;
+  pagesWritten: number;
+  bytesWritten: number;
+}
+
+/** The `full` part of a snapshot: the instance's pages (one pack, diffed against its base), globals and WASI state. */
+async function snapshotMemory(ctx: NodeContext, workerId: string, id: string, kind: SnapshotRecord['kind'], storeName: SnapshotBase['store'], inst: LiveInstance): Promise<StoredMemory> {
+  const target = snapshotStore(ctx, storeName);
+  // The base's packs must be in the target store for the new map to point into them, and the
+  // chain short enough (usableBase); otherwise every page goes into one new pack.
+  const diffBase = inst.base !== null && sameStore(ctx, inst.base.store, storeName) && usableBase(inst.base.map) ? inst.base.map : null;
+  // An instance that lives on after the snapshot (a commit) keeps a shadow of its memory, so
+  // the next snapshot compares pages instead of hashing them all; a pause drops the instance.
+  const shadow = kind === 'commit' ? { baseTag: diffBase ? inst.base!.snapshot : null, shadowTag: id } : {};
+  const writer = new PackWriter(target);
+  let guest: GuestStateSnapshot;
+  try {
+    guest = await scanGuest(workerId, inst, diffBase?.digests ?? null, shadow, writer.push);
+  } catch (err) {
+    writer.abort();
+    throw err;
+  }
+  const pack = await writer.finish(kind === 'commit');
+  const [pages, state] = await Promise.all([
+    writePageMap({ target, scan: guest, base: diffBase, pack }),
+    writeGuestState(target, { globals: guest.globals, wasi: guest.wasi }),
+  ]);
+  return {
+    memory: pages.digest,
+    state,
+    pageMap: pages.pageMap,
+    pages: Object.keys(guest.digests).length,
+    pagesWritten: pages.pagesWritten,
+    bytesWritten: pages.bytesWritten,
+  };
 }
 
 async function scanGuest(
