@@ -7,6 +7,7 @@ import type { WarrenNode } from '../services/warren-node.js';
 import { registerAuth } from './auth/index.js';
 import { registerClusterRouting } from './cluster/register-cluster-routing.js';
 import { statusOf } from './error-status.js';
+import { clientErrorHandler, HostPathRedactor } from './error-body.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { componentRoutes } from './routes/component-routes.js';
 import { jobRoutes } from './routes/job-routes.js';
@@ -45,6 +46,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     // HEAD routes are declared explicitly where they make sense (components, blobs), with their role.
     exposeHeadRoutes: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    clientErrorHandler,
   });
   await app.register(swagger, {
     openapi: {
@@ -53,11 +55,12 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     },
   });
   await app.register(multipart, { limits: { fileSize: MAX_FILES_ZIP_BYTES, files: 2, fields: 4, fieldSize: 1024 * 1024 } });
+  const redactor = new HostPathRedactor(opts.node.ctx.layout.root);
   app.setErrorHandler((err: FastifyError | WarrenError, request, reply) => {
     const warren = toWarrenError(err);
     const status = statusOf(warren.code);
     if (status >= 500) request.log.error({ err, code: warren.code, method: request.method, url: request.url }, 'request failed');
-    void reply.status(status).send({ error: warren.toJSON() });
+    void reply.status(status).send(redactor.body(warren));
   });
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ error: { code: 'E_NOT_FOUND', message: `no route ${request.method} ${request.url}`, details: {} } });
@@ -88,6 +91,7 @@ function toWarrenError(err: unknown): WarrenError {
     return new WarrenError('E_ZIP_TOO_LARGE', `request body too large: ${e.message}`);
   }
   if (isFdExhaustion(e)) return tooManyFilesError('request');
+  if (e.code === 'ENAMETOOLONG') return new WarrenError('E_PATH_INVALID', 'a file name or path is too long for the file system', { rule: 'name-length' });
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new WarrenError(e.statusCode === 404 ? 'E_NOT_FOUND' : 'E_BAD_REQUEST', e.message, { fastifyCode: e.code });
   }

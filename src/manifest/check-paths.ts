@@ -7,6 +7,11 @@ export interface PathProblem {
 }
 
 export const MAX_GUEST_PATH_LENGTH = 4096;
+/**
+ * NAME_MAX of Linux file systems, in bytes. A longer name was accepted at push and made the
+ * worker's placement fail with ENAMETOOLONG (a 500 naming host paths): refused up front now.
+ */
+export const MAX_NAME_BYTES = 255;
 // Tab is allowed (mount points may hold spaces and tabs); every other control character is not.
 const CONTROL_RE = /[\x01-\x08\x0a-\x1f\x7f]/;
 
@@ -26,6 +31,9 @@ export function guestPathProblem(p: string, opts: { noBackslash?: boolean } = {}
   const segments = p.slice(1).split('/');
   if (segments.includes('..')) return { rule: 'no-dotdot', message: 'must not contain .. segments' };
   if (segments.includes('.')) return { rule: 'no-dot-segment', message: 'must not contain . segments' };
+  if (segments.some((s) => s.length > MAX_NAME_BYTES / 3 && Buffer.byteLength(s) > MAX_NAME_BYTES)) {
+    return { rule: 'name-length', message: `must not have a file name longer than ${MAX_NAME_BYTES} bytes` };
+  }
   if (CONTROL_RE.test(p)) return { rule: 'no-control-chars', message: 'must not contain control characters (tab is allowed)' };
   if (opts.noBackslash && p.includes('\\')) return { rule: 'no-backslash', message: 'must not contain \\' };
   return null;

@@ -11,7 +11,14 @@ const SIZE_UNITS: Record<string, number> = {
   GiB: 2 ** 30,
   TiB: 2 ** 40,
 };
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
+
+/**
+ * The longest duration a timer can wait: Node's setTimeout takes at most 2^31-1 ms (~24.8 days)
+ * and fires at once past it, so `timeout = "2562047h"` used to fail every job immediately.
+ * Durations are capped at 24 days unless their caller allows longer (a token's TTL).
+ */
+export const MAX_DURATION_MS = 24 * 86_400_000;
 const QUANTITY_RE = /^(\d+(?:\.\d+)?) ?([A-Za-z]*)$/;
 
 export type UnitResult = { ok: true; value: number } | { ok: false; problem: string };
@@ -25,9 +32,23 @@ export function readByteSize(value: unknown): UnitResult {
   return readQuantity(value, SIZE_UNITS, 'B', 'a size such as 256MiB, 1GiB, 100MB or a number of bytes', 'bytes');
 }
 
-/** `30s`, `500ms`, `2m`, `1h`, `1.5s`, or a plain number of milliseconds. */
-export function readDuration(value: unknown): UnitResult {
-  return readQuantity(value, DURATION_UNITS, 'ms', 'a duration such as 30s, 500ms, 2m or a number of milliseconds', 'milliseconds');
+/**
+ * Warren's one duration grammar (manifest timeouts, query strings, CLI flags, token TTLs):
+ * `30s`, `500ms`, `2m`, `1h`, `30d`, `2w`, `1.5s`, or a plain number of milliseconds; at most
+ * `max` (MAX_DURATION_MS unless the caller says otherwise).
+ */
+export function readDuration(value: unknown, max = MAX_DURATION_MS): UnitResult {
+  const r = readQuantity(value, DURATION_UNITS, 'ms', 'a duration such as 30s, 500ms, 2m, 1h, 30d or a number of milliseconds', 'milliseconds');
+  if (r.ok && r.value > max) return { ok: false, problem: `must be at most ${formatDuration(max)}, got ${JSON.stringify(String(value))}` };
+  return r;
+}
+
+/** `max` in the largest unit that divides it (24d, 3w...), for messages. */
+export function formatDuration(ms: number): string {
+  for (const unit of ['w', 'd', 'h', 'm', 's']) {
+    if (ms % DURATION_UNITS[unit]! === 0) return `${ms / DURATION_UNITS[unit]!}${unit}`;
+  }
+  return `${ms}ms`;
 }
 
 /** Throws `E_BAD_REQUEST` naming `field` (callers: query strings, CLI flags). */
@@ -36,8 +57,8 @@ export function parseByteSize(value: string | number, field: string): number {
 }
 
 /** Throws `E_BAD_REQUEST` naming `field`. */
-export function parseDuration(value: string | number, field: string): number {
-  return orThrow(readDuration(value), field, value);
+export function parseDuration(value: string | number, field: string, max = MAX_DURATION_MS): number {
+  return orThrow(readDuration(value, max), field, value);
 }
 
 function orThrow(result: UnitResult, field: string, value: unknown): number {

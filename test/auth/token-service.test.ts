@@ -166,7 +166,10 @@ test('ttl strings', () => {
   assert.equal(parseTtl('15m'), 15 * 60_000);
   assert.equal(parseTtl('90s'), 90_000);
   assert.equal(parseTtl('2w'), 14 * 86_400_000);
-  for (const bad of ['', '30', 'd', '1.5h', '-1d', '0s', '30 days', '99999d']) {
+  // One grammar with manifest timeouts (parse-units), with a longer cap and a unit required.
+  assert.equal(parseTtl('1.5h'), 90 * 60_000);
+  assert.equal(parseTtl('365d'), 365 * 86_400_000);
+  for (const bad of ['', '30', '30.5', 'd', '-1d', '0s', '30 days', '99999d', '2y']) {
     assert.throws(() => parseTtl(bad), (err: unknown) => isWarrenError(err, 'E_BAD_REQUEST'), bad);
   }
 });

@@ -227,6 +227,10 @@ test('limits: sizes and durations, zero/negative/garbage refused, memory at most
   refused({ limits: { timeout: '0s' } }, 'limits.timeout', 'quantity');
   refused({ limits: { timeout: '-5s' } }, 'limits.timeout', 'quantity');
   refused({ limits: { timeout: true } }, 'limits.timeout', 'type');
+  // Past what a timer can wait (2^31-1 ms): it was accepted and every job then failed at once.
+  refused({ limits: { timeout: '2562047h' } }, 'limits.timeout', 'quantity');
+  // The grammar of every duration (a token's TTL too): days are a unit.
+  assert.equal(validateManifest({ ...base, limits: { timeout: '2d' } }).limits.timeout, 2 * 86_400_000);
 });
 
 test('env: names and values are checked', () => {

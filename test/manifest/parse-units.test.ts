@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isWarrenError } from '../../src/errors.js';
-import { parseByteSize, parseDuration } from '../../src/manifest/parse-units.js';
+import { MAX_DURATION_MS, parseByteSize, parseDuration } from '../../src/manifest/parse-units.js';
 
 test('byte sizes', () => {
   const cases: [string | number, number][] = [
@@ -39,9 +39,25 @@ test('durations', () => {
     ['1.5s', 1500],
     [250, 250],
     ['250', 250],
+    ['20d', 20 * 86_400_000],
+    ['2w', 14 * 86_400_000],
+    ['24d', MAX_DURATION_MS],
   ];
   for (const [input, ms] of cases) assert.equal(parseDuration(input, 'timeout'), ms, String(input));
-  for (const input of ['0s', '-1s', 'soon', '1.5ms', '2d', '30 seconds', 0]) {
+  for (const input of ['0s', '-1s', 'soon', '1.5ms', '2y', '30 seconds', 0]) {
     assert.throws(() => parseDuration(input, 'timeout'), (err) => isWarrenError(err, 'E_BAD_REQUEST') && err.message.startsWith('timeout: '), String(input));
   }
+});
+
+test('durations are capped where a timer could not wait them: 2562047h is refused, not a job that fails at once', () => {
+  for (const input of ['2562047h', '25d', '4w', MAX_DURATION_MS + 1]) {
+    assert.throws(
+      () => parseDuration(input, 'timeout'),
+      (err) => isWarrenError(err, 'E_BAD_REQUEST') && err.message === `timeout: must be at most 24d, got ${JSON.stringify(String(input))}`,
+      String(input),
+    );
+  }
+  // A longer cap where the caller allows it (token TTLs), same grammar.
+  assert.equal(parseDuration('30d', 'ttl', 365 * 86_400_000), 30 * 86_400_000);
+  assert.ok(MAX_DURATION_MS < 2 ** 31 - 1, 'below the longest setTimeout');
 });

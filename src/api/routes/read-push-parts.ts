@@ -3,8 +3,8 @@ import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
-import type { MultipartFile } from '@fastify/multipart';
-import { WarrenError } from '../../errors.js';
+import type { Multipart, MultipartFile } from '@fastify/multipart';
+import { WarrenError, isWarrenError } from '../../errors.js';
 import { MANIFEST_LIMITS, manifestTooLarge } from '../../manifest/manifest-limits.js';
 import type { Manifest } from '../../manifest/parse-manifest.js';
 
@@ -28,11 +28,21 @@ export interface PushPartLimits {
  * into memory (bounded) and the files zip into `staging` (bounded).
  */
 export async function readPushParts(request: FastifyRequest, staging: string, limits: PushPartLimits, onManifest: (text: string) => Manifest): Promise<PushParts> {
+  const fileSize = Math.max(limits.maxZipBytes, limits.maxModuleBytes);
+  // Three parts at most (manifest, module, files), the manifest being a field or a file part.
+  try {
+    const parts = request.parts({ limits: { fileSize, fieldSize: MANIFEST_LIMITS.maxBytes, parts: 3, files: 3, fields: 1 } });
+    return await readEachPart(parts, staging, limits, onManifest);
+  } catch (err) {
+    throw multipartError(err);
+  }
+}
+
+async function readEachPart(parts: AsyncIterableIterator<Multipart>, staging: string, limits: PushPartLimits, onManifest: (text: string) => Manifest): Promise<PushParts> {
   let manifest: Manifest | undefined;
   let module: Buffer | undefined;
   let filesZip: string | undefined;
-  const fileSize = Math.max(limits.maxZipBytes, limits.maxModuleBytes);
-  for await (const part of request.parts({ limits: { fileSize, fieldSize: MANIFEST_LIMITS.maxBytes } })) {
+  for await (const part of parts) {
     if (part.fieldname === 'manifest') {
       if (manifest) throw badPart(part, 'the push has more than one `manifest` part');
       let text: string;
@@ -66,6 +76,26 @@ export async function readPushParts(request: FastifyRequest, staging: string, li
   }
   if (!manifest) throw new WarrenError('E_MANIFEST_INVALID', 'the push has no `manifest` part');
   return { manifest, module, filesZip };
+}
+
+const TOO_MANY = new Set(['FST_PARTS_LIMIT', 'FST_FILES_LIMIT', 'FST_FIELDS_LIMIT']);
+
+/**
+ * The multipart parser's own errors are the client's: a missing or wrong boundary, a body that
+ * ends inside a part (busboy throws plain Errors for those, which were 500s), too many parts
+ * (which were 413 E_ZIP_TOO_LARGE). Warren's own errors and the file system's pass through.
+ */
+function multipartError(err: unknown): unknown {
+  if (isWarrenError(err)) return err;
+  const e = err as Error & { code?: string; errno?: number; statusCode?: number };
+  if (e.code !== undefined && TOO_MANY.has(e.code)) {
+    return new WarrenError('E_BAD_REQUEST', 'the push has too many parts: send at most manifest, module and files', { rule: 'max-parts', limit: 3 });
+  }
+  if (e.errno !== undefined) return err;
+  if ((e.code?.startsWith('FST_') && (e.statusCode ?? 500) < 500) || (e.code === undefined && /multipart|unexpected end|boundary|malformed/i.test(e.message ?? ''))) {
+    return new WarrenError('E_BAD_REQUEST', `malformed multipart body: ${e.message}`, { rule: 'multipart' });
+  }
+  return err;
 }
 
 /** A refused file part is not read on: destroying it stops the multipart parser, and Node discards the rest of the body. */

@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { isAbsolute, normalize, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { WarrenError } from '../../errors.js';
+import { parseByteSize, parseDuration } from '../../manifest/parse-units.js';
 import { execModule } from '../../runtime/exec-module.js';
 import { MountTableBuilder, type MountMode } from '../../wasi/index.js';
 
@@ -20,21 +21,6 @@ export function parseDirSpec(spec: string): { hostPath: string; guestPath: strin
   }
   const guestPath = guest ?? (isAbsolute(host) ? normalize(host) : '/' + normalize(host).replace(/^\.\/?/, '').replace(/^\.$/, ''));
   return { hostPath: resolve(host), guestPath: guestPath === '' ? '/' : guestPath, mode };
-}
-
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new WarrenError('E_BAD_REQUEST', `--timeout ${JSON.stringify(text)}: expected a duration like 500ms, 10s, 2m`);
-  return Math.round(Number(m[1]) * UNITS[m[2] ?? 's']!);
-}
-
-const SIZES: Record<string, number> = { b: 1, kib: 1024, kb: 1000, mib: 1024 ** 2, mb: 1000 ** 2, gib: 1024 ** 3, gb: 1000 ** 3 };
-export function parseSize(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
-  const unit = SIZES[(m?.[2] || 'b').toLowerCase()];
-  if (!m || unit === undefined) throw new WarrenError('E_BAD_REQUEST', `--memory ${JSON.stringify(text)}: expected a size like 64MiB or 1GiB`);
-  return Math.floor(Number(m[1]) * unit);
 }
 
 const collect = (v: string, all: string[]) => [...all, v];
@@ -81,10 +67,10 @@ Examples:
         if (i <= 0) throw new WarrenError('E_BAD_REQUEST', `--env ${JSON.stringify(kv)}: expected K=V`);
         env[kv.slice(0, i)] = kv.slice(i + 1);
       }
-      const timeoutMs = o.timeout === undefined ? undefined : parseDuration(o.timeout);
+      const timeoutMs = o.timeout === undefined ? undefined : parseDuration(o.timeout, '--timeout');
       const result = await execModule({
         modulePath, args, env, mounts: builder.build(), timeoutMs,
-        memoryMaxBytes: o.memory === undefined ? undefined : parseSize(o.memory),
+        memoryMaxBytes: o.memory === undefined ? undefined : parseByteSize(o.memory, '--memory'),
       });
       for (const p of result.refusedWrites) {
         process.stderr.write(`warren: refused a write to ${p}: it is read-only (a :ro mount or --ro-file)\n`);

@@ -3,6 +3,7 @@ import { WarrenError, isWarrenError } from '../../errors.js';
 import type { Manifest } from '../../manifest/parse-manifest.js';
 import { unpackComponentFiles } from '../../manifest/unpack-files.js';
 import { analyzeModule, checkExtensions } from '../../precompile/analyze-module.js';
+import { checkLinkable } from '../../precompile/check-linkable.js';
 import type { ComponentVersionRecord } from '../../records.js';
 import type { NodeContext } from '../node-context.js';
 import { componentKey, getComponentVersion } from './component-keys.js';
@@ -40,6 +41,7 @@ export async function pushComponent(ctx: NodeContext, input: PushComponentInput)
   }
   const analysis = analyzeModule(input.module);
   checkExtensions(analysis, manifest.required_extensions);
+  checkLinkable(analysis);
   const extensions: ComponentVersionRecord['extensions'] = [];
   for (const fq of manifest.required_extensions) {
     try {

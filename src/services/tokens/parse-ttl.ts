@@ -1,23 +1,20 @@
 import { WarrenError } from '../../errors.js';
-
-const UNIT_MS: Record<string, number> = {
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 7 * 86_400_000,
-};
+import { readDuration } from '../../manifest/parse-units.js';
 
 /** Longest lifetime a token may be given: long-lived credentials should be revocable, not eternal. */
 export const MAX_TTL_MS = 3 * 365 * 86_400_000;
 
-/** `30d`, `12h`, `15m`, `90s`, `2w` → milliseconds. */
+/**
+ * `30d`, `12h`, `15m`, `90s`, `2w` → milliseconds: the grammar of every duration (parse-units),
+ * up to MAX_TTL_MS. A unit is required: `--ttl 30` is far more likely to mean days than 30 ms.
+ */
 export function parseTtl(text: string): number {
-  const m = /^\s*(\d+)\s*([smhdw])\s*$/.exec(text);
-  if (!m) throw new WarrenError('E_BAD_REQUEST', `invalid ttl ${JSON.stringify(text)}: use a number and a unit s, m, h, d or w (e.g. 30d, 12h, 15m)`, { ttl: text });
-  const ms = Number(m[1]) * UNIT_MS[m[2]];
-  checkTtlMs(ms);
-  return ms;
+  const r = /^\s*\d+(\.\d+)?\s*$/.test(text) ? { ok: false as const, problem: 'needs a unit' } : readDuration(text.trim(), MAX_TTL_MS);
+  if (!r.ok) {
+    throw new WarrenError('E_BAD_REQUEST', `invalid ttl ${JSON.stringify(text)}: ${r.problem}; use a number and a unit ms, s, m, h, d or w (e.g. 30d, 12h, 15m)`, { ttl: text });
+  }
+  checkTtlMs(r.value);
+  return r.value;
 }
 
 export function checkTtlMs(ms: number): void {
