@@ -17,6 +17,8 @@ export interface PageScan {
   slots: number[];
   /** Pages written into the new pack (each distinct page once). */
   packPages: number;
+  /** Non-zero pages whose digest was computed (the others were equal to the shadow, or zero). */
+  hashed: number;
 }
 
 /** Pages of a pack go out in chunks of this many, so the store writes (and hashes) while the scan goes on. */
@@ -40,14 +42,27 @@ export interface MemoryShadow {
  * neither the base nor this pack holds yet, in chunks of PACK_CHUNK_PAGES (each chunk's buffer is
  * the caller's to keep: transferred, not copied). wasm has no dirty bits: without a shadow every
  * page is hashed; with a shadow of the base (same tag), a page equal to its shadow copy keeps the
- * base's digest unhashed. The shadow, when given, is brought up to this scan (`nextTag`).
+ * base's digest unhashed. With `shadow`, the scan also returns `nextShadow`: a function that
+ * brings the shadow up to this scan (`nextTag`), to be called while memory is still as scanned;
+ * copying memory is a third of a first snapshot's work, so the caller runs it after its reply.
  */
 export function scanPages(
   memory: WebAssembly.Memory,
   base: Readonly<Record<string, string>> | null,
   emit: (chunk: Uint8Array<ArrayBuffer>) => void,
+): PageScan;
+export function scanPages(
+  memory: WebAssembly.Memory,
+  base: Readonly<Record<string, string>> | null,
+  emit: (chunk: Uint8Array<ArrayBuffer>) => void,
+  shadow: { current: MemoryShadow | null; baseTag: string | null; nextTag: string },
+): PageScan & { nextShadow: () => MemoryShadow };
+export function scanPages(
+  memory: WebAssembly.Memory,
+  base: Readonly<Record<string, string>> | null,
+  emit: (chunk: Uint8Array<ArrayBuffer>) => void,
   shadow?: { current: MemoryShadow | null; baseTag: string | null; nextTag: string },
-): PageScan {
+): PageScan & { nextShadow?: () => MemoryShadow } {
   const bytes = new Uint8Array(memory.buffer);
   const pages = bytes.byteLength / PAGE_SIZE;
   const digests: Record<string, string> = {};
@@ -61,6 +76,7 @@ export function scanPages(
   const oldPages = old ? old.bytes.byteLength / PAGE_SIZE : 0;
   /** Pages that did not compare equal to the old shadow (all of them without one). */
   const differing: number[] = [];
+  let hashed = 0;
   for (let i = 0; i < pages; i++) {
     const page = bytes.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
     if (old && i < oldPages && Buffer.compare(page, old.bytes.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE)) === 0) {
@@ -71,6 +87,7 @@ export function scanPages(
     differing.push(i);
     if (isZeroPage(page)) continue;
     const digest = `sha256-${createHash('sha256').update(page).digest('base64')}`;
+    hashed++;
     digests[i] = digest;
     if (base?.[i] === digest) continue;
     changed.push(i);
@@ -94,14 +111,19 @@ export function scanPages(
     }
   }
   if (inChunk > 0) emit(chunk.slice(0, inChunk * PAGE_SIZE));
-  if (shadow) {
+  const scan: PageScan = { pages, digests, changed, slots, packPages: slotOf.size, hashed };
+  if (!shadow) return scan;
+  const nextTag = shadow.nextTag;
+  const nextShadow = (): MemoryShadow => {
     // The old copy already holds every page that compared equal: only the others are copied.
-    const copy = old && old.bytes.byteLength === bytes.byteLength ? old.bytes : new Uint8Array(bytes.byteLength);
-    if (copy === old?.bytes) for (const i of differing) copy.set(bytes.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), i * PAGE_SIZE);
-    else copy.set(bytes);
-    shadow.current = { tag: shadow.nextTag, bytes: copy, digests };
-  }
-  return { pages, digests, changed, slots, packPages: slotOf.size };
+    const now = new Uint8Array(memory.buffer);
+    if (now.byteLength !== bytes.byteLength) throw new Error('memory grew after its scan: the shadow would not match it');
+    const copy = old && old.bytes.byteLength === now.byteLength ? old.bytes : new Uint8Array(now.byteLength);
+    if (copy === old?.bytes) for (const i of differing) copy.set(now.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), i * PAGE_SIZE);
+    else copy.set(now);
+    return { tag: nextTag, bytes: copy, digests };
+  };
+  return { ...scan, nextShadow };
 }
 
 /** A page is 64 KiB aligned in a wasm memory, so a 32-bit view of it is always aligned. */

@@ -47,6 +47,16 @@ type Op = (req: WorkerRequest, post: Post) => Record<string, unknown>;
 
 const live = new Map<string, LiveInstance>();
 const ops = new Map<string, Op>();
+/** Work an op leaves for after its reply is posted: it runs before the thread takes its next request. */
+let afterReply: (() => void)[] = [];
+
+/**
+ * Defers `work` until the current op's reply has been posted. Nothing of any guest runs in
+ * between (the next request waits for this thread), so memory is as the op left it.
+ */
+export function runAfterReply(work: () => void): void {
+  afterReply.push(work);
+}
 
 export function registerWorkerOp(name: string, op: Op): void {
   ops.set(name, op);
@@ -78,6 +88,17 @@ export function handleWorkerRequest(req: WorkerRequest, post: Post): void {
     const inst = live.get(workerId);
     const mem = inst?.memory ? { bytes: inst.memory.buffer.byteLength, maxBytes: inst.limits.memoryMaxBytes } : undefined;
     post({ type: 'error', id: req.id, error: classifyGuestError(err, mem) });
+  } finally {
+    const work = afterReply;
+    afterReply = [];
+    // Deferred work only saves later work (a shadow, say): its failure must not take the thread down.
+    for (const w of work) {
+      try {
+        w();
+      } catch {
+        // The work's own state says it did not happen (a shadow left null is rebuilt by hashing).
+      }
+    }
   }
 }
 

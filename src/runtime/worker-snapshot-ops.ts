@@ -1,7 +1,7 @@
 import { WarrenError } from '../errors.js';
 import type { WasiState } from '../wasi/index.js';
 import { restorePacks, scanPages, type PackPlacement, type PageScan } from './memory-pages.js';
-import { createInstance, dropLiveInstance, isReactor, liveInstance, registerWorkerOp, setLiveInstance, type StartWorkerPayload } from './worker-instance-thread.js';
+import { createInstance, dropLiveInstance, isReactor, liveInstance, registerWorkerOp, runAfterReply, setLiveInstance, type StartWorkerPayload } from './worker-instance-thread.js';
 
 /**
  * Thread side of `full` snapshots: memory as pages (only pages that differ from the caller's
@@ -45,9 +45,13 @@ registerWorkerOp('snapshot', (req, post) => {
   const emit = (chunk: Uint8Array<ArrayBuffer>) => post({ type: 'stdout', id: req.id, chunk }, [chunk.buffer]);
   let scan: PageScan;
   if (p.shadowTag) {
-    const shadow = { current: inst.shadow ?? null, baseTag: p.baseTag ?? null, nextTag: p.shadowTag };
-    scan = scanPages(inst.memory, p.base, emit, shadow);
-    inst.shadow = shadow.current;
+    const { nextShadow, ...pages } = scanPages(inst.memory, p.base, emit, { current: inst.shadow ?? null, baseTag: p.baseTag ?? null, nextTag: p.shadowTag });
+    scan = pages;
+    // The old shadow is half-updated while the new one is made: until it is done, there is none.
+    inst.shadow = null;
+    runAfterReply(() => {
+      inst.shadow = nextShadow();
+    });
   } else {
     scan = scanPages(inst.memory, p.base, emit);
     inst.shadow = null;

@@ -136,7 +136,9 @@ test('GC keeps packs while a snapshot uses them and collects them after; verify 
 test('a scan against its shadow gives the digests and changed pages a full scan gives, and keeps the shadow equal to memory', () => {
   const mem = memoryOf(16, (i) => (i % 3 === 0 ? 0 : i));
   const shadow: { current: MemoryShadow | null; baseTag: string | null; nextTag: string } = { current: null, baseTag: null, nextTag: 's1' };
-  let base = scanPages(mem, null, () => undefined, shadow).digests;
+  const first = scanPages(mem, null, () => undefined, shadow);
+  shadow.current = first.nextShadow();
+  let base = first.digests;
   const m = new Uint8Array(mem.buffer);
   for (let round = 2; round < 6; round++) {
     m.fill(round * 10, round * PAGE_SIZE, (round + 1) * PAGE_SIZE); // a page changes
@@ -146,8 +148,16 @@ test('a scan against its shadow gives the digests and changed pages a full scan 
     const withShadow = scanPages(mem, base, () => undefined, shadow);
     const full = scanPages(mem, base, () => undefined);
     assert.deepEqual([withShadow.digests, withShadow.changed, withShadow.slots], [full.digests, full.changed, full.slots], `round ${round}`);
-    assert.deepEqual(shadow.current!.bytes, new Uint8Array(mem.buffer), 'the shadow was brought up to memory');
-    assert.equal(shadow.current!.tag, `s${round}`);
+    shadow.current = withShadow.nextShadow();
+    assert.deepEqual(shadow.current.bytes, new Uint8Array(mem.buffer), 'the shadow was brought up to memory');
+    assert.equal(shadow.current.tag, `s${round}`);
     base = withShadow.digests;
   }
+});
+
+test('a shadow is not made of memory that grew after its scan', () => {
+  const mem = memoryOf(4, (i) => i + 1);
+  const scan = scanPages(mem, null, () => undefined, { current: null, baseTag: null, nextTag: 's1' });
+  mem.grow(1);
+  assert.throws(() => scan.nextShadow(), /grew after its scan/);
 });

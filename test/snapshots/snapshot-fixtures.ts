@@ -44,14 +44,14 @@ export async function pushSnapComponent(client: ApiClient, workDir: string, spec
 export interface PauseResponse {
   worker: WorkerRecord;
   snapshot: SnapshotRecord | null;
-  stats: { pages: number; pagesWritten: number; memoryBytesWritten: number; filesWritten: number; fileBytesWritten: number } | null;
+  stats: { pages: number; pagesWritten: number; pagesHashed: number; memoryBytesWritten: number; filesWritten: number; fileBytesWritten: number } | null;
   changed: boolean;
 }
 
 export interface CommitResponse {
   worker: WorkerRecord;
   snapshot: SnapshotRecord;
-  stats: { pages: number; pagesWritten: number; memoryBytesWritten: number; filesWritten: number; fileBytesWritten: number };
+  stats: { pages: number; pagesWritten: number; pagesHashed: number; memoryBytesWritten: number; filesWritten: number; fileBytesWritten: number };
 }
 
 export const pause = (c: ApiClient, id: string) => c.json<PauseResponse>('POST', `/v1/workers/${id}/pause`);

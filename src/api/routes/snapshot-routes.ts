@@ -27,6 +27,7 @@ const statsSchema = {
   properties: {
     pages: { type: 'number' },
     pagesWritten: { type: 'number' },
+    pagesHashed: { type: 'number' },
     memoryBytesWritten: { type: 'number' },
     filesWritten: { type: 'number' },
     fileBytesWritten: { type: 'number' },

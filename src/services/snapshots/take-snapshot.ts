@@ -20,6 +20,8 @@ export interface SnapshotStats {
   pages: number;
   /** Pages written into this snapshot's pack (unchanged pages, and identical ones, are not). */
   pagesWritten: number;
+  /** Pages hashed by the scan: with the shadow of a living instance, only those that changed. */
+  pagesHashed: number;
   memoryBytesWritten: number;
   filesWritten: number;
   fileBytesWritten: number;
@@ -53,7 +55,7 @@ export async function takeSnapshot(ctx: NodeContext, input: TakeSnapshotInput): 
   const { record, version, scope, kind, inst } = input;
   const storeName = storeNameOf(kind);
   const target = snapshotStore(ctx, storeName);
-  const stats: SnapshotStats = { pages: 0, pagesWritten: 0, memoryBytesWritten: 0, filesWritten: 0, fileBytesWritten: 0, durationMs: 0 };
+  const stats: SnapshotStats = { pages: 0, pagesWritten: 0, pagesHashed: 0, memoryBytesWritten: 0, filesWritten: 0, fileBytesWritten: 0, durationMs: 0 };
   const id = newSnapshotId(record.id);
   if (scope === 'full' && !inst) throw new WarrenError('E_INTERNAL', `full snapshot of ${record.id} without a live instance`);
   // Between two calls neither memory nor files change: the guest thread scans memory (and the
@@ -72,6 +74,7 @@ export async function takeSnapshot(ctx: NodeContext, input: TakeSnapshotInput): 
     base = { snapshot: id, store: storeName, map: guest.pageMap };
     stats.pages = guest.pages;
     stats.pagesWritten = guest.pagesWritten;
+    stats.pagesHashed = guest.pagesHashed;
     stats.memoryBytesWritten = guest.bytesWritten;
   }
   stats.filesWritten = files.filesWritten;
@@ -101,6 +104,7 @@ interface StoredMemory {
   pageMap: PageMap;
   pages: number;
   pagesWritten: number;
+  pagesHashed: number;
   bytesWritten: number;
 }
 
@@ -132,6 +136,7 @@ async function snapshotMemory(ctx: NodeContext, workerId: string, id: string, ki
     pageMap: pages.pageMap,
     pages: Object.keys(guest.digests).length,
     pagesWritten: pages.pagesWritten,
+    pagesHashed: guest.hashed,
     bytesWritten: pages.bytesWritten,
   };
 }
