@@ -16,6 +16,8 @@ import { adminRoutes } from './routes/admin-routes.js';
 import { workerRoutes } from './routes/worker-routes.js';
 import { tokenRoutes } from './auth/token-routes.js';
 import { whoamiRoute } from './auth/whoami-route.js';
+import { ConsoleSessions, registerSessionCookies } from './auth/session-cookie.js';
+import { uiRoutes } from './routes/ui-routes.js';
 
 export interface BuildAppOptions {
   node: WarrenNode;
@@ -65,6 +67,9 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ error: { code: 'E_NOT_FOUND', message: `no route ${request.method} ${request.url}`, details: {} } });
   });
+  // The console's session cookie becomes a bearer token before the auth hook reads it.
+  const sessions = new ConsoleSessions();
+  await registerSessionCookies(app, { sessions });
   await registerAuth(app, { tokens: opts.node.tokens });
   await registerClusterRouting(app, { node: opts.node });
   const dev = opts.dev ?? false;
@@ -77,6 +82,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(workerRoutes, deps);
   await app.register(tokenRoutes, { tokens: opts.node.tokens });
   await app.register(whoamiRoute);
+  await app.register(uiRoutes, { tokens: opts.node.tokens, sessions });
   for (const plugin of opts.plugins ?? []) await app.register(plugin, deps);
   app.get('/openapi.json', { config: { role: 'public' }, schema: { hide: true } }, async () => app.swagger());
   return app;

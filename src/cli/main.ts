@@ -8,6 +8,7 @@ import { registerExecCommand } from './commands/exec.js';
 import { registerTokenCommand } from './commands/token.js';
 import { registerLoginCommand } from './commands/login.js';
 import { registerWorkerCommand } from './commands/worker.js';
+import { registerConsoleCommand } from './commands/console.js';
 
 export function buildProgram(): Command {
   const program = new Command('warren')
@@ -36,6 +37,7 @@ A five-minute tour:
   registerExecCommand(program);
   registerTokenCommand(program);
   registerLoginCommand(program);
+  registerConsoleCommand(program);
   registerAdminCommand(program);
   return program;
 }

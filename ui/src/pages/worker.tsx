@@ -1,0 +1,239 @@
+import { useState } from 'preact/hooks';
+import { api, ApiError, request } from '../api';
+import { BASE, navigate } from '../router';
+import type { Worker } from '../types';
+import { Busy, ErrorBox, Link, Section, formatTime, useAction, useLoad } from '../widgets';
+
+interface WorkerPart {
+  worker: Worker;
+  reload: () => void;
+}
+
+/** One worker: its status and actions, invoke, files, snapshots, update. */
+export function WorkerPage({ id }: { id: string }) {
+  const loaded = useLoad(() => api<Worker>('GET', `/v1/workers/${encodeURIComponent(id)}`), [id]);
+  const w = loaded.data;
+  return (
+    <>
+      <p>
+        <Link href={`${BASE}/workers`}>← Workers</Link>
+      </p>
+      <h1>Worker {w ? `${w.namespace}/${w.name}` : id}</h1>
+      <ErrorBox error={loaded.error} />
+      {!w && loaded.loading && <Busy label="Loading the worker…" />}
+      {w && (
+        <>
+          <Status worker={w} reload={loaded.reload} />
+          <Invoke worker={w} reload={loaded.reload} />
+        </>
+      )}
+    </>
+  );
+}
+
+function Status({ worker: w, reload }: WorkerPart) {
+  const act = useAction(async (what: 'pause' | 'resume' | 'commit') => {
+    const r = await api<Record<string, unknown>>('POST', `/v1/workers/${encodeURIComponent(w.id)}/${what}`);
+    reload();
+    return { what, r };
+  });
+  const remove = useAction(async () => {
+    await api('DELETE', `/v1/workers/${encodeURIComponent(w.id)}`);
+    navigate(`${BASE}/workers`);
+  });
+  return (
+    <Section title="Status">
+      <dl class="facts">
+        <dt>Status</dt>
+        <dd>
+          <span class={`status status-${w.status}`} data-testid="worker-status">
+            {w.status}
+          </span>
+        </dd>
+        <dt>Component</dt>
+        <dd>
+          <Link href={`${BASE}/components/${encodeURIComponent(w.component)}`}>{w.component}</Link>@{w.version}
+        </dd>
+        <dt>Node</dt>
+        <dd>{w.node}</dd>
+        <dt>Id</dt>
+        <dd>
+          <code>{w.id}</code>
+        </dd>
+        <dt>Created</dt>
+        <dd>{formatTime(w.createdAt)}</dd>
+        <dt>Last snapshot</dt>
+        <dd>{w.lastSnapshot ?? '—'}</dd>
+        <dt>Last commit</dt>
+        <dd>{w.lastCommit ?? '—'}</dd>
+        {w.error && (
+          <>
+            <dt>Error</dt>
+            <dd>
+              <code>{w.error.code}</code> {w.error.message}
+            </dd>
+          </>
+        )}
+      </dl>
+      <div class="row" role="group" aria-label="Worker actions">
+        <button type="button" onClick={() => act.run('pause')} disabled={act.busy}>
+          Pause
+        </button>
+        <button type="button" onClick={() => act.run('resume')} disabled={act.busy}>
+          Resume
+        </button>
+        <button type="button" onClick={() => act.run('commit')} disabled={act.busy}>
+          Commit
+        </button>
+        <button
+          type="button"
+          class="danger"
+          disabled={remove.busy}
+          onClick={() => {
+            if (confirm(`Delete worker ${w.name}? Its files go with it.`)) void remove.run();
+          }}
+        >
+          Delete
+        </button>
+      </div>
+      {act.busy && <Busy label="Working…" />}
+      {act.result && !act.busy && <p role="status">{outcomeOf(act.result.what, act.result.r)}</p>}
+      <ErrorBox error={act.error ?? remove.error} />
+    </Section>
+  );
+}
+
+function outcomeOf(what: string, r: Record<string, unknown>): string {
+  const snap = (r.snapshot as { id?: string } | null | undefined)?.id;
+  if (what === 'pause') return r.changed === false ? 'The worker was not live: nothing to pause.' : `Paused${snap ? ` into snapshot ${snap}` : ''}.`;
+  if (what === 'resume') return r.resumed ? `Resumed (${String(r.how)}${r.snapshot ? ` from ${String(r.snapshot)}` : ''}).` : 'The worker was live already.';
+  return `Committed snapshot ${snap ?? ''}.`;
+}
+
+interface InvokeResult {
+  returns?: unknown;
+  exitCode?: string | number;
+  stdout: string;
+  stderr: string;
+  durationMs?: number | string;
+  replayed?: boolean;
+}
+
+function Invoke({ worker: w, reload }: WorkerPart) {
+  const [mode, setMode] = useState<'export' | 'stdin'>('export');
+  const [exportName, setExportName] = useState('');
+  const [args, setArgs] = useState('[]');
+  const [stdin, setStdin] = useState('');
+  const [key, setKey] = useState('');
+  const call = useAction(async (): Promise<InvokeResult> => {
+    const headers: Record<string, string> = key.trim() ? { 'idempotency-key': key.trim() } : {};
+    const path = `/v1/workers/${encodeURIComponent(w.id)}/invoke`;
+    if (mode === 'export') {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(args || '[]');
+      } catch {
+        throw new ApiError('E_BAD_REQUEST', 'the arguments must be a JSON array, e.g. [1, "2"]', 0);
+      }
+      return api<InvokeResult>('POST', path, { json: { export: exportName.trim(), args: parsed }, headers });
+    }
+    const res = await request('POST', path, {
+      body: stdin,
+      headers: { ...headers, 'content-type': 'application/octet-stream' },
+      query: { stdin: '1', export: exportName.trim() || undefined },
+    });
+    const returns = res.headers.get('x-warren-returns');
+    return {
+      stdout: await res.text(),
+      stderr: decodeURIComponent(res.headers.get('x-warren-stderr') ?? ''),
+      exitCode: res.headers.get('x-warren-exit-code') ?? undefined,
+      returns: returns ? JSON.parse(returns) : undefined,
+      durationMs: res.headers.get('x-warren-duration-ms') ?? undefined,
+      replayed: res.headers.get('x-warren-replayed') === '1',
+    };
+  });
+  const r = call.result;
+  return (
+    <Section title="Invoke">
+      <form
+        class="grid"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          await call.run();
+          reload();
+        }}
+      >
+        <fieldset class="span">
+          <legend>Call</legend>
+          <label>
+            <input type="radio" name="mode" value="export" checked={mode === 'export'} onChange={() => setMode('export')} /> an export with arguments
+          </label>
+          <label>
+            <input type="radio" name="mode" value="stdin" checked={mode === 'stdin'} onChange={() => setMode('stdin')} /> with stdin (_start, or the export named)
+          </label>
+        </fieldset>
+        <label for="inv-export">Export</label>
+        <input id="inv-export" name="export" value={exportName} required={mode === 'export'} placeholder={mode === 'export' ? 'increment' : '_start'} onInput={(e) => setExportName(e.currentTarget.value)} />
+        {mode === 'export' ? (
+          <>
+            <label for="inv-args">Arguments (JSON array)</label>
+            <input id="inv-args" name="args" value={args} onInput={(e) => setArgs(e.currentTarget.value)} />
+          </>
+        ) : (
+          <>
+            <label for="inv-stdin">Stdin</label>
+            <textarea id="inv-stdin" name="stdin" rows={3} value={stdin} onInput={(e) => setStdin(e.currentTarget.value)} />
+          </>
+        )}
+        <label for="inv-key">Idempotency key (optional)</label>
+        <input id="inv-key" name="idempotency-key" value={key} onInput={(e) => setKey(e.currentTarget.value)} />
+        <div />
+        <button type="submit" disabled={call.busy}>
+          {call.busy ? 'Calling…' : 'Invoke'}
+        </button>
+      </form>
+      {call.busy && <Busy label="Calling the worker…" />}
+      <ErrorBox error={call.error} />
+      {r && !call.busy && !call.error && (
+        <div class="result" aria-live="polite" data-testid="invoke-result">
+          <dl class="facts">
+            {r.returns !== undefined && (
+              <>
+                <dt>Returns</dt>
+                <dd>
+                  <code data-testid="invoke-returns">{JSON.stringify(r.returns)}</code>
+                </dd>
+              </>
+            )}
+            {r.exitCode !== undefined && (
+              <>
+                <dt>Exit code</dt>
+                <dd>{String(r.exitCode)}</dd>
+              </>
+            )}
+            {r.durationMs !== undefined && (
+              <>
+                <dt>Duration</dt>
+                <dd>{Number(r.durationMs).toFixed(1)} ms</dd>
+              </>
+            )}
+            {r.replayed && (
+              <>
+                <dt>Replayed</dt>
+                <dd>yes: the result recorded for this idempotency key</dd>
+              </>
+            )}
+          </dl>
+          <h3>Stdout</h3>
+          <pre>{r.stdout}</pre>
+          {r.stderr && (
+            <>
+              <h3>Stderr</h3>
+              <pre>{r.stderr}</pre>
+            </>
+          )}
+        </div>
+      )}
+    </Section>
+  );
+}
