@@ -15,13 +15,16 @@ import { authorizeNamespace, principalNamespaces } from '../auth/index.js';
 import { errorResponses } from './schemas.js';
 import { snapshotRoutes } from './snapshot-routes.js';
 import { workerFileRoutes } from './worker-file-routes.js';
+import { resolveWorkerRefs } from './worker-ref-hook.js';
 
 const MAX_STDIN_BYTES = 64 * 1024 * 1024;
 
 export const workerIdParams = {
   type: 'object',
   required: ['id'],
-  properties: { id: { type: 'string', minLength: 1, maxLength: 64 } },
+  properties: {
+    id: { type: 'string', minLength: 1, maxLength: 200, description: "the worker's id (w_…); or, resolved to it before validation, namespace/name (URL-encoded) or a bare name for a token of one namespace" },
+  },
 } as const;
 
 export const workerSchema = {
@@ -59,6 +62,7 @@ export async function workerRoutes(app: FastifyInstance, { node }: { node: Warre
   app.addHook('onClose', async () => {
     await pauseLiveWorkers(ctx);
   });
+  resolveWorkerRefs(app, node);
   await app.register(workerFileRoutes, { node });
   await app.register(snapshotRoutes, { node });
 

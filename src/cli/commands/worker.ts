@@ -9,6 +9,8 @@ import { withConnection } from '../connect.js';
 import { printJson, printTable } from '../output.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
+/** What every `<worker>` argument takes (resolved by the server). */
+const WORKER = 'the worker: its id (w_…), namespace/name, or its name alone (a token of one namespace)';
 const workerPath = (id: string, rest = '') => `/v1/workers/${encodeURIComponent(id)}${rest}`;
 
 interface FileNode {
@@ -77,7 +79,7 @@ export function registerWorkerCommand(program: Command): void {
 
   worker
     .command('show')
-    .argument('<id>', 'worker id')
+    .argument('<worker>', WORKER)
     .description('show a worker')
     .action(async (id: string, _opts, cmd: Command) => {
       await withConnection(cmd, async (client, g) => {
@@ -89,7 +91,7 @@ export function registerWorkerCommand(program: Command): void {
 
   worker
     .command('invoke')
-    .argument('<id>', 'worker id')
+    .argument('<worker>', WORKER)
     .argument('[export]', 'an exported function to call (reactor modules)')
     .argument('[numbers...]', "arguments of the export, typed by its signature: integers (i64 of any size, kept exact), decimals, NaN, Infinity")
     .option('--stdin <file>', 'stdin/stdout convention: FILE or - as stdin, stdout printed, exit code returned')
@@ -119,7 +121,7 @@ export function registerWorkerCommand(program: Command): void {
 
   worker
     .command('cancel')
-    .argument('<id>', 'worker id')
+    .argument('<worker>', WORKER)
     .argument('<key>', 'the idempotency key the call was made with')
     .description('cancel a queued call by its idempotency key: it never runs, and its caller gets E_CANCELLED')
     .addHelpText('after', '\nExamples:\n  warren worker invoke w_… slow_export --idempotency-key job-7 &\n  warren worker cancel w_… job-7\n')
@@ -134,7 +136,7 @@ export function registerWorkerCommand(program: Command): void {
   worker
     .command('rm')
     .alias('delete')
-    .argument('<id>', 'worker id')
+    .argument('<worker>', WORKER)
     .description('delete a worker: stops it and removes its files')
     .action(async (id: string, _opts, cmd: Command) => {
       await withConnection(cmd, async (client, g) => {
@@ -146,7 +148,7 @@ export function registerWorkerCommand(program: Command): void {
 
   worker
     .command('update')
-    .argument('<id>', 'worker id')
+    .argument('<worker>', WORKER)
     .requiredOption('--version <version>', 'the version to move to')
     .description("move a worker to another version (read-write files kept; rw→ro refused)")
     .action(async (id: string, opts: { version: string }, cmd: Command) => {
@@ -159,7 +161,7 @@ export function registerWorkerCommand(program: Command): void {
 
   worker
     .command('pause')
-    .argument('<id>', 'worker id')
+    .argument('<worker>', WORKER)
     .description("pause a worker: snapshot it into this node's store and free its instance (the next call resumes it)")
     .action(async (id: string, _opts, cmd: Command) => {
       await withConnection(cmd, async (client, g) => {
@@ -172,7 +174,7 @@ export function registerWorkerCommand(program: Command): void {
 
   worker
     .command('resume')
-    .argument('<id>', 'worker id')
+    .argument('<worker>', WORKER)
     .description('resume a worker from its latest snapshot (a live worker is left as is)')
     .action(async (id: string, _opts, cmd: Command) => {
       await withConnection(cmd, async (client, g) => {
@@ -185,7 +187,7 @@ export function registerWorkerCommand(program: Command): void {
 
   worker
     .command('commit')
-    .argument('<id>', 'worker id')
+    .argument('<worker>', WORKER)
     .description('commit a worker: an immutable, forkable snapshot in the cluster store (the worker stays live)')
     .action(async (id: string, _opts, cmd: Command) => {
       await withConnection(cmd, async (client, g) => {
@@ -197,7 +199,7 @@ export function registerWorkerCommand(program: Command): void {
 
   worker
     .command('fork')
-    .argument('<id>', 'worker id to fork')
+    .argument('<worker>', WORKER)
     .requiredOption('--name <name>', 'name of the new worker')
     .option('--snapshot <snapshot>', 'a committed snapshot of the worker (default: its last commit)')
     .description('create a new worker from a committed snapshot; the two then diverge')
@@ -212,7 +214,7 @@ export function registerWorkerCommand(program: Command): void {
 
   worker
     .command('snapshots')
-    .argument('<id>', 'worker id')
+    .argument('<worker>', WORKER)
     .option('--pauses', 'list pause snapshots too')
     .description("list a worker's committed snapshots")
     .action(async (id: string, opts: { pauses?: boolean }, cmd: Command) => {
@@ -229,7 +231,7 @@ export function registerWorkerCommand(program: Command): void {
 
   worker
     .command('files')
-    .argument('<id>', 'worker id')
+    .argument('<worker>', WORKER)
     .argument('[path]', 'guest path', '/')
     .option('-r, --recursive', 'list every descendant')
     .description("list a worker's files")
@@ -244,7 +246,7 @@ export function registerWorkerCommand(program: Command): void {
 
   worker
     .command('cat')
-    .argument('<id>', 'worker id')
+    .argument('<worker>', WORKER)
     .argument('<path>', 'guest path of a file')
     .description("print a worker file's bytes")
     .action(async (id: string, path: string, _opts, cmd: Command) => {
@@ -256,7 +258,7 @@ export function registerWorkerCommand(program: Command): void {
 
   worker
     .command('download')
-    .argument('<id>', 'worker id')
+    .argument('<worker>', WORKER)
     .argument('[path]', 'guest path of a directory', '/')
     .requiredOption('-o, --output <file>', 'where to write the zip')
     .description('download a worker directory as a zip')
