@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { ApiClient } from '../../src/cli/api-client.js';
+import { ApiClient, readAll } from '../../src/cli/api-client.js';
 import { isWarrenError } from '../../src/errors.js';
 import type { WorkerRecord } from '../../src/records.js';
 import { startTestServer, type TestServer } from '../support/start-server.js';
@@ -82,4 +82,21 @@ test('the CLI passes names through: warren worker invoke c1 increment, warren wo
   const show = await warren(server.adminToken, ['worker', 'show', 'sh.refs/c1', '--json']);
   assert.equal(show.code, 0, show.stderr);
   assert.equal((JSON.parse(show.stdout) as WorkerRecord).id, counter.id);
+});
+
+test('a component ref name@version is taken by the API as the CLI takes it: worker create and job run (issue 21.14)', async () => {
+  const created = await server.client.json<WorkerRecord>('POST', '/v1/workers', { component: 'sh.refs.counter@1.0.0', name: 'at-ref' });
+  assert.equal(created.component, 'sh.refs.counter');
+  assert.equal(created.version, '1.0.0');
+  await refused(server.client.json('POST', '/v1/workers', { component: 'sh.refs.counter@1.0.0', version: '2.0.0', name: 'clash' }), 'E_BAD_REQUEST');
+  await refused(server.client.json('POST', '/v1/workers', { component: 'sh.refs.counter@9.9.9', name: 'absent' }), 'E_NOT_FOUND');
+  await refused(server.client.json('POST', '/v1/workers', { component: 'sh.refs.counter@', name: 'empty' }), 'E_VERSION_INVALID');
+  await pushTestComponent(server.client, work.path, 'sh.refs', 'echo', '1.0.0', { wasm: 'worker_echo.wasm' });
+  const run = await server.client.raw('POST', `/v1/jobs/${encodeURIComponent('sh.refs.echo@1.0.0')}/run?format=json`, Buffer.from('hi'), { 'content-type': 'application/octet-stream' });
+  const result = JSON.parse((await readAll(run.body)).toString('utf8')) as { version: string; exitCode: number };
+  assert.equal(run.status, 200, JSON.stringify(result));
+  assert.equal(result.version, '1.0.0');
+  const unencoded = await server.client.raw('POST', '/v1/jobs/sh.refs.echo@1.0.0/run?format=json', Buffer.from('hi'), { 'content-type': 'application/octet-stream' });
+  assert.equal(unencoded.status, 200);
+  await readAll(unencoded.body);
 });

@@ -7,6 +7,7 @@ import { parseByteSize, parseDuration } from '../../manifest/parse-units.js';
 import { authorizeNamespace } from '../auth/index.js';
 import { statusOf } from '../error-status.js';
 import { errorResponses, fqParam } from './schemas.js';
+import { acceptComponentRefs } from './component-ref-hooks.js';
 
 /** Output up to this size is buffered so the exit code and stderr can go in headers. */
 const BUFFER_BEFORE_STREAMING = 1024 * 1024;
@@ -32,6 +33,7 @@ interface RunQuery {
 export async function jobRoutes(app: FastifyInstance, { node }: { node: WarrenNode }): Promise<void> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_STDIN_BYTES }, (_req, body, done) => done(null, body));
+  acceptComponentRefs(app);
 
   app.post(
     '/v1/jobs/:fq/run',

@@ -16,6 +16,7 @@ import { errorResponses } from './schemas.js';
 import { snapshotRoutes } from './snapshot-routes.js';
 import { workerFileRoutes } from './worker-file-routes.js';
 import { resolveWorkerRefs } from './worker-ref-hook.js';
+import { acceptComponentRefs } from './component-ref-hooks.js';
 
 const MAX_STDIN_BYTES = 64 * 1024 * 1024;
 
@@ -63,6 +64,7 @@ export async function workerRoutes(app: FastifyInstance, { node }: { node: Warre
     await pauseLiveWorkers(ctx);
   });
   resolveWorkerRefs(app, node);
+  acceptComponentRefs(app);
   await app.register(workerFileRoutes, { node });
   await app.register(snapshotRoutes, { node });
 
@@ -77,7 +79,7 @@ export async function workerRoutes(app: FastifyInstance, { node }: { node: Warre
           required: ['component', 'name'],
           additionalProperties: false,
           properties: {
-            component: { type: 'string', maxLength: 128, description: 'fq name, e.g. sh.warren.counter' },
+            component: { type: 'string', maxLength: 128, description: 'fq name, e.g. sh.warren.counter; or fq@version (split from it before validation)' },
             version: { type: 'string', maxLength: 64 },
             name: { type: 'string', maxLength: 63, description: 'unique per namespace; a DNS label ([a-z0-9-], 1-63)' },
             env: { type: 'object', additionalProperties: { type: 'string' } },
