@@ -94,6 +94,35 @@ test('sqlite registry: revisions, compare-and-set, prefix list, watch, durabilit
   }
 });
 
+test('sqlite registry: compareAndSetEach writes all in one transaction, or nothing when one conflicts', async () => {
+  const dir = tempDir();
+  try {
+    const reg = new SqliteRegistry(join(dir, 'registry.db'));
+    const events: string[] = [];
+    await reg.watch('', (e) => events.push(`${e.type}:${e.key}`));
+    const w = await reg.compareAndSet('worker/w1', { latest: null }, 0);
+    await assert.rejects(
+      reg.compareAndSetEach([
+        { key: 'snapshot/s1', value: { id: 's1' }, expected: 0 },
+        { key: 'worker/w1', value: { latest: 's1' }, expected: w + 1 },
+      ]),
+      (e) => isWarrenError(e, 'E_CONFLICT') && e.details.key === 'worker/w1',
+    );
+    assert.equal(await reg.get('snapshot/s1'), null, 'the first write was rolled back with the second');
+    assert.deepEqual(events, ['put:worker/w1'], 'no event for writes that did not happen');
+    const [s, w2] = await reg.compareAndSetEach([
+      { key: 'snapshot/s1', value: { id: 's1' }, expected: 0 },
+      { key: 'worker/w1', value: { latest: 's1' }, expected: w },
+    ]);
+    assert.ok(s! > w && w2! > s!);
+    assert.deepEqual((await reg.get('worker/w1'))?.value, { latest: 's1' });
+    assert.deepEqual(events, ['put:worker/w1', 'put:snapshot/s1', 'put:worker/w1']);
+    await reg.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('local bus: subject wildcards, request/reply, events', async () => {
   assert.ok(subjectMatches('warren.node.n1.>', 'warren.node.n1.worker.invoke'));
   assert.ok(!subjectMatches('warren.node.n1.>', 'warren.node.n2.worker.invoke'));

@@ -54,6 +54,23 @@ test('key codec: reversible, valid KV keys, prefix filters on whole segments', (
   assert.equal(prefixFilter(''), '>');
 });
 
+test('nats registry: compareAndSetEach writes in order and stops at the first conflict (no multi-key transaction)', async () => {
+  const reg = await freshRegistry('reg_each');
+  const w = await reg.compareAndSet('worker/w1', { latest: null }, 0);
+  await assert.rejects(
+    reg.compareAndSetEach([
+      { key: 'snapshot/s1', value: { id: 's1' }, expected: 0 },
+      { key: 'worker/w1', value: { latest: 's1' }, expected: w + 1 },
+      { key: 'snapshot/s2', value: { id: 's2' }, expected: 0 },
+    ]),
+    (e) => isWarrenError(e, 'E_CONFLICT') && e.details.key === 'worker/w1',
+  );
+  assert.deepEqual((await reg.get('snapshot/s1'))?.value, { id: 's1' }, 'the write before the conflict stays');
+  assert.equal(await reg.get('snapshot/s2'), null, 'writes after the conflict are not made');
+  const [w2] = await reg.compareAndSetEach([{ key: 'worker/w1', value: { latest: 's1' }, expected: w }]);
+  assert.deepEqual(await reg.get('worker/w1'), { key: 'worker/w1', value: { latest: 's1' }, revision: w2 });
+});
+
 test('nats registry: revisions, compare-and-set, prefix list, delete, watch', async () => {
   const reg = await freshRegistry('reg_basic');
   const events: string[] = [];

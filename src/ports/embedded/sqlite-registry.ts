@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { WarrenError } from '../../errors.js';
-import type { Registry, RegistryEntry, RegistryEvent, RegistryValue } from '../registry.js';
+import type { Registry, RegistryEntry, RegistryEvent, RegistryValue, RegistryWrite } from '../registry.js';
 
 /**
  * The embedded registry: one SQLite table `kv(key, value, revision)` in `<data>/registry.db`,
@@ -48,15 +48,21 @@ export class SqliteRegistry implements Registry {
   }
 
   async compareAndSet(key: string, value: RegistryValue, expected: number): Promise<number> {
-    const revision = this.db.transaction(() => {
-      const current = this.stmts.get.get(key)?.revision ?? 0;
-      if (current !== expected) {
-        throw new WarrenError('E_CONFLICT', `registry key ${key} is at revision ${current}, expected ${expected}`, { key, current, expected });
-      }
-      return this.write(key, value);
-    }).immediate();
-    this.emit({ type: 'put', key, value, revision });
-    return revision;
+    return (await this.compareAndSetEach([{ key, value, expected }]))[0]!;
+  }
+
+  async compareAndSetEach(writes: readonly RegistryWrite[]): Promise<number[]> {
+    const revisions = this.db.transaction(() =>
+      writes.map(({ key, value, expected }) => {
+        const current = this.stmts.get.get(key)?.revision ?? 0;
+        if (current !== expected) {
+          throw new WarrenError('E_CONFLICT', `registry key ${key} is at revision ${current}, expected ${expected}`, { key, current, expected });
+        }
+        return this.write(key, value);
+      }),
+    ).immediate();
+    writes.forEach(({ key, value }, i) => this.emit({ type: 'put', key, value, revision: revisions[i]! }));
+    return revisions;
   }
 
   async delete(key: string, expected?: number): Promise<void> {

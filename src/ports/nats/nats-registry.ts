@@ -1,7 +1,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { Kvm, KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
 import { WarrenError } from '../../errors.js';
-import type { Registry, RegistryEntry, RegistryEvent, RegistryValue } from '../registry.js';
+import type { Registry, RegistryEntry, RegistryEvent, RegistryValue, RegistryWrite } from '../registry.js';
 import { fromNatsError, isWrongLastSequence } from './nats-errors.js';
 import { decodeRegistryKey, encodeRegistryKey, prefixFilter } from './registry-key-codec.js';
 
@@ -60,6 +60,12 @@ export class NatsRegistry implements Registry {
       if (isWrongLastSequence(err)) throw await this.conflict(key, expected);
       throw fromNatsError(err, `registry compare-and-set ${key}`, { key });
     }
+  }
+
+  async compareAndSetEach(writes: readonly RegistryWrite[]): Promise<number[]> {
+    const revisions: number[] = [];
+    for (const w of writes) revisions.push(await this.compareAndSet(w.key, w.value, w.expected));
+    return revisions;
   }
 
   async delete(key: string, expected?: number): Promise<void> {

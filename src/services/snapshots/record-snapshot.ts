@@ -1,8 +1,9 @@
-import { WarrenError } from '../../errors.js';
+import { WarrenError, isWarrenError } from '../../errors.js';
+import type { RegistryWrite } from '../../ports/registry.js';
 import type { RecordedCall, SnapshotRecord, WorkerRecord, WorkerStatus } from '../../records.js';
 import { withRecordedCall } from '../workers/idempotent-calls.js';
 import type { NodeContext } from '../node-context.js';
-import { updateWorkerRecord } from '../workers/update-worker-record.js';
+import { workerKey } from '../workers/worker-keys.js';
 import { snapshotKey } from './snapshot-keys.js';
 
 export interface RecordSnapshotOptions {
@@ -15,29 +16,40 @@ export interface RecordSnapshotOptions {
 }
 
 /**
- * Makes a stored snapshot real, in two writes after its blobs: the immutable `snapshot/<id>`
- * record (compare-and-set on "absent"), then the worker record's pointers (compare-and-set on its
- * revision). A crash before the first leaves garbage blobs; between the two, a complete record
- * nobody points at yet. Either way the worker's latest snapshot is the old one or the new one.
+ * Makes a stored snapshot real after its blobs: the immutable `snapshot/<id>` record (created:
+ * compare-and-set on "absent") and the worker record's pointers (compare-and-set on its
+ * revision), in one registry call (one transaction, one fsync, on the embedded registry). On
+ * JetStream KV the two are written one after the other: a crash between them leaves a complete
+ * record nobody points at yet. Either way the worker's latest snapshot is the old one or the new.
  */
 export async function recordSnapshot(ctx: NodeContext, snap: SnapshotRecord, opts: RecordSnapshotOptions): Promise<WorkerRecord> {
-  await ctx.ports.registry.compareAndSet(snapshotKey(snap.id), snap, 0);
-  let gone = false;
-  const worker = await updateWorkerRecord(ctx, snap.worker, (r) => {
-    if (r.status === 'deleted') {
-      gone = true;
-      return null;
+  const registry = ctx.ports.registry;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const entry = await registry.get<WorkerRecord>(workerKey(snap.worker));
+    if (!entry || entry.value.status === 'deleted') {
+      throw new WarrenError('E_NOT_FOUND', `worker ${snap.worker} was deleted while its snapshot was taken`, { id: snap.worker });
     }
+    const r = entry.value;
     const next: WorkerRecord = {
       ...r,
       status: opts.status,
       lastSnapshot: opts.advanceLatest ? snap.id : r.lastSnapshot,
       lastCommit: snap.kind === 'commit' ? snap.id : r.lastCommit,
+      updatedAt: new Date().toISOString(),
     };
     if (opts.call) next.calls = withRecordedCall(r.calls, opts.call.key, opts.call.result);
     delete next.error;
-    return next;
-  });
-  if (gone) throw new WarrenError('E_NOT_FOUND', `worker ${snap.worker} was deleted while its snapshot was taken`, { id: snap.worker });
-  return worker;
+    // A retry after a conflict on JetStream finds the record written by the first attempt.
+    const recorded = attempt > 0 && (await registry.get(snapshotKey(snap.id))) !== null;
+    const writes: RegistryWrite[] = [{ key: workerKey(snap.worker), value: next, expected: entry.revision }];
+    if (!recorded) writes.unshift({ key: snapshotKey(snap.id), value: snap, expected: 0 });
+    try {
+      await registry.compareAndSetEach(writes);
+      return next;
+    } catch (err) {
+      // Only the worker record moves under us (a status write): read it again and retry.
+      if (!isWarrenError(err, 'E_CONFLICT') || err.details.key !== workerKey(snap.worker)) throw err;
+    }
+  }
+  throw new WarrenError('E_CONFLICT', `worker ${snap.worker} kept changing while its snapshot was recorded; retry`, { id: snap.worker });
 }
