@@ -28,6 +28,8 @@ export interface BuildAppOptions {
    * logger, without per-request lines: 5xx errors are always logged, with their request id.
    */
   logger?: boolean | object;
+  /** `/metrics` without a token (`serve --metrics-public`). */
+  metricsPublic?: boolean;
   /** Extra route plugins (workers, snapshots...) registered with the same node. */
   plugins?: ((app: FastifyInstance, opts: { node: WarrenNode; dev: boolean }) => Promise<void>)[];
 }
@@ -74,7 +76,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await registerClusterRouting(app, { node: opts.node });
   const dev = opts.dev ?? false;
   const deps = { node: opts.node, dev };
-  await app.register(healthRoutes, deps);
+  await app.register(healthRoutes, { ...deps, metricsPublic: opts.metricsPublic });
   await app.register(componentRoutes, deps);
   await app.register(jobRoutes, deps);
   await app.register(blobRoutes, deps);

@@ -31,7 +31,9 @@ export class WarrenMetrics {
   readonly gcSweptBlobs = new Counter({ name: 'warren_gc_swept_blobs_total', help: 'Blobs removed by GC', registers: [this.registry] });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'warren_process_' });
+    // prom-client's default names start with process_ / nodejs_ already: `warren_` makes them
+    // warren_process_cpu_seconds_total (a `warren_process_` prefix doubled it).
+    collectDefaultMetrics({ register: this.registry, prefix: 'warren_' });
   }
 
   /** Job lanes' queue and batching, read when scraped (`source` null: one job per thread, no lanes). */

@@ -42,6 +42,7 @@ const MAY_CALL: Record<Exclude<RouteRole, 'public'>, readonly Credential[]> = {
   project: ['admin', 'projectA', 'projectB', 'node'],
   'shared-reader': ['admin', 'projectA', 'projectB', 'sharedReader', 'node'],
   'store-reader': ['admin', 'sharedReader', 'node'],
+  metrics: ['admin', 'sharedReader', 'node'],
 };
 
 const ROLE_OF: Record<Credential, TokenRole> = { admin: 'admin', projectA: 'project', projectB: 'project', sharedReader: 'shared-reader', node: 'node' };

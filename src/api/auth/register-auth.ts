@@ -13,8 +13,8 @@ export interface AuthOptions {
 /**
  * The API's one auth hook. Call it on the root instance before registering routes (not through
  * `app.register`, which would encapsulate the hooks). Every route declares `config: { role }`:
- *  - `public`: no token read at all (`/healthz`, `/openapi.json`, `/metrics`: aggregate
- *    counters, scraped by Prometheus without credentials).
+ *  - `public`: no token read at all (`/healthz`, `/openapi.json`; `/metrics` only under
+ *    `serve --metrics-public`, else it is a `metrics` route).
  *  - other roles: `Authorization: Bearer <token>` is verified before the body is read
  *    (onRequest), `request.principal` is set, and the token's role must be one the route role
  *    grants (TOKEN_ROLES_FOR_ROUTE); namespace checks are the route's (authorizeNamespace).

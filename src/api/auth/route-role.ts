@@ -4,7 +4,7 @@ import type { TokenRole } from '../../services/tokens/index.js';
  * The role a route declares in `config: { role }`. Every route declares one; see
  * registerAuth for how each is enforced.
  */
-export const ROUTE_ROLES = ['public', 'admin', 'project', 'shared-reader', 'store-reader', 'node', 'dev'] as const;
+export const ROUTE_ROLES = ['public', 'admin', 'project', 'shared-reader', 'store-reader', 'metrics', 'node', 'dev'] as const;
 
 export type RouteRole = (typeof ROUTE_ROLES)[number];
 
@@ -25,5 +25,7 @@ export const TOKEN_ROLES_FOR_ROUTE: Readonly<Record<Exclude<RouteRole, 'public'>
   'shared-reader': ['admin', 'shared-reader', 'project', 'node'],
   // Blobs by digest carry no namespace: tokens scoped to namespaces must not read the whole store.
   'store-reader': ['admin', 'shared-reader', 'node'],
+  // Node-wide counters (every namespace's jobs and workers): not for a project token.
+  metrics: ['admin', 'shared-reader', 'node'],
   node: ['admin', 'node'],
 };

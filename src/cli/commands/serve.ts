@@ -26,6 +26,7 @@ interface ServeOptions {
   zipMaxEntry?: string;
   zipMaxEntries: string;
   guestFds?: string;
+  metricsPublic?: boolean;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -48,8 +49,9 @@ export function registerServeCommand(program: Command): void {
     .option('--zip-max-total <size>', 'component push: refuse a files zip whose entries inflate to more than this in all (real bytes, counted while unpacking)', `${DEFAULT_ZIP_LIMITS.maxTotalBytes / 2 ** 30}GiB`)
     .option('--zip-max-entry <size>', 'component push: refuse a files zip with one entry inflating to more than this (default: --zip-max-total)')
     .option('--zip-max-entries <n>', 'component push: refuse a files zip with more entries than this (files and directories)', String(DEFAULT_ZIP_LIMITS.maxEntries))
+    .option('--metrics-public', 'serve /metrics without a token (default: a token of role admin, shared-reader or node)')
     .option('--guest-fds <n>', 'host file descriptors all guests may hold together (past it a guest\'s open is EMFILE); default: the open-file limit less a reserve for the host')
-    .addHelpText('after', '\nExamples:\n  warren serve                  # embedded storage in $WARREN_HOME or ~/.warren\n  warren serve --port 0 --dev\n  warren serve --nats nats://127.0.0.1:4222 --node-id a\n  warren serve --zip-max-total 20GiB --zip-max-entry 4GiB --zip-max-entries 500000\n\nZip limits are absolute sizes, never compression ratios: a 1 GiB file of zeros is a legitimate file.\n')
+    .addHelpText('after', '\nExamples:\n  warren serve                  # embedded storage in $WARREN_HOME or ~/.warren\n  warren serve --port 0 --dev\n  warren serve --nats nats://127.0.0.1:4222 --node-id a\n  warren serve --metrics-public  # Prometheus scrapes without a token\n  warren serve --zip-max-total 20GiB --zip-max-entry 4GiB --zip-max-entries 500000\n\nZip limits are absolute sizes, never compression ratios: a 1 GiB file of zeros is a legitimate file.\n')
     .action(async (opts: ServeOptions, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const logger = pino({ level: opts.dev ? 'debug' : (process.env.WARREN_LOG ?? 'info') });
@@ -76,7 +78,7 @@ export function registerServeCommand(program: Command): void {
           advertiseUrl: opts.advertiseUrl,
         },
       });
-      const app = await buildApp({ node, dev: opts.dev, logger: opts.dev ? { level: 'debug' } : false, plugins: routePlugins });
+      const app = await buildApp({ node, dev: opts.dev, metricsPublic: opts.metricsPublic, logger: opts.dev ? { level: 'debug' } : false, plugins: routePlugins });
       const url = await app.listen({ host: opts.host, port: Number(opts.port) });
       const admin = await node.tokens.ensureDevAdminToken();
       process.stdout.write(`warren listening on ${url} (node ${node.ctx.nodeId}, data ${node.ctx.layout.root})\n`);
