@@ -18,6 +18,7 @@ import { tokenRoutes } from './auth/token-routes.js';
 import { whoamiRoute } from './auth/whoami-route.js';
 import { ConsoleSessions, registerSessionCookies } from './auth/session-cookie.js';
 import { uiRoutes } from './routes/ui-routes.js';
+import { componentFileRoutes } from './routes/component-file-routes.js';
 
 export interface BuildAppOptions {
   node: WarrenNode;
@@ -78,6 +79,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   const deps = { node: opts.node, dev };
   await app.register(healthRoutes, { ...deps, metricsPublic: opts.metricsPublic });
   await app.register(componentRoutes, deps);
+  await app.register(componentFileRoutes, deps);
   await app.register(jobRoutes, deps);
   await app.register(blobRoutes, deps);
   await app.register(adminRoutes, deps);

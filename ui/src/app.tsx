@@ -5,6 +5,11 @@ import { Busy, Link } from './widgets';
 import { LoginPage } from './pages/login';
 import { WorkersPage } from './pages/workers';
 import { WorkerPage } from './pages/worker';
+import { ComponentPage, ComponentsPage } from './pages/components';
+import { JobsPage } from './pages/jobs';
+import { TokensPage } from './pages/tokens';
+import { ClusterPage } from './pages/cluster';
+import { ChartsPage } from './pages/charts';
 
 interface NavItem {
   href: string;
@@ -14,7 +19,12 @@ interface NavItem {
 }
 
 const NAV: NavItem[] = [
+  { href: `${BASE}/components`, label: 'Components' },
   { href: `${BASE}/workers`, label: 'Workers', roles: ['admin', 'project', 'node'] },
+  { href: `${BASE}/jobs`, label: 'Jobs', roles: ['admin', 'project', 'node'] },
+  { href: `${BASE}/tokens`, label: 'Tokens', roles: ['admin'] },
+  { href: `${BASE}/cluster`, label: 'Cluster', roles: ['admin'] },
+  { href: `${BASE}/metrics`, label: 'Metrics', roles: ['admin', 'shared-reader'] },
 ];
 
 /** The shell: the session (or the login page), the navigation, and the page of the path. */
@@ -79,7 +89,7 @@ export function App() {
           </button>
         </div>
       </header>
-      <main>{page(url, items[0]?.href ?? `${BASE}/workers`)}</main>
+      <main>{page(url, items[0]?.href ?? `${BASE}/components`)}</main>
     </div>
   );
 }
@@ -90,8 +100,18 @@ function page(url: URL, home: string) {
   switch (parts[0]) {
     case undefined:
       return <Redirect to={home} />;
+    case 'components':
+      return parts[1] ? <ComponentPage fq={parts[1]} version={url.searchParams.get('v') ?? undefined} /> : <ComponentsPage />;
     case 'workers':
       return parts[1] ? <WorkerPage id={parts[1]} /> : <WorkersPage query={url.searchParams} />;
+    case 'jobs':
+      return <JobsPage />;
+    case 'tokens':
+      return <TokensPage />;
+    case 'cluster':
+      return <ClusterPage />;
+    case 'metrics':
+      return <ChartsPage />;
     default:
       return <p>No page at {url.pathname}.</p>;
   }

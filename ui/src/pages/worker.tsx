@@ -3,15 +3,20 @@ import { api, ApiError, request } from '../api';
 import { BASE, navigate } from '../router';
 import type { Worker } from '../types';
 import { Busy, ErrorBox, Link, Section, formatTime, useAction, useLoad } from '../widgets';
+import { WorkerFiles } from './worker-files';
+import { WorkerSnapshots } from './worker-snapshots';
+import { WorkerUpdate } from './worker-update';
 
 interface WorkerPart {
   worker: Worker;
   reload: () => void;
 }
 
-/** One worker: its status and actions, invoke, files, snapshots, update. */
+/** One worker: its status, invoke, files, snapshots, update. */
 export function WorkerPage({ id }: { id: string }) {
-  const loaded = useLoad(() => api<Worker>('GET', `/v1/workers/${encodeURIComponent(id)}`), [id]);
+  const [tick, setTick] = useState(0);
+  const loaded = useLoad(() => api<Worker>('GET', `/v1/workers/${encodeURIComponent(id)}`), [id, tick]);
+  const changed = () => setTick((t) => t + 1);
   const w = loaded.data;
   return (
     <>
@@ -23,20 +28,18 @@ export function WorkerPage({ id }: { id: string }) {
       {!w && loaded.loading && <Busy label="Loading the worker…" />}
       {w && (
         <>
-          <Status worker={w} reload={loaded.reload} />
-          <Invoke worker={w} reload={loaded.reload} />
+          <Status worker={w} reload={changed} />
+          <Invoke worker={w} reload={changed} />
+          <WorkerFiles worker={w} tick={tick} />
+          <WorkerSnapshots worker={w} tick={tick} changed={changed} />
+          <WorkerUpdate worker={w} changed={changed} />
         </>
       )}
     </>
   );
 }
 
-function Status({ worker: w, reload }: WorkerPart) {
-  const act = useAction(async (what: 'pause' | 'resume' | 'commit') => {
-    const r = await api<Record<string, unknown>>('POST', `/v1/workers/${encodeURIComponent(w.id)}/${what}`);
-    reload();
-    return { what, r };
-  });
+function Status({ worker: w }: WorkerPart) {
   const remove = useAction(async () => {
     await api('DELETE', `/v1/workers/${encodeURIComponent(w.id)}`);
     navigate(`${BASE}/workers`);
@@ -62,6 +65,8 @@ function Status({ worker: w, reload }: WorkerPart) {
         </dd>
         <dt>Created</dt>
         <dd>{formatTime(w.createdAt)}</dd>
+        <dt>Environment</dt>
+        <dd>{Object.entries(w.env ?? {}).map(([k, v]) => `${k}=${v}`).join(' ') || '—'}</dd>
         <dt>Last snapshot</dt>
         <dd>{w.lastSnapshot ?? '—'}</dd>
         <dt>Last commit</dt>
@@ -75,39 +80,19 @@ function Status({ worker: w, reload }: WorkerPart) {
           </>
         )}
       </dl>
-      <div class="row" role="group" aria-label="Worker actions">
-        <button type="button" onClick={() => act.run('pause')} disabled={act.busy}>
-          Pause
-        </button>
-        <button type="button" onClick={() => act.run('resume')} disabled={act.busy}>
-          Resume
-        </button>
-        <button type="button" onClick={() => act.run('commit')} disabled={act.busy}>
-          Commit
-        </button>
-        <button
-          type="button"
-          class="danger"
-          disabled={remove.busy}
-          onClick={() => {
-            if (confirm(`Delete worker ${w.name}? Its files go with it.`)) void remove.run();
-          }}
-        >
-          Delete
-        </button>
-      </div>
-      {act.busy && <Busy label="Working…" />}
-      {act.result && !act.busy && <p role="status">{outcomeOf(act.result.what, act.result.r)}</p>}
-      <ErrorBox error={act.error ?? remove.error} />
+      <button
+        type="button"
+        class="danger"
+        disabled={remove.busy}
+        onClick={() => {
+          if (confirm(`Delete worker ${w.name}? Its files go with it.`)) void remove.run();
+        }}
+      >
+        Delete worker
+      </button>
+      <ErrorBox error={remove.error} />
     </Section>
   );
-}
-
-function outcomeOf(what: string, r: Record<string, unknown>): string {
-  const snap = (r.snapshot as { id?: string } | null | undefined)?.id;
-  if (what === 'pause') return r.changed === false ? 'The worker was not live: nothing to pause.' : `Paused${snap ? ` into snapshot ${snap}` : ''}.`;
-  if (what === 'resume') return r.resumed ? `Resumed (${String(r.how)}${r.snapshot ? ` from ${String(r.snapshot)}` : ''}).` : 'The worker was live already.';
-  return `Committed snapshot ${snap ?? ''}.`;
 }
 
 interface InvokeResult {
@@ -224,8 +209,12 @@ function Invoke({ worker: w, reload }: WorkerPart) {
               </>
             )}
           </dl>
-          <h3>Stdout</h3>
-          <pre>{r.stdout}</pre>
+          {r.stdout && (
+            <>
+              <h3>Stdout</h3>
+              <pre>{r.stdout}</pre>
+            </>
+          )}
           {r.stderr && (
             <>
               <h3>Stderr</h3>

@@ -1,0 +1,160 @@
+import { api } from '../api';
+import { BASE } from '../router';
+import type { ComponentSummary, ComponentVersion } from '../types';
+import { Busy, ErrorBox, Link, Section, formatBytes, formatTime, useLoad } from '../widgets';
+
+/** Components the session may see (a project token: its namespaces), as the API lists them. */
+export function ComponentsPage() {
+  const list = useLoad(() => api<{ components: ComponentSummary[] }>('GET', '/v1/components'), []);
+  return (
+    <>
+      <h1>Components</h1>
+      <Section title="Published">
+        <ErrorBox error={list.error} />
+        {list.loading && <Busy label="Loading components…" />}
+        {list.data && (
+          <div class="scroll">
+            <table>
+              <caption class="sr">Components</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Component</th>
+                  <th scope="col">Latest</th>
+                  <th scope="col">Versions</th>
+                  <th scope="col">Description</th>
+                </tr>
+              </thead>
+              <tbody>
+                {list.data.components.map((c) => (
+                  <tr key={c.fq}>
+                    <td>
+                      <Link href={`${BASE}/components/${encodeURIComponent(c.fq)}`}>{c.fq}</Link>
+                    </td>
+                    <td>{c.latest}</td>
+                    <td>{c.versions.length}</td>
+                    <td>{c.description}</td>
+                  </tr>
+                ))}
+                {list.data.components.length === 0 && (
+                  <tr>
+                    <td colSpan={4}>No components. Push one with `warren component push DIR`.</td>
+                  </tr>
+                )}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Section>
+    </>
+  );
+}
+
+/** One component: its push history (versions), and the chosen version's manifest, files and exports. */
+export function ComponentPage({ fq, version }: { fq: string; version?: string }) {
+  const shown = useLoad(() => api<{ fq: string; versions: ComponentVersion[] }>('GET', `/v1/components/${encodeURIComponent(fq)}`), [fq]);
+  const versions = [...(shown.data?.versions ?? [])].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  const current = versions.find((v) => v.version === version) ?? versions[0];
+  return (
+    <>
+      <p>
+        <Link href={`${BASE}/components`}>← Components</Link>
+      </p>
+      <h1>Component {fq}</h1>
+      <ErrorBox error={shown.error} />
+      {shown.loading && !shown.data && <Busy label="Loading the component…" />}
+      {shown.data && (
+        <>
+          <Section title="Push history">
+            <ol class="timeline" aria-label="Versions, newest first">
+              {versions.map((v) => (
+                <li key={v.version}>
+                  <Link href={`${BASE}/components/${encodeURIComponent(fq)}?v=${encodeURIComponent(v.version)}`} aria-current={v === current ? 'page' : undefined}>
+                    {v.version}
+                  </Link>{' '}
+                  pushed {formatTime(v.createdAt)} · module {formatBytes(v.module.size)} · files {formatBytes(v.filesSize)}
+                </li>
+              ))}
+            </ol>
+          </Section>
+          {current && <VersionDetails v={current} />}
+        </>
+      )}
+    </>
+  );
+}
+
+function VersionDetails({ v }: { v: ComponentVersion }) {
+  const files = useLoad(
+    () => api<{ entries: { path: string; mode: 'ro' | 'rw'; size: number }[] }>('GET', `/v1/components/${encodeURIComponent(v.fq)}/versions/${encodeURIComponent(v.version)}/files`),
+    [v.fq, v.version],
+  );
+  return (
+    <>
+      <Section title={`Version ${v.version}`}>
+        <dl class="facts">
+          <dt>Description</dt>
+          <dd>{String(v.manifest.description ?? '')}</dd>
+          <dt>Module</dt>
+          <dd>
+            <code>{v.module.digest}</code> ({formatBytes(v.module.size)})
+          </dd>
+          <dt>Extensions</dt>
+          <dd>{v.extensions?.length ? v.extensions.map((e) => `${e.fq}@${e.version}`).join(', ') : '—'}</dd>
+          <dt>Pushed</dt>
+          <dd>{formatTime(v.createdAt)}</dd>
+        </dl>
+        <h3>Exports</h3>
+        {v.exports?.length ? (
+          <ul>
+            {v.exports.map((e) => (
+              <li key={e.name}>
+                <code>
+                  {e.name}
+                  {e.type ? `: ${e.type}` : e.params !== undefined ? `(${JSON.stringify(e.params)}) -> ${JSON.stringify(e.results)}` : ''}
+                </code>
+              </li>
+            ))}
+          </ul>
+        ) : (
+          <p class="hint">The API lists no typed exports for this version (core modules are called by export name; see the worker's invoke form).</p>
+        )}
+      </Section>
+      <Section title="Files">
+        <ErrorBox error={files.error} />
+        {files.data && (
+          <div class="scroll">
+            <table>
+              <caption class="sr">Initial files</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Path</th>
+                  <th scope="col">Permissions</th>
+                  <th scope="col">Size</th>
+                </tr>
+              </thead>
+              <tbody>
+                {files.data.entries.map((e) => (
+                  <tr key={e.path}>
+                    <td>
+                      <code>{e.path}</code>
+                    </td>
+                    <td>{e.mode === 'ro' ? 'read-only' : 'read-write'}</td>
+                    <td>{formatBytes(e.size)}</td>
+                  </tr>
+                ))}
+                {files.data.entries.length === 0 && (
+                  <tr>
+                    <td colSpan={3}>No initial files.</td>
+                  </tr>
+                )}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Section>
+      <Section title="Manifest">
+        <pre data-testid="manifest">{JSON.stringify(v.manifest, null, 2)}</pre>
+      </Section>
+    </>
+  );
+}
