@@ -15,6 +15,7 @@ import { readWorkerSettings } from './read-worker-settings.js';
 import { updateWorkerRecord } from './update-worker-record.js';
 import { exportSignature } from './export-signatures.js';
 import { coerceExportArgs } from '../../runtime/coerce-export-args.js';
+import { checkCallableExport } from './check-callable-export.js';
 
 export interface InvokeWorkerInput {
   /** An exported function; absent = the stdin/stdout convention (`_start`). */
@@ -111,6 +112,7 @@ async function invokeNow(ctx: NodeContext, workerId: string, input: InvokeWorker
   // wrong ones neither resumes, nor marks, nor reaches the worker.
   let args: InvokePayload['args'];
   try {
+    if (input.export) checkCallableExport(input.export);
     args = input.export ? coerceExportArgs(input.export, await exportSignature(ctx, version, input.export), input.args ?? []) : undefined;
   } catch (err) {
     ctx.metrics.invocations.inc({ outcome: 'error' });
