@@ -17,6 +17,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildComponentFixtures } from './build-component-fixtures.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const check = process.argv.includes('--check') || process.env.CI === 'true';
@@ -120,6 +121,15 @@ try {
     for (const ex of readdirSync(examples).sort()) await buildDir(join(examples, ex, 'src'), join(examples, ex, 'build'), toolchain);
   }
   console.log(`fixtures: ${stats.built} built, ${stats.checked} C builds identical to their committed copies, ${stats.copied} copied from committed builds, the rest up to date`);
+  // After the C guests: some components are made from their committed builds.
+  const components = await buildComponentFixtures(root, check);
+  console.log(`fixtures: ${components.built} components built, ${components.checked} identical to their committed copies (componentize-js ones: same WIT world)`);
+  stats.updated.push(...components.updated);
+  stats.mismatched.push(...components.mismatched);
+  if (components.unavailable.length) {
+    console.error(`fixtures: no committed build for ${components.unavailable.join(', ')}, and no jco/componentize-js to build it (npm install with dev dependencies)`);
+    process.exitCode = 1;
+  }
   for (const u of stats.updated) console.log(`fixtures: updated the committed build ${u}: commit it with its source`);
   if (stats.missing.length) {
     console.error(`fixtures: no committed build for ${stats.missing.join(', ')}, and no clang to build it: install Debian's clang lld wasi-libc libclang-rt-dev-wasm32`);

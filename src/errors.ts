@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'E_MODULE_MISSING'
   | 'E_EXTENSION_MISSING'
   | 'E_IMPORT_UNKNOWN'
+  | 'E_IMPORT_UNSUPPORTED'
   | 'E_ZIP_INVALID'
   | 'E_ZIP_UNSAFE'
   | 'E_ZIP_TOO_LARGE'

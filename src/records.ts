@@ -3,6 +3,7 @@
  * names the blobs it keeps alive; GC marks from these (never from labels on blobs).
  */
 import type { Integrity } from './ports/blobs.js';
+import type { ComponentWorld } from './precompile/wit-types.js';
 
 /** One file of a file tree. `path` is an absolute guest path (`/static/a.txt`). */
 export interface FileTreeEntry {
@@ -38,6 +39,8 @@ export interface ComponentVersionRecord {
   /** Hash over manifest, module and file tree: what "the same bytes" means for re-pushes. */
   contentDigest: string;
   createdAt: string;
+  /** Present when the binary is a WebAssembly component (WASI 0.2): its WIT world, read at push. */
+  world?: ComponentWorld;
 }
 
 export type WorkerStatus = 'idle' | 'running' | 'pausing' | 'paused' | 'resuming' | 'committing' | 'failed' | 'deleted';

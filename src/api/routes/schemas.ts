@@ -40,5 +40,10 @@ export const componentVersionSchema = {
     filesSize: { type: 'number' },
     contentDigest: { type: 'string' },
     createdAt: { type: 'string' },
+    world: {
+      type: 'object',
+      description: "a WebAssembly component's WIT world: imports, and exports with their functions' WIT signatures and types (absent for core modules)",
+      additionalProperties: true,
+    },
   },
 } as const;

@@ -6,6 +6,7 @@ import { readAll } from '../api-client.js';
 import { withConnection } from '../connect.js';
 import { pushComponentDir } from '../push-component-dir.js';
 import { printJson, printTable } from '../output.js';
+import { componentWorldText } from '../print-component-world.js';
 import { progressBar } from '../progress-bar.js';
 
 export function registerComponentCommand(program: Command): void {
@@ -106,4 +107,5 @@ function printVersion(v: ComponentVersionRecord): void {
   process.stdout.write(
     `${v.fq}@${v.version}\n  module   ${v.module.digest} (${v.module.size} bytes)\n  files    ${v.fileTree ?? '-'} (${v.filesSize} bytes)\n  extensions ${v.extensions.map((e) => `${e.fq}@${e.version}`).join(', ') || '-'}\n  created  ${v.createdAt}\n`,
   );
+  if (v.world) process.stdout.write(componentWorldText(v.world));
 }

@@ -6,6 +6,8 @@ import { analyzeModule, checkExtensions } from '../../precompile/analyze-module.
 import { checkLinkable } from '../../precompile/check-linkable.js';
 import type { ComponentVersionRecord } from '../../records.js';
 import type { NodeContext } from '../node-context.js';
+import { isComponentBinary } from '../../precompile/component-binary.js';
+import { checkComponentPush } from './check-component-push.js';
 import { componentKey, getComponentVersion } from './component-keys.js';
 
 export interface PushComponentInput {
@@ -39,9 +41,13 @@ export async function pushComponent(ctx: NodeContext, input: PushComponentInput)
   if (!input.module || input.module.byteLength === 0) {
     throw new WarrenError('E_MODULE_MISSING', `component ${manifest.fq}@${manifest.version} has no module (manifest binary = ${JSON.stringify(manifest.binary)})`);
   }
-  const analysis = analyzeModule(input.module);
-  checkExtensions(analysis, manifest.required_extensions);
-  checkLinkable(analysis);
+  // A WebAssembly component (WASI 0.2) has its own checks; a core module is analyzed here.
+  const world = isComponentBinary(input.module) ? await checkComponentPush(input.module, manifest) : null;
+  if (!world) {
+    const analysis = analyzeModule(input.module);
+    checkExtensions(analysis, manifest.required_extensions);
+    checkLinkable(analysis);
+  }
   const extensions: ComponentVersionRecord['extensions'] = [];
   for (const fq of manifest.required_extensions) {
     try {
@@ -84,6 +90,7 @@ export async function pushComponent(ctx: NodeContext, input: PushComponentInput)
     filesSize: files?.totalBytes ?? 0,
     contentDigest,
     createdAt: new Date().toISOString(),
+    ...(world ? { world } : {}),
   };
   if (existing) return sameOrConflict(existing.value, record);
   try {

@@ -1,0 +1,106 @@
+// Builds the WebAssembly component (WASI 0.2) test guests, from sources in the repo, with npm-only
+// tools (run by build-fixtures.mjs after the C guests):
+//   fixtures/c/<name>.wasm + jco's preview1 command adapter -> fixtures/components/<name>.component.wasm
+//   fixtures/components/<name>/<name>.{js,wit} (componentize-js) -> fixtures/components/<name>.component.wasm
+// Like the C guests, every build is committed and copied to fixtures/build/. Under CI (`CI=true`
+// or `--check`) each one is rebuilt and compared with its committed copy:
+// - adapter components (`jco new`, i.e. wasm-tools' component new) are deterministic: same bytes;
+// - componentize-js output is NOT byte-for-byte reproducible (two builds of the same source
+//   differ: the engine snapshot it embeds is not deterministic), so for those the check is that the
+//   rebuild has the same WIT world (imports, exports and every type) as the committed copy.
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+/** Command components made from a committed C guest + the preview1 command adapter. */
+const ADAPTED = ['wasi_probe', 'worker_echo'];
+/** componentize-js guests: fixtures/components/<name>/<name>.js with the world in <name>.wit. */
+const COMPONENTIZED = [{ name: 'typed', world: 'typed' }];
+
+export async function buildComponentFixtures(root, check) {
+  const dir = join(root, 'fixtures/components');
+  const out = join(root, 'fixtures/build');
+  mkdirSync(out, { recursive: true });
+  const stats = { built: 0, checked: 0, updated: [], mismatched: [], unavailable: [] };
+  let jco;
+  try {
+    jco = await import('@bytecodealliance/jco');
+  } catch {
+    jco = null;
+  }
+  const newer = (a, b) => existsSync(b) && statSync(b).mtimeMs >= statSync(a).mtimeMs;
+
+  for (const name of ADAPTED) {
+    const source = join(root, 'fixtures/c', `${name}.wasm`);
+    const committed = join(dir, `${name}.component.wasm`);
+    const rel = relative(root, committed);
+    if (!jco || (!check && newer(source, committed))) {
+      if (!jco && !existsSync(committed)) stats.unavailable.push(rel);
+    } else {
+      const adapter = readFileSync(jco.preview1AdapterCommandPath());
+      const fresh = await jco.componentNew(readFileSync(source), [['wasi_snapshot_preview1', adapter]]);
+      stats.built++;
+      settle(committed, rel, Buffer.from(fresh), (a, b) => a.equals(b), check, stats);
+    }
+    if (existsSync(committed)) copyFileSync(committed, join(out, `${name}.component.wasm`));
+  }
+
+  for (const { name, world } of COMPONENTIZED) {
+    const js = join(dir, name, `${name}.js`);
+    const wit = join(dir, name, `${name}.wit`);
+    const committed = join(dir, `${name}.component.wasm`);
+    const rel = relative(root, committed);
+    const fresh = !check && newer(js, committed) && newer(wit, committed) ? null : await componentize(js, wit, world);
+    if (fresh === undefined) {
+      if (!existsSync(committed)) stats.unavailable.push(rel);
+    } else if (fresh !== null) {
+      stats.built++;
+      const sameWorld = async (a, b) => (await jco.componentWit(a)) === (await jco.componentWit(b));
+      await settleAsync(committed, rel, Buffer.from(fresh), sameWorld, check, stats);
+    }
+    if (existsSync(committed)) copyFileSync(committed, join(out, `${name}.component.wasm`));
+  }
+  return stats;
+}
+
+/** componentize-js's build, or undefined when it is not installed (a production install). */
+async function componentize(js, wit, worldName) {
+  let mod;
+  try {
+    mod = await import('@bytecodealliance/componentize-js');
+  } catch {
+    return undefined;
+  }
+  // Only what the guest uses: no wasi:http, clocks, random or stdio imports to satisfy.
+  const { component } = await mod.componentize(readFileSync(js, 'utf8'), {
+    witPath: wit,
+    worldName,
+    disableFeatures: ['random', 'stdio', 'clocks', 'http', 'fetch-event'],
+  });
+  return component;
+}
+
+function settle(committed, rel, fresh, same, check, stats) {
+  if (!existsSync(committed)) {
+    writeFileSync(committed, fresh);
+    stats.updated.push(`${rel} (new)`);
+  } else if (!same(readFileSync(committed), fresh)) {
+    if (check) stats.mismatched.push(rel);
+    else {
+      writeFileSync(committed, fresh);
+      stats.updated.push(rel);
+    }
+  } else stats.checked++;
+}
+
+async function settleAsync(committed, rel, fresh, same, check, stats) {
+  if (!existsSync(committed)) {
+    writeFileSync(committed, fresh);
+    stats.updated.push(`${rel} (new)`);
+  } else if (!(await same(readFileSync(committed), fresh))) {
+    if (check) stats.mismatched.push(`${rel} (its WIT world differs)`);
+    else {
+      writeFileSync(committed, fresh);
+      stats.updated.push(rel);
+    }
+  } else stats.checked++;
+}
