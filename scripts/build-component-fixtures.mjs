@@ -8,7 +8,7 @@
 // - componentize-js output is NOT byte-for-byte reproducible (two builds of the same source
 //   differ: the engine snapshot it embeds is not deterministic), so for those the check is that the
 //   rebuild has the same WIT world (imports, exports and every type) as the committed copy.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 /** Command components made from a committed C guest + the preview1 command adapter. */
@@ -89,7 +89,11 @@ function settle(committed, rel, fresh, same, check, stats) {
       writeFileSync(committed, fresh);
       stats.updated.push(rel);
     }
-  } else stats.checked++;
+  } else {
+    stats.checked++;
+    // Same world: the committed copy stands for these sources (no rebuild at the next setup).
+    if (!check) utimesSync(committed, new Date(), new Date());
+  }
 }
 
 async function settleAsync(committed, rel, fresh, same, check, stats) {
