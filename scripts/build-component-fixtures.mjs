@@ -106,5 +106,9 @@ async function settleAsync(committed, rel, fresh, same, check, stats) {
       writeFileSync(committed, fresh);
       stats.updated.push(rel);
     }
-  } else stats.checked++;
+  } else {
+    stats.checked++;
+    // Same world: the committed copy stands for these sources (no rebuild at the next setup).
+    if (!check) utimesSync(committed, new Date(), new Date());
+  }
 }
