@@ -1,5 +1,6 @@
 /*
- * warren_fs: the few *at syscalls Node's fs lacks (nodejs/node#31110), as a raw Node-API addon.
+ * warren_fs: the few *at syscalls Node's fs lacks (nodejs/node#31110), and utimensat/futimens to
+ * the nanosecond (fs.utimes takes seconds as a double), as a raw Node-API addon.
  *
  * Why it exists: the WASI host resolves guest paths relative to directory fds it holds open;
  * without openat it has to go through /proc/self/fd/N/name strings, which cost ~2.5 us more
@@ -27,6 +28,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/fs.h>
@@ -255,6 +257,50 @@ static napi_value js_readlinkat(napi_env env, napi_callback_info info) {
   napi_value r;
   napi_create_string_utf8(env, target, (size_t)n, &r);
   return r;
+}
+
+/*
+ * A timespec from (seconds, nanoseconds) as JS numbers: nanoseconds -1 is UTIME_NOW, -2 is
+ * UTIME_OMIT (leave that time alone), as utimensat(2) takes them. Seconds are whole numbers
+ * below 2^53, so a double carries them exactly; fs.utimes takes seconds as one double, which
+ * cannot carry nanoseconds (WASI sets times to the nanosecond, as wasmtime does here).
+ */
+static int arg_timespec(napi_env env, napi_value sec, napi_value nsec, struct timespec *ts) {
+  double s, n;
+  if (napi_get_value_double(env, sec, &s) != napi_ok || napi_get_value_double(env, nsec, &n) != napi_ok) return 0;
+  if (n == -1) { ts->tv_sec = 0; ts->tv_nsec = UTIME_NOW; return 1; }
+  if (n == -2) { ts->tv_sec = 0; ts->tv_nsec = UTIME_OMIT; return 1; }
+  if (!(s >= 0 && s < 9007199254740992.0) || !(n >= 0 && n < 1e9) || s != (double)(int64_t)s || n != (double)(int64_t)n) return 0;
+  ts->tv_sec = (time_t)s;
+  ts->tv_nsec = (long)n;
+  return 1;
+}
+
+/* utimensat(dirfd, path, atimeSec, atimeNsec, mtimeSec, mtimeNsec, flags) */
+static napi_value js_utimensat(napi_env env, napi_callback_info info) {
+  static const char *syscall = "utimensat";
+  GET_ARGS(7);
+  int32_t dirfd, flags;
+  char path[PATH_MAX];
+  struct timespec ts[2];
+  if (!arg_int(env, argv[0], &dirfd) || !arg_int(env, argv[6], &flags)) return throw_type(env, "dirfd and flags must be numbers");
+  GET_PATH(1, path);
+  if (!arg_timespec(env, argv[2], argv[3], &ts[0]) || !arg_timespec(env, argv[4], argv[5], &ts[1]))
+    return throw_type(env, "times must be whole seconds and nanoseconds (0..1e9, -1 now, -2 unchanged)");
+  if (utimensat(dirfd, path, ts, flags) != 0) return throw_errno(env, errno, syscall, path);
+  return NULL;
+}
+
+/* futimens(fd, atimeSec, atimeNsec, mtimeSec, mtimeNsec) */
+static napi_value js_futimens(napi_env env, napi_callback_info info) {
+  GET_ARGS(5);
+  int32_t fd;
+  struct timespec ts[2];
+  if (!arg_int(env, argv[0], &fd)) return throw_type(env, "fd must be a number");
+  if (!arg_timespec(env, argv[1], argv[2], &ts[0]) || !arg_timespec(env, argv[3], argv[4], &ts[1]))
+    return throw_type(env, "times must be whole seconds and nanoseconds (0..1e9, -1 now, -2 unchanged)");
+  if (futimens(fd, ts) != 0) return throw_errno(env, errno, "futimens", NULL);
+  return NULL;
 }
 
 /* close(fd) -> true if the fd was opened here (and is now closed), false if not ours (the caller
@@ -852,6 +898,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
     {"openatStat", NULL, js_openat_stat, NULL, NULL, NULL, napi_enumerable, NULL},
     {"fstatat", NULL, js_fstatat, NULL, NULL, NULL, napi_enumerable, NULL},
     {"readlinkat", NULL, js_readlinkat, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"utimensat", NULL, js_utimensat, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"futimens", NULL, js_futimens, NULL, NULL, NULL, napi_enumerable, NULL},
     {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
     {"fileBatch", NULL, js_file_batch, NULL, NULL, NULL, napi_enumerable, NULL},
     {"fileBatchSync", NULL, js_file_batch_sync, NULL, NULL, NULL, napi_enumerable, NULL},

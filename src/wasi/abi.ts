@@ -18,6 +18,12 @@ export const FILETYPE = {
 
 export const OFLAGS = { CREAT: 1, DIRECTORY: 2, EXCL: 4, TRUNC: 8 } as const;
 export const FDFLAGS = { APPEND: 1, DSYNC: 2, NONBLOCK: 4, RSYNC: 8, SYNC: 16 } as const;
+/** Every bit these flag types define: wasmtime (wiggle) answers EINVAL to any other. */
+export const OFLAGS_ALL = 0xf;
+export const FDFLAGS_ALL = 0x1f;
+/** sock_shutdown's sdflags (RD, WR) and sock_recv's riflags (RECV_PEEK, RECV_WAITALL). */
+export const SDFLAGS_ALL = 0x3;
+export const RIFLAGS_ALL = 0x3;
 export const LOOKUP_SYMLINK_FOLLOW = 1;
 export const FSTFLAGS = { ATIM: 1, ATIM_NOW: 2, MTIM: 4, MTIM_NOW: 8 } as const;
 export const WHENCE = { SET: 0, CUR: 1, END: 2 } as const;

@@ -1,8 +1,9 @@
 import { fstatSync, lstatSync, readdirSync, readSync, writeSync, type Dirent } from 'node:fs';
-import { E, Errno, FDFLAGS, FILETYPE, WHENCE } from './abi.js';
+import { E, Errno, FDFLAGS, FILETYPE, R, WHENCE } from './abi.js';
 import type { Syscall } from './calls-proc.js';
 import type { DirListing, FdEntry } from './fd-table.js';
 import { fdPath } from './path-resolver.js';
+import { needRight } from './rights.js';
 import type { WasiContext } from './wasi-context.js';
 
 function direntType(d: Dirent): number {
@@ -35,9 +36,11 @@ export function fdIoCalls(ctx: WasiContext): Record<string, Syscall> {
   const header = new DataView(new ArrayBuffer(24));
   const headerBytes = new Uint8Array(header.buffer);
 
+  // A write without FD_WRITE (never had it, or dropped it) is EBADF, as a read without FD_READ.
   const writable = (e: FdEntry): void => {
     if (e.kind !== 'file') throw new Errno(e.kind === 'stdin' ? E.BADF : e.kind === 'dir' ? E.BADF : E.SPIPE);
     if (!e.writable) throw new Errno(e.readOnly ? E.ROFS : E.BADF);
+    if ((e.rightsDropped & R.FD_WRITE) !== 0) throw new Errno(E.BADF);
   };
 
   /** Writes the iovecs at `pos` on a file fd; returns the bytes written. */
@@ -79,8 +82,7 @@ export function fdIoCalls(ctx: WasiContext): Record<string, Syscall> {
   };
 
   const readable = (e: FdEntry): void => {
-    if (e.kind !== 'file') throw new Errno(E.BADF);
-    if (!e.readable) throw new Errno(E.BADF);
+    if (e.kind !== 'file' || !e.readable || (e.rightsDropped & R.FD_READ) !== 0) throw new Errno(E.BADF);
   };
 
   return {
@@ -153,6 +155,8 @@ export function fdIoCalls(ctx: WasiContext): Record<string, Syscall> {
     fd_seek: ((fd: number, offset: bigint, whence: number, out: number) => {
       const e = ctx.fds.get(fd);
       if (e.kind !== 'file') throw new Errno(e.kind === 'dir' ? E.BADF : E.SPIPE);
+      // As wasi-common: asking where the offset is needs FD_TELL, moving it FD_SEEK too.
+      needRight(e, offset === 0n && whence === WHENCE.CUR ? R.FD_TELL : R.FD_SEEK | R.FD_TELL);
       const delta = Number(offset);
       let pos: number;
       if (whence === WHENCE.SET) pos = delta;
@@ -168,12 +172,15 @@ export function fdIoCalls(ctx: WasiContext): Record<string, Syscall> {
     fd_tell: ((fd: number, out: number) => {
       const e = ctx.fds.get(fd);
       if (e.kind !== 'file') throw new Errno(e.kind === 'dir' ? E.BADF : E.SPIPE);
+      needRight(e, R.FD_TELL);
       ctx.view().setBigUint64(out, BigInt(e.offset), true);
       return E.SUCCESS;
     }) as Syscall,
 
     fd_readdir: ((fd: number, buf: number, bufLen: number, cookie: bigint, usedPtr: number) => {
-      const e = ctx.dirEntry(fd);
+      const e = ctx.fds.get(fd);
+      if (e.kind !== 'dir') throw new Errno(E.BADF); // wasmtime's get_dir_fd: a file is EBADF here, not ENOTDIR
+      needRight(e, R.FD_READDIR);
       if (cookie === 0n || e.listing === null) e.listing = readListing(e);
       const { names, types, inos } = e.listing;
       const mem = ctx.bytes();

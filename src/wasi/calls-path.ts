@@ -1,7 +1,8 @@
-import { futimesSync, linkSync, lstatSync, lutimesSync, mkdirSync, readlinkSync, renameSync, rmdirSync, symlinkSync, unlinkSync } from 'node:fs';
-import { E, Errno, LOOKUP_SYMLINK_FOLLOW } from './abi.js';
+import { linkSync, lstatSync, mkdirSync, readlinkSync, renameSync, rmdirSync, symlinkSync, unlinkSync } from 'node:fs';
+import { E, Errno, LOOKUP_SYMLINK_FOLLOW, R } from './abi.js';
 import type { Syscall } from './calls-proc.js';
-import { requestedTimes, writeFilestat } from './filestat.js';
+import { checkTimeFlags, setTimesAt, setTimesFd } from './file-times.js';
+import { writeFilestat } from './filestat.js';
 import { checkLinksMovedTo, depthOf, parentOf, symlinkStaysInMount } from './link-containment.js';
 import type { GuestPath, WasiContext } from './wasi-context.js';
 
@@ -15,10 +16,24 @@ export function pathCalls(ctx: WasiContext): Record<string, Syscall> {
     if (p.name === '') throw new Errno(E.BUSY);
     return lstatSync(p.target);
   };
+  /**
+   * A new name (path_link, path_symlink) ending in `/` or `/.` names a directory that must
+   * already exist, so making it fails: wasmtime (cap-std's open_parent) opens the whole path as
+   * the parent and makes "." in it, giving ENOENT when it is missing, ENOTDIR when it is a file
+   * (the resolver's error) and EEXIST when it is a directory.
+   */
+  const refuseDirSuffix = (p: GuestPath): void => {
+    if (p.dirSuffix) throw new Errno(ctx.lstatTarget(p) ? E.EXIST : E.NOENT);
+  };
+  /** Lookup flags with bits preview1 lacks are EINVAL (wiggle), before the path is looked at. */
+  const lookup = (flags: number): boolean => {
+    if ((flags & ~LOOKUP_SYMLINK_FOLLOW) !== 0) throw new Errno(E.INVAL);
+    return flags !== 0;
+  };
 
   return {
     path_create_directory: ((fd: number, ptr: number, len: number) => {
-      const p = ctx.resolve(fd, ptr, len, false);
+      const p = ctx.resolve(fd, ptr, len, false, R.PATH_CREATE_DIRECTORY);
       if (p.name === '') throw new Errno(E.EXIST);
       if (p.mount.mode === 'ro') throw new Errno(E.ROFS);
       if (ctx.readOnly.hasPath(p.guestPath)) throw new Errno(E.PERM);
@@ -27,26 +42,34 @@ export function pathCalls(ctx: WasiContext): Record<string, Syscall> {
     }) as Syscall,
 
     path_filestat_get: ((fd: number, flags: number, ptr: number, len: number, out: number) => {
-      const p = ctx.resolve(fd, ptr, len, (flags & LOOKUP_SYMLINK_FOLLOW) !== 0);
+      const p = ctx.resolve(fd, ptr, len, lookup(flags), R.PATH_FILESTAT_GET);
       writeFilestat(ctx.view(), out, ctx.lstatTargetBig(p));
       return E.SUCCESS;
     }) as Syscall,
 
     path_filestat_set_times: ((fd: number, flags: number, ptr: number, len: number, atim: bigint, mtim: bigint, fst: number) => {
-      const p = ctx.resolve(fd, ptr, len, (flags & LOOKUP_SYMLINK_FOLLOW) !== 0);
+      checkTimeFlags(fst);
+      const p = ctx.resolve(fd, ptr, len, lookup(flags), R.PATH_FILESTAT_SET_TIMES);
       const st = ctx.lstatTarget(p);
       ctx.checkMutable(p, st, E.PERM, false);
       // A missing name is ENOENT: without this the null stat threw a TypeError through the guest.
       if (!st) throw new Errno(E.NOENT);
-      const [a, m] = requestedTimes(st, atim, mtim, fst);
-      if (p.name === '') futimesSync(p.dir.hostFd, a, m);
-      else lutimesSync(p.target, a, m); // never follows: the resolver already did, inside the mount
+      // Without SYMLINK_FOLLOW a symlink's own times are set; with it the resolver has followed
+      // it inside the mount, so the name set here is never a symlink to follow.
+      if (p.name === '') setTimesFd(p.dir.hostFd, atim, mtim, fst);
+      else setTimesAt(p.parentFd, p.parent, p.name, atim, mtim, fst);
       return E.SUCCESS;
     }) as Syscall,
 
     path_link: ((oldFd: number, oldFlags: number, oldPtr: number, oldLen: number, newFd: number, newPtr: number, newLen: number) => {
-      const src = ctx.resolve(oldFd, oldPtr, oldLen, (oldFlags & LOOKUP_SYMLINK_FOLLOW) !== 0);
-      const dst = ctx.resolve(newFd, newPtr, newLen, false);
+      // wasmtime refuses to follow a symlink for link(2) (its link_at): EINVAL once both fds are directories.
+      if (lookup(oldFlags)) {
+        ctx.dirEntry(oldFd);
+        ctx.dirEntry(newFd);
+        throw new Errno(E.INVAL);
+      }
+      const src = ctx.resolve(oldFd, oldPtr, oldLen, false, R.PATH_LINK_SOURCE);
+      const dst = ctx.resolve(newFd, newPtr, newLen, false, R.PATH_LINK_TARGET);
       const st = existing(src);
       if (st.isDirectory()) throw new Errno(E.PERM);
       // A new name for bytes of a ro mount or a read-only file would be a writable name for them
@@ -55,6 +78,7 @@ export function pathCalls(ctx: WasiContext): Record<string, Syscall> {
       if (ctx.isReadOnlyFile(st, src.guestPath)) throw new Errno(E.PERM);
       if (dst.mount.mode === 'ro') throw new Errno(E.ROFS);
       if (src.dir.mount !== dst.dir.mount) throw new Errno(E.XDEV);
+      refuseDirSuffix(dst);
       const dstSt = dst.name === '' ? lstatSync(dst.target) : lstatSync(dst.target, { throwIfNoEntry: false });
       if (dstSt) throw new Errno(ctx.isReadOnlyFile(dstSt, dst.guestPath) ? E.PERM : E.EXIST);
       if (ctx.readOnly.hasPath(dst.guestPath)) throw new Errno(E.PERM);
@@ -70,7 +94,7 @@ export function pathCalls(ctx: WasiContext): Record<string, Syscall> {
     }) as Syscall,
 
     path_readlink: ((fd: number, ptr: number, len: number, buf: number, bufLen: number, out: number) => {
-      const p = ctx.resolve(fd, ptr, len, false);
+      const p = ctx.resolve(fd, ptr, len, false, R.PATH_READLINK);
       if (p.name === '') throw new Errno(E.INVAL); // never reveal the host path behind a handle
       const link = Buffer.from(readlinkSync(p.target), 'utf8');
       const n = Math.min(link.byteLength, bufLen);
@@ -80,7 +104,7 @@ export function pathCalls(ctx: WasiContext): Record<string, Syscall> {
     }) as Syscall,
 
     path_remove_directory: ((fd: number, ptr: number, len: number) => {
-      const p = ctx.resolve(fd, ptr, len, false);
+      const p = ctx.resolve(fd, ptr, len, false, R.PATH_REMOVE_DIRECTORY);
       if (p.name === '') throw new Errno(E.INVAL);
       const st = lstatSync(p.target);
       ctx.checkMutable(p, st, E.PERM, true);
@@ -91,8 +115,8 @@ export function pathCalls(ctx: WasiContext): Record<string, Syscall> {
     }) as Syscall,
 
     path_rename: ((oldFd: number, oldPtr: number, oldLen: number, newFd: number, newPtr: number, newLen: number) => {
-      const src = ctx.resolve(oldFd, oldPtr, oldLen, false);
-      const dst = ctx.resolve(newFd, newPtr, newLen, false);
+      const src = ctx.resolve(oldFd, oldPtr, oldLen, false, R.PATH_RENAME_SOURCE);
+      const dst = ctx.resolve(newFd, newPtr, newLen, false, R.PATH_RENAME_TARGET);
       const st = existing(src);
       ctx.checkMutable(src, st, E.PERM, true);
       if (dst.name === '') throw new Errno(E.BUSY);
@@ -114,8 +138,9 @@ export function pathCalls(ctx: WasiContext): Record<string, Syscall> {
 
     path_symlink: ((oldPtr: number, oldLen: number, fd: number, newPtr: number, newLen: number) => {
       const target = ctx.readString(oldPtr, oldLen);
-      const p = ctx.resolve(fd, newPtr, newLen, false);
+      const p = ctx.resolve(fd, newPtr, newLen, false, R.PATH_SYMLINK);
       if (p.mount.mode === 'ro') throw new Errno(E.ROFS);
+      refuseDirSuffix(p);
       const st = p.name === '' ? lstatSync(p.target) : lstatSync(p.target, { throwIfNoEntry: false });
       if (st) throw new Errno(ctx.isReadOnlyFile(st, p.guestPath) ? E.PERM : E.EXIST);
       if (ctx.readOnly.hasPath(p.guestPath)) throw new Errno(E.PERM);
@@ -127,7 +152,7 @@ export function pathCalls(ctx: WasiContext): Record<string, Syscall> {
     }) as Syscall,
 
     path_unlink_file: ((fd: number, ptr: number, len: number) => {
-      const p = ctx.resolve(fd, ptr, len, false);
+      const p = ctx.resolve(fd, ptr, len, false, R.PATH_UNLINK_FILE);
       const st = existing(p);
       if (st.isDirectory()) throw new Errno(E.ISDIR);
       ctx.checkMutable(p, st, E.PERM, false);

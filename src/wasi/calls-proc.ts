@@ -1,6 +1,6 @@
 import { randomFillSync } from 'node:crypto';
 import { fstatSync } from 'node:fs';
-import { CLOCK, E, EVENT_FD_READWRITE_HANGUP, EVENTTYPE, Errno, SUBCLOCK_ABSTIME } from './abi.js';
+import { CLOCK, E, EVENT_FD_READWRITE_HANGUP, EVENTTYPE, Errno, FDFLAGS_ALL, RIFLAGS_ALL, SDFLAGS_ALL, SUBCLOCK_ABSTIME } from './abi.js';
 import { InlineYield } from './inline-yield.js';
 import { sleepMs } from './stdio.js';
 import type { WasiContext } from './wasi-context.js';
@@ -29,6 +29,12 @@ export function procCalls(ctx: WasiContext): Record<string, Syscall> {
       bufPtr += list[i]!.byteLength;
     }
     return E.SUCCESS;
+  };
+
+  const notSocket = (fd: number, badFlags: number): number => {
+    if (badFlags !== 0) return E.INVAL;
+    ctx.fds.get(fd);
+    return E.NOTSOCK;
   };
 
   const now = (id: number): bigint => {
@@ -62,12 +68,20 @@ export function procCalls(ctx: WasiContext): Record<string, Syscall> {
       return E.SUCCESS;
     }) as Syscall,
 
+    /**
+     * As wasmtime's preview1 poll_oneoff: no subscriptions is EINVAL; fd subscriptions are ready
+     * at once (files and stdio never block here) with nbytes 1, and a read at or past the end of
+     * a file says HANGUP; clocks are waited for when no fd is ready. A lone relative clock is a
+     * plain sleep whose event has nbytes 1 (wasmtime's special case for it), whatever clock it
+     * names; elsewhere only the realtime and monotonic clocks are EINVAL-free.
+     */
     poll_oneoff: ((inPtr: number, outPtr: number, nsubs: number, neventsPtr: number) => {
       if (nsubs === 0) throw new Errno(E.INVAL);
       const dv = ctx.view();
       const mono = process.hrtime.bigint();
       const clocks: { userdata: bigint; deadline: bigint }[] = [];
       const ready: { userdata: bigint; type: number; nbytes: bigint; flags: number }[] = [];
+      let clockNbytes = 0n;
       for (let i = 0; i < nsubs; i++) {
         const p = inPtr + 48 * i;
         const userdata = dv.getBigUint64(p, true);
@@ -75,28 +89,26 @@ export function procCalls(ctx: WasiContext): Record<string, Syscall> {
         if (tag === EVENTTYPE.CLOCK) {
           const id = dv.getUint32(p + 16, true);
           const timeout = dv.getBigUint64(p + 24, true);
-          const abs = (dv.getUint16(p + 40, true) & SUBCLOCK_ABSTIME) !== 0;
+          const subFlags = dv.getUint16(p + 40, true);
+          if (id > CLOCK.THREAD_CPUTIME || (subFlags & ~SUBCLOCK_ABSTIME) !== 0) throw new Errno(E.INVAL);
+          const abs = (subFlags & SUBCLOCK_ABSTIME) !== 0;
           let deadline: bigint;
-          if (id === CLOCK.MONOTONIC) deadline = abs ? timeout : mono + timeout;
+          if (nsubs === 1 && !abs) {
+            deadline = mono + timeout;
+            clockNbytes = 1n;
+          } else if (id === CLOCK.MONOTONIC) deadline = abs ? timeout : mono + timeout;
           else if (id === CLOCK.REALTIME) deadline = abs ? mono + (timeout - realtimeNs()) : mono + timeout;
           else throw new Errno(E.INVAL);
           clocks.push({ userdata, deadline });
         } else if (tag === EVENTTYPE.FD_READ || tag === EVENTTYPE.FD_WRITE) {
           const e = ctx.fds.get(dv.getUint32(p + 16, true));
-          let nbytes = 1n;
           let flags = 0;
-          if (tag === EVENTTYPE.FD_READ && e.kind === 'stdin') {
-            const n = ctx.stdin.available();
-            nbytes = BigInt(Math.max(n, 0));
-            if (n === 0) flags = EVENT_FD_READWRITE_HANGUP;
-          } else if (tag === EVENTTYPE.FD_READ && e.kind === 'file') {
-            const left = Math.max(0, fstatSync(e.hostFd).size - e.offset);
-            nbytes = BigInt(left);
-            if (left === 0) flags = EVENT_FD_READWRITE_HANGUP;
-          } else if (!(tag === EVENTTYPE.FD_WRITE && (e.kind === 'stdout' || e.kind === 'stderr' || e.kind === 'file'))) {
+          if (tag === EVENTTYPE.FD_READ && e.kind === 'file') {
+            if (fstatSync(e.hostFd).size <= e.offset) flags = EVENT_FD_READWRITE_HANGUP;
+          } else if (!(tag === EVENTTYPE.FD_READ ? e.kind === 'stdin' : e.kind === 'stdout' || e.kind === 'stderr' || e.kind === 'file')) {
             throw new Errno(E.BADF);
           }
-          ready.push({ userdata, type: tag, nbytes, flags });
+          ready.push({ userdata, type: tag, nbytes: 1n, flags });
         } else {
           throw new Errno(E.INVAL);
         }
@@ -107,7 +119,7 @@ export function procCalls(ctx: WasiContext): Record<string, Syscall> {
         if (!ctx.mayBlock && process.hrtime.bigint() < earliest) throw new InlineYield('poll_oneoff');
         while ((t = process.hrtime.bigint()) < earliest) sleepMs(Math.max(1, Math.ceil(Number(earliest - t) / 1e6)));
       }
-      for (const c of clocks) if (c.deadline <= t) ready.push({ userdata: c.userdata, type: EVENTTYPE.CLOCK, nbytes: 0n, flags: 0 });
+      for (const c of clocks) if (c.deadline <= t) ready.push({ userdata: c.userdata, type: EVENTTYPE.CLOCK, nbytes: clockNbytes, flags: 0 });
       const out = ctx.view();
       ready.forEach((ev, i) => {
         const p = outPtr + 32 * i;
@@ -129,9 +141,11 @@ export function procCalls(ctx: WasiContext): Record<string, Syscall> {
     proc_raise: (() => E.NOTSUP) as Syscall,
     sched_yield: (() => E.SUCCESS) as Syscall,
 
-    sock_accept: ((fd: number) => (ctx.fds.get(fd), E.NOTSOCK)) as Syscall,
-    sock_recv: ((fd: number) => (ctx.fds.get(fd), E.NOTSOCK)) as Syscall,
-    sock_send: ((fd: number) => (ctx.fds.get(fd), E.NOTSOCK)) as Syscall,
-    sock_shutdown: ((fd: number) => (ctx.fds.get(fd), E.NOTSOCK)) as Syscall,
+    // As wasmtime's preview1: no sockets. Flags with bits the call does not define are EINVAL
+    // (wiggle decodes them first), then an fd that is not open is EBADF, any other ENOTSOCK.
+    sock_accept: ((fd: number, flags: number) => notSocket(fd, flags & ~FDFLAGS_ALL)) as Syscall,
+    sock_recv: ((fd: number, _iovs: number, _n: number, flags: number) => notSocket(fd, flags & ~RIFLAGS_ALL)) as Syscall,
+    sock_send: ((fd: number) => notSocket(fd, 0)) as Syscall,
+    sock_shutdown: ((fd: number, how: number) => notSocket(fd, how & ~SDFLAGS_ALL)) as Syscall,
   };
 }

@@ -30,8 +30,9 @@ export interface FdEntry {
   writable: boolean;
   /** In a ro mount or a read-only file: writes give EROFS instead of EBADF. */
   readOnly: boolean;
-  rightsBase: number;
-  rightsInheriting: number;
+  /** Rights the guest dropped with fd_fdstat_set_rights or inherited as dropped (see rights.ts). */
+  rightsDropped: number;
+  inheritingDropped: number;
   /** The preopen name for preopened directories, else null. */
   preopen: string | null;
   dev: number;

@@ -1,5 +1,5 @@
 import type { BigIntStats } from 'node:fs';
-import { E, Errno, FSTFLAGS, filetypeOfMode } from './abi.js';
+import { filetypeOfMode } from './abi.js';
 
 /** Writes a preview1 `filestat` (64 bytes) for host stats, or zeros with `filetype` for stdio. */
 export function writeFilestat(dv: DataView, ptr: number, st: BigIntStats | null, filetype?: number): void {
@@ -17,18 +17,4 @@ export function writeFilestat(dv: DataView, ptr: number, st: BigIntStats | null,
   dv.setBigUint64(ptr + 40, st.atimeNs, true);
   dv.setBigUint64(ptr + 48, st.mtimeNs, true);
   dv.setBigUint64(ptr + 56, st.ctimeNs, true);
-}
-
-/** The (atime, mtime) pair in seconds that fd/path_filestat_set_times asks for. */
-export function requestedTimes(current: { atimeMs: number; mtimeMs: number }, atim: bigint, mtim: bigint, flags: number): [number, number] {
-  if ((flags & FSTFLAGS.ATIM && flags & FSTFLAGS.ATIM_NOW) || (flags & FSTFLAGS.MTIM && flags & FSTFLAGS.MTIM_NOW)) {
-    throw new Errno(E.INVAL);
-  }
-  const now = Date.now() / 1000;
-  const pick = (set: number, setNow: number, value: bigint, cur: number): number =>
-    flags & setNow ? now : flags & set ? Number(value) / 1e9 : cur / 1000;
-  return [
-    pick(FSTFLAGS.ATIM, FSTFLAGS.ATIM_NOW, atim, current.atimeMs),
-    pick(FSTFLAGS.MTIM, FSTFLAGS.MTIM_NOW, mtim, current.mtimeMs),
-  ];
 }

@@ -22,6 +22,11 @@ export interface Resolved {
   target: string;
   /** Canonical path of the target relative to its mount root ('' = the mount root). */
   mountRel: string;
+  /**
+   * The guest path ends in `/` or `/.` (or is `.`): it names a directory. Calls that make a new
+   * name treat such a path as wasmtime (cap-std's open_parent) does: as the directory itself.
+   */
+  dirSuffix: boolean;
 }
 
 const MAX_SYMLINK_HOPS = 32;
@@ -39,6 +44,13 @@ interface DirHandle {
 }
 
 const hasProcFd = process.platform === 'linux' && existsSync('/proc/self/fd');
+
+/** `path` ends in `/` or `/.`, or is `.` (cap-std's path_requires_dir). */
+function hasDirSuffix(path: string): boolean {
+  const last = path.charCodeAt(path.length - 1);
+  if (last === 47) return true;
+  return last === 46 && (path.length === 1 || path.charCodeAt(path.length - 2) === 47);
+}
 
 /** The host path through which an open fd is reached (openat semantics on Linux). */
 export function fdPath(hostFd: number, hostPath: string): string {
@@ -140,6 +152,7 @@ export class PathResolver {
     const mountRel = name === '' ? parentRel : parentRel === '' ? name : `${parentRel}/${name}`;
     const resolved = {
       parent: parent.path, parentFd: parent.fd, name, target: name === '' ? parent.path : `${parent.path}/${name}`, mountRel,
+      dirSuffix: hasDirSuffix(path),
       // Empty slots for the fields WasiContext.resolve adds with `{ ...r, dir, mount, guestPath }`:
       // on Node 20's V8, adding properties to a spread clone misses its IC every time (~2 us per
       // call, measured; about a quarter of an open/read/close); overwriting existing ones is ~30 ns.

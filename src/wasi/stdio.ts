@@ -44,13 +44,6 @@ export class StdinReader {
     }
   }
 
-  /** Bytes known to be available without blocking (buffers only; fds report 1 like wasmtime). */
-  available(): number {
-    const src = this.source;
-    if (src instanceof Uint8Array) return Math.max(0, src.byteLength - this.pos);
-    return 1;
-  }
-
   get isTty(): boolean {
     return isFdTty(this.source);
   }

@@ -138,8 +138,10 @@ export class WasiContext {
     throw new Errno(e.kind === 'file' ? E.NOTDIR : E.BADF);
   }
 
-  resolve(fd: number, pathPtr: number, pathLen: number, follow: boolean): GuestPath {
+  /** Resolves a guest path from directory fd `fd`, which must still hold `right` (see rights.ts). */
+  resolve(fd: number, pathPtr: number, pathLen: number, follow: boolean, right = 0): GuestPath {
     const dir = this.dirEntry(fd);
+    if ((dir.rightsDropped & right) !== 0) throw new Errno(E.NOTCAPABLE);
     const path = this.readString(pathPtr, pathLen);
     const r = this.resolver.resolve(dir, path, follow);
     const mount = this.mounts[dir.mount]!;

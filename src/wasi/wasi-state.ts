@@ -44,8 +44,8 @@ export function exportFds(fds: FdTable): WasiFdState[] {
 export function stdioEntry(kind: 'stdin' | 'stdout' | 'stderr'): FdEntry {
   return {
     kind, filetype: FILETYPE.UNKNOWN, hostFd: -1, mount: -1, mountRel: '', guestPath: '', hostPath: '', offset: 0,
-    fdflags: 0, readable: kind === 'stdin', writable: kind !== 'stdin', readOnly: false, rightsBase: 0,
-    rightsInheriting: 0, preopen: null, dev: 0, ino: 0, listing: null,
+    fdflags: 0, readable: kind === 'stdin', writable: kind !== 'stdin', readOnly: false, rightsDropped: 0,
+    inheritingDropped: 0, preopen: null, dev: 0, ino: 0, listing: null,
   };
 }
 
@@ -65,7 +65,7 @@ export function openMountRoot(mounts: Mount[], index: number): FdEntry {
   return {
     kind: 'dir', filetype: FILETYPE.DIRECTORY, hostFd, mount: index, mountRel: '', guestPath: m.guestPath,
     hostPath: m.hostPath, offset: 0, fdflags: 0, readable: true, writable: false, readOnly: m.mode === 'ro',
-    rightsBase: 0, rightsInheriting: 0, preopen: m.guestPath, dev: st.dev, ino: st.ino, listing: null,
+    rightsDropped: 0, inheritingDropped: 0, preopen: m.guestPath, dev: st.dev, ino: st.ino, listing: null,
   };
 }
 
@@ -104,7 +104,9 @@ export function reopenFd(s: WasiFdState, mounts: Mount[], roots: FdEntry[], reso
   const m = mounts[s.mount];
   const root = roots[s.mount];
   if (!m || !root) throw new WarrenError('E_SNAPSHOT_INVALID', `fd ${s.fd} refers to mount #${s.mount}, which the state does not have`);
-  if (s.preopen !== null && s.mountRel === '') return { ...openMountRoot(mounts, s.mount), preopen: s.preopen };
+  // States from before rights could be dropped have no rightsDropped: nothing was dropped.
+  const dropped = { rightsDropped: s.rightsDropped ?? 0, inheritingDropped: s.inheritingDropped ?? 0 };
+  if (s.preopen !== null && s.mountRel === '') return { ...openMountRoot(mounts, s.mount), preopen: s.preopen, ...dropped };
   resolver.beginCall();
   const target = s.mountRel === '' ? null : resolver.resolve(root, s.mountRel, false).target;
   let hostFd: number;
@@ -121,6 +123,6 @@ export function reopenFd(s: WasiFdState, mounts: Mount[], roots: FdEntry[], reso
   const { fd: _fd, ...rest } = s;
   return {
     ...rest, hostFd, filetype: filetypeOfMode(st.mode), hostPath: join(m.hostPath, s.mountRel),
-    writable: s.writable && !readOnly, readOnly, dev: st.dev, ino: st.ino, listing: null,
+    writable: s.writable && !readOnly, readOnly, dev: st.dev, ino: st.ino, listing: null, ...dropped,
   };
 }
