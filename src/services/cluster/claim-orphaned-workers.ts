@@ -2,13 +2,17 @@ import type { WorkerRecord } from '../../records.js';
 import { REGISTRY_PREFIX } from '../../records.js';
 import type { NodeContext } from '../node-context.js';
 import { adoptWorker, type AdoptOutcome } from './adopt-worker.js';
+import type { ClusterClock } from './cluster-clock.js';
 import { listClusterNodes } from './list-cluster-nodes.js';
+import type { NodeLiveness } from './node-liveness.js';
 import { rendezvousNode } from './rendezvous-node.js';
 
 export interface ClaimPassOptions {
   deadAfterMs: number;
   prefetchConcurrency: number;
-  /** When each orphan was first seen (kept by the monitor between passes). */
+  liveness: NodeLiveness;
+  clock: ClusterClock;
+  /** When (local monotonic time) each orphan was first seen (kept by the monitor between passes). */
   orphanSince: Map<string, number>;
   /** Workers being adopted by this node right now (another pass must not start on them). */
   adopting: Set<string>;
@@ -20,16 +24,17 @@ export interface ClaimPassResult {
 }
 
 /**
- * One pass of the failover monitor: every worker whose node is dead (heartbeat older than
- * `deadAfterMs`, or no heartbeat record at all) is an orphan. The live node that rendezvous
- * hashing picks for it claims it at once; any other live node claims it only after it has
- * stayed orphaned for another `deadAfterMs` (the chosen node may have died too). Claims are
- * compare-and-sets on the worker record, so exactly one node wins each worker.
+ * One pass of the failover monitor: every worker whose node is dead (this node has not seen its
+ * heartbeat record change for `deadAfterMs`, or has seen it missing that long: see NodeLiveness)
+ * is an orphan. The live node that rendezvous hashing picks for it claims it at once; any other
+ * live node claims it only after it has stayed orphaned for another `deadAfterMs` (the chosen
+ * node may have died too). Claims are compare-and-sets on the worker record, so exactly one node
+ * wins each worker.
  */
 export async function claimOrphanedWorkers(ctx: NodeContext, opts: ClaimPassOptions): Promise<ClaimPassResult> {
   const { registry } = ctx.ports;
-  const now = Date.now();
-  const nodes = await listClusterNodes(registry, opts.deadAfterMs);
+  const now = opts.clock.monotonic();
+  const nodes = await listClusterNodes(registry, opts.liveness);
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const liveIds = nodes.filter((n) => n.alive).map((n) => n.id);
   if (!liveIds.includes(ctx.nodeId)) liveIds.push(ctx.nodeId);
@@ -39,7 +44,7 @@ export async function claimOrphanedWorkers(ctx: NodeContext, opts: ClaimPassOpti
     const w = entry.value;
     if (w.node === ctx.nodeId) continue;
     const node = byId.get(w.node);
-    const dead = node ? !node.alive : now - Date.parse(w.updatedAt) > opts.deadAfterMs;
+    const dead = node ? !node.alive : opts.liveness.missingIsDead(w.node);
     if (!dead) continue;
     result.orphans++;
     seen.add(w.id);

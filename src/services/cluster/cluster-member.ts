@@ -5,7 +5,8 @@ import { evictNodeCache } from './evict-node-cache.js';
 import { FailoverMonitor } from './failover-monitor.js';
 import { listClusterNodes } from './list-cluster-nodes.js';
 import { NodeHeartbeat } from './node-heartbeat.js';
-import { nodeKey, nodeStatusOf, validateNodeId, type NodeRecord, type NodeStatus } from './node-record.js';
+import { NodeLiveness } from './node-liveness.js';
+import { nodeKey, validateNodeId, type NodeRecord, type NodeStatus } from './node-record.js';
 
 /**
  * This node's part in a cluster: its heartbeat (`node/<id>`), the failover monitor, the node
@@ -17,6 +18,8 @@ export class ClusterMember {
   readonly options: ClusterOptions;
   readonly heartbeat: NodeHeartbeat;
   readonly monitor: FailoverMonitor;
+  /** What this node has seen of the others' heartbeats (one view for failover, placement and the API). */
+  readonly liveness: NodeLiveness;
   private evictTimer: NodeJS.Timeout | null = null;
   private evicting: Promise<unknown> | null = null;
   private jobs = 0;
@@ -28,17 +31,21 @@ export class ClusterMember {
   ) {
     validateNodeId(ctx.nodeId);
     this.options = resolveClusterOptions(options);
+    this.liveness = new NodeLiveness(this.options.deadAfterMs, this.options.clock);
     this.heartbeat = new NodeHeartbeat(
       ctx.ports.registry,
       ctx.nodeId,
       this.options.heartbeatMs,
       () => ({ liveWorkers: liveWorkersOf(ctx).size, jobsRunning: this.jobs }),
       ctx.logger,
+      this.options.clock,
     );
     this.monitor = new FailoverMonitor(ctx, this.heartbeat, {
       everyMs: this.options.monitorMs,
       deadAfterMs: this.options.deadAfterMs,
       prefetchConcurrency: this.options.prefetchConcurrency,
+      liveness: this.liveness,
+      clock: this.options.clock,
     });
     if (this.options.advertiseUrl) this.heartbeat.setUrl(this.options.advertiseUrl);
   }
@@ -88,12 +95,12 @@ export class ClusterMember {
   }
 
   nodes(): Promise<NodeStatus[]> {
-    return listClusterNodes(this.ctx.ports.registry, this.options.deadAfterMs);
+    return listClusterNodes(this.ctx.ports.registry, this.liveness);
   }
 
   async node(id: string): Promise<NodeStatus | null> {
     const entry = await this.ctx.ports.registry.get<NodeRecord>(nodeKey(id));
-    return entry ? nodeStatusOf(entry.value, this.options.deadAfterMs) : null;
+    return entry ? this.liveness.statusOf(entry) : null;
   }
 
   async close(): Promise<void> {

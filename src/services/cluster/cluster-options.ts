@@ -1,3 +1,5 @@
+import { systemClock, type ClusterClock } from './cluster-clock.js';
+
 /** How one cluster member behaves. Every field has a production default; tests shrink the times. */
 export interface ClusterOptions {
   /** How often `node/<id>` is rewritten. */
@@ -22,6 +24,8 @@ export interface ClusterOptions {
   prefetchConcurrency: number;
   /** The HTTP address other nodes and clients can reach this node at; default: the listen address. */
   advertiseUrl?: string;
+  /** Where time comes from (tests inject skewed or hand-driven clocks). */
+  clock: ClusterClock;
 }
 
 export const DEFAULT_CLUSTER_OPTIONS: ClusterOptions = {
@@ -34,6 +38,7 @@ export const DEFAULT_CLUSTER_OPTIONS: ClusterOptions = {
   forwardTimeoutMs: 120_000,
   forwardBodyLimitBytes: 700 * 1024,
   prefetchConcurrency: 8,
+  clock: systemClock,
 };
 
 export function resolveClusterOptions(partial: Partial<ClusterOptions> = {}): ClusterOptions {

@@ -1,12 +1,16 @@
 import type { NodeContext } from '../node-context.js';
 import { claimOrphanedWorkers, type ClaimPassResult } from './claim-orphaned-workers.js';
+import type { ClusterClock } from './cluster-clock.js';
 import type { NodeHeartbeat } from './node-heartbeat.js';
+import type { NodeLiveness } from './node-liveness.js';
 import { releaseMovedWorkers } from './release-moved-workers.js';
 
 export interface FailoverMonitorOptions {
   everyMs: number;
   deadAfterMs: number;
   prefetchConcurrency: number;
+  liveness: NodeLiveness;
+  clock: ClusterClock;
 }
 
 /**
@@ -52,12 +56,14 @@ export class FailoverMonitor {
 
   private async pass(): Promise<void> {
     const hb = this.heartbeat;
-    const now = Date.now();
+    const now = this.opts.clock.monotonic();
     const healthy = hb.healthySince > 0 && now - hb.healthySince >= this.opts.deadAfterMs && now - hb.lastOkAt <= this.opts.deadAfterMs / 2;
     if (healthy) {
       this.lastPass = await claimOrphanedWorkers(this.ctx, {
         deadAfterMs: this.opts.deadAfterMs,
         prefetchConcurrency: this.opts.prefetchConcurrency,
+        liveness: this.opts.liveness,
+        clock: this.opts.clock,
         orphanSince: this.orphanSince,
         adopting: this.adopting,
       });

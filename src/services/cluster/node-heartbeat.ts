@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { isWarrenError } from '../../errors.js';
 import type { Registry } from '../../ports/registry.js';
+import type { ClusterClock } from './cluster-clock.js';
 import { nodeKey, type NodeRecord } from './node-record.js';
 
 export interface HeartbeatLoad {
@@ -18,8 +19,8 @@ export class NodeHeartbeat {
   private timer: NodeJS.Timeout | null = null;
   private beating: Promise<void> | null = null;
   private url = '';
-  private readonly startedAt = new Date().toISOString();
-  /** Time of the last successful write, and of the first one after a failed one. */
+  private readonly startedAt: string;
+  /** Local monotonic time of the last successful write, and of the first one after a failed one. */
   lastOkAt = 0;
   healthySince = 0;
 
@@ -29,7 +30,10 @@ export class NodeHeartbeat {
     private readonly intervalMs: number,
     private readonly load: () => HeartbeatLoad,
     private readonly logger: Logger,
-  ) {}
+    private readonly clock: ClusterClock,
+  ) {
+    this.startedAt = new Date(clock.wall()).toISOString();
+  }
 
   setUrl(url: string): void {
     this.url = url;
@@ -76,12 +80,12 @@ export class NodeHeartbeat {
       id: this.nodeId,
       url: this.url,
       startedAt: this.startedAt,
-      heartbeatAt: new Date().toISOString(),
+      heartbeatAt: new Date(this.clock.wall()).toISOString(),
       ...this.load(),
       memory: process.memoryUsage.rss(),
     };
     await this.registry.put(nodeKey(this.nodeId), record);
-    const now = Date.now();
+    const now = this.clock.monotonic();
     if (this.healthySince === 0) this.healthySince = now;
     this.lastOkAt = now;
   }

@@ -6,6 +6,7 @@ export interface NodeRecord {
   id: string;
   /** The node's HTTP address; empty until the API listens. */
   url: string;
+  /** Wall time of the writing node, for people to read: its clock may be off ours (see NodeLiveness). */
   startedAt: string;
   heartbeatAt: string;
   /** Worker instances alive in this node's threads. */
@@ -16,9 +17,10 @@ export interface NodeRecord {
   memory: number;
 }
 
-/** A node as a monitor sees it: its last heartbeat and whether that is recent enough. */
+/** A node as a monitor sees it: its last heartbeat and whether that changed recently enough. */
 export interface NodeStatus extends NodeRecord {
   alive: boolean;
+  /** How long ago (by this machine's monotonic clock) this machine saw the heartbeat record change. */
   heartbeatAgeMs: number;
 }
 
@@ -34,7 +36,3 @@ export function validateNodeId(id: string): string {
   return id;
 }
 
-export function nodeStatusOf(record: NodeRecord, deadAfterMs: number, now = Date.now()): NodeStatus {
-  const heartbeatAgeMs = Math.max(0, now - Date.parse(record.heartbeatAt));
-  return { ...record, alive: heartbeatAgeMs <= deadAfterMs, heartbeatAgeMs };
-}
