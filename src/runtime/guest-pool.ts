@@ -5,7 +5,9 @@ import { timeoutError } from './guest-error.js';
 import { processFdBudget } from './guest-fd-budget.js';
 import { GuestThread } from './guest-thread.js';
 import { InlineJobs } from './inline-jobs.js';
-import { JobLanes } from './job-lanes.js';
+import { InstanceThreads } from './instance-threads.js';
+import { OwnThreadSlot, type InstanceSlot } from './instance-slot.js';
+import { BACKSTOP_GRACE_MS, JobLanes } from './job-lanes.js';
 import type { RunJobRequest, ThreadReply } from './thread-protocol.js';
 
 const MAX_LINKED_SETS_PER_THREAD = 64;
@@ -16,7 +18,12 @@ export interface PoolOptions {
    * API thread between jobs (message round trips), so one per core leaves cores idle.
    */
   jobThreads?: number;
-  /** Warm spare threads kept ready for workers (spawning one costs ~30 ms). */
+  /**
+   * Threads that host every live worker instance, many instances each (with the deadline addon;
+   * see InstanceThreads); default: twice the cores (at most 16).
+   */
+  guestThreads?: number;
+  /** Without the deadline addon, each live worker has a thread of its own: warm spares kept ready (spawning one costs tens of ms). */
   spareThreads?: number;
   /**
    * Jobs first run inline on the API thread for at most this long (see InlineJobs), while no
@@ -27,7 +34,7 @@ export interface PoolOptions {
   /** Host fds all guests of the process may hold together; default: from RLIMIT_NOFILE (see GuestFdBudget). */
   guestFds?: number;
   /**
-   * How long past a job's deadline a job thread may stay stuck (in a syscall the deadline addon
+   * How long past a deadline a job or instance thread may stay stuck (in a syscall the deadline addon
    * cannot interrupt) before it is terminated; default 1 s. Tests that are not about the
    * backstop set it long, so a machine that stalls does not replace a thread.
    */
@@ -48,8 +55,9 @@ export interface RunOptions {
  * The threads that run guest code. Jobs share `jobThreads` warm threads: with the deadline addon
  * as lanes that each take a queue of jobs and stop a job at its timeout themselves (JobLanes);
  * without it one job per thread, in a FIFO when all are busy, and a job past its timeout
- * terminates its thread, which is replaced. Each live worker checks out a thread of its own from
- * the spares. The API thread never blocks.
+ * terminates its thread, which is replaced. Live worker instances share `guestThreads` threads
+ * that stop an op at its timeout themselves (InstanceThreads); without the addon each live worker
+ * has a thread of its own, from warm spares. The API thread never blocks.
  */
 export class GuestPool {
   private readonly idle: GuestThread[] = [];
@@ -60,6 +68,8 @@ export class GuestPool {
   private closed = false;
   readonly jobThreads: number;
   readonly spareThreads: number;
+  /** The threads hosting live worker instances; null without the deadline addon (a thread per worker then). */
+  readonly instances: InstanceThreads | null;
   readonly stats = { jobsRun: 0, timeouts: 0, threadsSpawned: 0 };
   /** Null when jobs run only on threads. */
   readonly inline: InlineJobs | null;
@@ -69,7 +79,10 @@ export class GuestPool {
   constructor(opts: PoolOptions = {}) {
     if (opts.guestFds !== undefined) processFdBudget().setLimit(opts.guestFds);
     this.jobThreads = Math.max(1, opts.jobThreads ?? Math.min(16, 2 * availableParallelism()));
-    this.spareThreads = Math.max(0, opts.spareThreads ?? 2);
+    this.instances = runWithDeadline
+      ? new InstanceThreads(Math.max(1, opts.guestThreads ?? Math.min(16, 2 * availableParallelism())), opts.backstopGraceMs ?? BACKSTOP_GRACE_MS, () => this.stats.threadsSpawned++)
+      : null;
+    this.spareThreads = this.instances ? 0 : Math.max(0, opts.spareThreads ?? 2);
     const budget = opts.inlineBudgetMs ?? DEFAULT_INLINE_BUDGET_MS;
     this.inline = runWithDeadline && budget > 0 ? new InlineJobs(runWithDeadline, budget) : null;
     this.lanes = runWithDeadline
@@ -143,19 +156,19 @@ export class GuestPool {
     return { ...request, resetModules, stdin: exactCopy(request.stdin) };
   }
 
-  /** A thread for one live worker: it belongs to the caller until `retire`d. */
-  async checkout(): Promise<GuestThread> {
+  /**
+   * A place for one new live worker instance: on a shared instance thread, or (no deadline
+   * addon) a thread of its own. The caller runs `start`/`restore` on it and `release`s it.
+   */
+  async placeInstance(): Promise<InstanceSlot> {
     if (this.closed) throw new WarrenError('E_UNAVAILABLE', 'the guest pool is closed');
+    if (this.instances) return this.instances.place();
     // A spare that could not start (the node was out of fds then) is dropped, not handed out.
     while (this.spares.length > 0 && !this.spares[0]!.alive) this.spares.shift();
     const thread = this.spares.shift() ?? this.spawn();
     if (!this.closed) this.spares.push(this.spawn());
     await thread.ready;
-    return thread;
-  }
-
-  async retire(thread: GuestThread): Promise<void> {
-    await thread.terminate();
+    return new OwnThreadSlot(thread);
   }
 
   async close(): Promise<void> {
@@ -164,7 +177,7 @@ export class GuestPool {
     this.idle.length = 0;
     this.spares.length = 0;
     const reason = new WarrenError('E_UNAVAILABLE', 'the node is shutting down');
-    await Promise.all([...all.map((t) => t.terminate(reason)), this.lanes?.close(reason)]);
+    await Promise.all([...all.map((t) => t.terminate(reason)), this.lanes?.close(reason), this.instances?.close(reason)]);
   }
 
   private spawn(): GuestThread {

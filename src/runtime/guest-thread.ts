@@ -18,9 +18,10 @@ export class GuestThread {
   private dead: Error | null = null;
   readonly ready: Promise<void>;
 
-  constructor() {
+  /** `progress`: where the thread shows the worker op it runs (see InstanceThreads' backstop). */
+  constructor(opts: { progress?: SharedArrayBuffer } = {}) {
     const budget = processFdBudget().forThread();
-    this.worker = new Worker(THREAD_URL, { stdout: false, stderr: false, workerData: { fdBudget: budget.data } });
+    this.worker = new Worker(THREAD_URL, { stdout: false, stderr: false, workerData: { fdBudget: budget.data, progress: opts.progress } });
     this.ready = new Promise((resolve, reject) => {
       // A thread that cannot start (EMFILE loading its script) fails whoever waits for it, never the process.
       const onError = (err: Error) => reject(hostFailure(err, 'starting a guest thread'));
@@ -33,7 +34,12 @@ export class GuestThread {
       this.worker.on('message', onMessage);
       this.worker.once('error', onError);
     });
-    this.ready.catch(() => undefined);
+    // An idle thread does not keep the process alive; one starting or with requests in flight
+    // does (see `track`): nothing else may keep the loop alive while a caller waits on it.
+    this.ready.then(
+      () => this.pending.size === 0 && this.worker.unref(),
+      () => undefined,
+    );
     this.worker.on('message', (m: ThreadMessage) => {
       if (m.type === 'ready') return;
       if (m.type === 'replies') {
@@ -47,7 +53,6 @@ export class GuestThread {
       budget.release();
       this.fail(this.dead ?? new WarrenError('E_INTERNAL', 'guest thread exited'));
     });
-    this.worker.unref();
   }
 
   get alive(): boolean {
@@ -63,7 +68,7 @@ export class GuestThread {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, {
+      this.track(id, {
         onReply: (r) => {
           onReply(r);
           if (r.type === 'done' || r.type === 'error') resolve(r);
@@ -85,18 +90,27 @@ export class GuestThread {
 
   expect(id: number, onReply: (r: ThreadReply) => void, reject: (e: Error) => void): void {
     if (this.dead) return reject(this.dead);
-    this.pending.set(id, { onReply, reject });
+    this.track(id, { onReply, reject });
   }
 
-  post(message: JobBatchRequest, transfer: ArrayBuffer[]): void {
+  post(message: JobBatchRequest | ThreadRequest, transfer: ArrayBuffer[] = []): void {
     if (!this.dead) this.worker.postMessage(message, transfer);
+  }
+
+  private track(id: number, p: { onReply: (r: ThreadReply) => void; reject: (e: Error) => void }): void {
+    if (this.pending.size === 0) this.worker.ref();
+    this.pending.set(id, p);
+  }
+
+  private untrack(id: number): void {
+    if (this.pending.delete(id) && this.pending.size === 0) this.worker.unref();
   }
 
   private route(m: ThreadReply): void {
     if (m.type === 'ready') return;
     const p = this.pending.get(m.id);
     if (!p) return;
-    if (m.type === 'done' || m.type === 'error') this.pending.delete(m.id);
+    if (m.type === 'done' || m.type === 'error') this.untrack(m.id);
     p.onReply(m);
   }
 
@@ -109,7 +123,7 @@ export class GuestThread {
   private fail(err: Error): void {
     if (!this.dead) this.dead = err;
     for (const [id, p] of this.pending) {
-      this.pending.delete(id);
+      this.untrack(id);
       p.reject(err);
     }
   }

@@ -3,6 +3,9 @@
  * (structured-cloned between threads of one process without recompiling).
  */
 import type { MountTable } from '../wasi/index.js';
+import type { WorkerRequest } from './worker-protocol.js';
+
+export type { WorkerRequest } from './worker-protocol.js';
 
 export interface LinkedModules {
   main: WebAssembly.Module;
@@ -45,14 +48,6 @@ export interface RunJobRequest {
   timeoutMs?: number;
 }
 
-/** Requests of long-lived worker instances (see src/runtime/worker-instance*.ts). */
-export interface WorkerRequest {
-  type: 'worker';
-  id: number;
-  op: string;
-  payload: Record<string, unknown>;
-}
-
 /** A job of a batch: what differs from job to job; the rest is its linked set's (`ref`). */
 export interface BatchedJob {
   id: number;
@@ -87,6 +82,7 @@ export interface JobBatchRequest {
   jobs: BatchedJob[];
 }
 
+/** What a guest thread is asked to do: a job, or an op of a live worker instance (worker-protocol.ts). */
 export type ThreadRequest = RunJobRequest | WorkerRequest;
 
 /** A request before the thread wrapper gives it an id (Omit distributed over the union). */

@@ -1,16 +1,20 @@
-import { WasiHost, type MountTable } from '../wasi/index.js';
-import { classifyGuestError } from './guest-error.js';
+import { WasiHost } from '../wasi/index.js';
+import { runWithDeadline } from './deadline.js';
+import { classifyGuestError, timeoutError } from './guest-error.js';
 import { threadFdBudget } from './guest-fd-budget.js';
 import { guestMemory, linkGuest } from './link-guest.js';
 import { OutputBatcher } from './output-batcher.js';
 import type { MemoryShadow } from './memory-pages.js';
-import type { GuestLimits, LinkedModules, ThreadReply, WorkerRequest } from './thread-protocol.js';
+import type { GuestLimits, LinkedModules, ThreadReply } from './thread-protocol.js';
+import type { StartWorkerPayload, WorkerOpName, WorkerOps, WorkerRequest, WorkerRequestOf } from './worker-protocol.js';
 import type { WasmArg } from './coerce-export-args.js';
 
 /**
  * Thread side of long-lived worker instances: the instance, its memory and its WASI state stay
- * in this thread between invocations. One thread holds one worker (the pool gives each live
- * worker its own thread), so a timeout that kills the thread only resets that worker.
+ * in this thread between invocations. A thread holds many workers' instances (InstanceThreads)
+ * or, without the deadline addon, one (its own thread: a timeout terminates the thread). With
+ * the addon, an op carries its timeout and is stopped here at it (TerminateExecution): only the
+ * instance that overran is dropped, its neighbours on this thread keep their memory.
  */
 interface LiveInstance {
   instance: WebAssembly.Instance;
@@ -23,30 +27,18 @@ interface LiveInstance {
   shadow?: MemoryShadow | null;
 }
 
-export interface StartWorkerPayload {
-  workerId: string;
-  modules: LinkedModules;
-  args: string[];
-  env: Record<string, string>;
-  mounts: MountTable;
-  limits: GuestLimits;
-}
-
-export interface InvokePayload {
-  workerId: string;
-  /** An exported function to call with numeric args; absent = the stdin/stdout convention (`_start`). */
-  export?: string;
-  /** Already checked against the export's signature (coerceExportArgs): BigInt for i64. */
-  args?: WasmArg[];
-  stdin?: Uint8Array;
-}
-
 type Post = (reply: ThreadReply, transfer?: ArrayBuffer[]) => void;
 
-type Op = (req: WorkerRequest, post: Post) => Record<string, unknown>;
+type Op<O extends WorkerOpName> = (req: WorkerRequestOf<O>, post: Post) => WorkerOps[O]['result'];
+
+/** Linked sets this thread holds at most; past that the oldest is forgotten (the API thread sends it again). */
+const MAX_LINKED_SETS = 64;
 
 const live = new Map<string, LiveInstance>();
-const ops = new Map<string, Op>();
+const ops = new Map<WorkerOpName, Op<WorkerOpName>>();
+const linkedSets = new Map<string, LinkedModules>();
+/** [id of the op running or 0, its start in ms since the epoch]: InstanceThreads' backstop reads it. */
+let progress: Float64Array | null = null;
 /** Work an op leaves for after its reply is posted: it runs before the thread takes its next request. */
 let afterReply: (() => void)[] = [];
 
@@ -58,8 +50,13 @@ export function runAfterReply(work: () => void): void {
   afterReply.push(work);
 }
 
-export function registerWorkerOp(name: string, op: Op): void {
-  ops.set(name, op);
+export function registerWorkerOp<O extends WorkerOpName>(name: O, op: Op<O>): void {
+  ops.set(name, op as unknown as Op<WorkerOpName>);
+}
+
+/** Where this thread shows the op it runs (given in its workerData by InstanceThreads). */
+export function showWorkerProgressIn(buffer: SharedArrayBuffer): void {
+  progress = new Float64Array(buffer);
 }
 
 export function liveInstance(workerId: string): LiveInstance {
@@ -78,17 +75,36 @@ export function dropLiveInstance(workerId: string): void {
   live.delete(workerId);
 }
 
+/** Live instances in this thread (for tests and the bench). */
+export function liveInstanceCount(): number {
+  return live.size;
+}
+
 export function handleWorkerRequest(req: WorkerRequest, post: Post): void {
   const op = ops.get(req.op);
+  const workerId = req.payload.workerId;
+  if (progress) {
+    progress[1] = Date.now();
+    progress[0] = req.id;
+  }
   try {
     if (!op) throw Object.assign(new Error(`unknown worker op ${req.op}`), { code: 'E_INTERNAL' });
-    post({ type: 'done', id: req.id, result: op(req, post) });
+    const timeoutMs = req.timeoutMs;
+    const result = timeoutMs !== undefined && runWithDeadline ? runWithDeadline(() => op(req, post), timeoutMs) : op(req, post);
+    post({ type: 'done', id: req.id, result: result as Record<string, unknown> });
   } catch (err) {
-    const workerId = String(req.payload.workerId ?? '');
+    if (req.timeoutMs !== undefined && (err as { code?: unknown } | null)?.code === 'E_DEADLINE') {
+      // Stopped anywhere, even inside the WASI host: this instance cannot be trusted any more,
+      // and only this one is dropped. The API thread brings the worker back from its snapshot.
+      dropLiveInstance(workerId);
+      post({ type: 'error', id: req.id, error: timeoutError(req.timeoutMs).toJSON() });
+      return;
+    }
     const inst = live.get(workerId);
     const mem = inst?.memory ? { bytes: inst.memory.buffer.byteLength, maxBytes: inst.limits.memoryMaxBytes } : undefined;
     post({ type: 'error', id: req.id, error: classifyGuestError(err, mem) });
   } finally {
+    if (progress) progress[0] = 0;
     const work = afterReply;
     afterReply = [];
     // Deferred work only saves later work (a shadow, say): its failure must not take the thread down.
@@ -102,8 +118,23 @@ export function handleWorkerRequest(req: WorkerRequest, post: Post): void {
   }
 }
 
+/** The linked set of a start: sent along the first time, then taken from this thread's cache. */
+function modulesOf(p: StartWorkerPayload): LinkedModules {
+  if (p.modules) {
+    if (p.modulesKey !== undefined) {
+      if (linkedSets.size >= MAX_LINKED_SETS && !linkedSets.has(p.modulesKey)) linkedSets.delete(linkedSets.keys().next().value!);
+      linkedSets.set(p.modulesKey, p.modules);
+    }
+    return p.modules;
+  }
+  const known = p.modulesKey === undefined ? undefined : linkedSets.get(p.modulesKey);
+  if (!known) throw Object.assign(new Error(`guest thread lost linked set ${p.modulesKey}`), { code: 'E_INTERNAL' });
+  return known;
+}
+
 /** Builds a WASI host whose stdio goes wherever the current invocation points it. */
 export function createInstance(p: StartWorkerPayload, restoreState?: Parameters<typeof WasiHost.restore>[0]): LiveInstance {
+  const modules = modulesOf(p);
   const io: LiveInstance['io'] = { stdin: new Uint8Array(0), stdout: null, stderr: null };
   const common = {
     stdout: (c: Uint8Array) => io.stdout?.write(c),
@@ -117,7 +148,7 @@ export function createInstance(p: StartWorkerPayload, restoreState?: Parameters<
     : new WasiHost({ args: p.args, env: p.env, mounts: p.mounts, stdin: null, ...common });
   let instance: WebAssembly.Instance;
   try {
-    instance = linkGuest(p.modules, wasi);
+    instance = linkGuest(modules, wasi);
   } catch (err) {
     wasi.close();
     throw err;
@@ -131,7 +162,7 @@ export function isReactor(instance: WebAssembly.Instance): boolean {
 }
 
 registerWorkerOp('start', (req) => {
-  const p = req.payload as unknown as StartWorkerPayload;
+  const p = req.payload;
   dropLiveInstance(p.workerId);
   const inst = createInstance(p);
   live.set(p.workerId, inst);
@@ -142,7 +173,7 @@ registerWorkerOp('start', (req) => {
 });
 
 registerWorkerOp('invoke', (req, post) => {
-  const p = req.payload as unknown as InvokePayload;
+  const p = req.payload;
   const inst = liveInstance(p.workerId);
   inst.io.stdin = p.stdin ?? new Uint8Array(0);
   inst.io.stdout = new OutputBatcher((chunk) => post({ type: 'stdout', id: req.id, chunk }));
@@ -157,7 +188,7 @@ registerWorkerOp('invoke', (req, post) => {
       const ret = (fn as (...a: WasmArg[]) => unknown)(...(p.args ?? []));
       const returns = ret === undefined ? [] : Array.isArray(ret) ? ret : [ret];
       // JSON has no i64 and no NaN/Infinity: those go back as strings.
-      const json = (v: unknown) => (typeof v === 'bigint' || (typeof v === 'number' && !Number.isFinite(v)) ? String(v) : v);
+      const json = (v: unknown) => (typeof v === 'bigint' || (typeof v === 'number' && !Number.isFinite(v)) ? String(v) : (v as number));
       return { returns: returns.map(json), memoryBytes: inst.memory?.buffer.byteLength ?? 0 };
     }
     const exitCode = inst.wasi.start(inst.instance);
@@ -171,6 +202,6 @@ registerWorkerOp('invoke', (req, post) => {
 });
 
 registerWorkerOp('stop', (req) => {
-  dropLiveInstance(String(req.payload.workerId));
+  dropLiveInstance(req.payload.workerId);
   return {};
 });

@@ -28,6 +28,8 @@ export interface WarrenNodeOptions {
   nats?: string[];
   logger?: Logger;
   jobThreads?: number;
+  /** Threads hosting every live worker instance (with the deadline addon; GuestPool's guestThreads). */
+  guestThreads?: number;
   /** Jobs first run on the API thread for at most this long (GuestPool); 0 = always on job threads. */
   inlineBudgetMs?: number;
   /** GuestPool's backstop grace past a job's deadline (default 1 s). */
@@ -93,7 +95,7 @@ export class WarrenNode {
       nodeId,
       layout,
       ports,
-      pool: new GuestPool({ jobThreads: opts.jobThreads, inlineBudgetMs: opts.inlineBudgetMs, guestFds: opts.guestFds, backstopGraceMs: opts.backstopGraceMs }),
+      pool: new GuestPool({ jobThreads: opts.jobThreads, guestThreads: opts.guestThreads, inlineBudgetMs: opts.inlineBudgetMs, guestFds: opts.guestFds, backstopGraceMs: opts.backstopGraceMs }),
       moduleCache: new ModuleCache(opts.moduleCacheBytes ?? 512 * 1024 * 1024),
       versions: new ComponentVersionCache(ports.registry),
       engineId: engineId(),

@@ -6,8 +6,8 @@ import wabtInit from 'wabt';
 import { exportMutableGlobals } from '../../src/precompile/export-globals.js';
 import { GuestThread } from '../../src/runtime/guest-thread.js';
 import { PAGE_SIZE } from '../../src/runtime/memory-pages.js';
-import type { StartWorkerPayload } from '../../src/runtime/worker-instance-thread.js';
-import type { GuestStateSnapshot, RestorePayload } from '../../src/runtime/worker-snapshot-ops.js';
+import { OwnThreadSlot } from '../../src/runtime/instance-slot.js';
+import type { RestorePayload, StartWorkerPayload, WorkerOpName, WorkerOps } from '../../src/runtime/worker-protocol.js';
 import { callWorkerOp } from '../../src/services/workers/call-worker-op.js';
 import { makeTempDir } from '../support/temp-dir.js';
 
@@ -51,8 +51,12 @@ const payload = (module: WebAssembly.Module): StartWorkerPayload => ({
 });
 
 // Generous: no op here is about its timeout, and a loaded machine must not trip one.
-const call = (t: GuestThread, op: string, p: object) => callWorkerOp(t, op, p, { timeoutMs: 10 * 60_000 });
-const ret = async (t: GuestThread, name: string) => ((await call(t, 'invoke', { workerId: 'w_ops', export: name })).returns as (number | string)[])[0];
+const call = <O extends WorkerOpName>(t: GuestThread, op: O, p: WorkerOps[O]['payload']) => callWorkerOp(new OwnThreadSlot(t), op, p, { timeoutMs: 10 * 60_000 });
+const ret = async (t: GuestThread, name: string) => {
+  const result = await call(t, 'invoke', { workerId: 'w_ops', export: name });
+  assert.ok('returns' in result);
+  return result.returns[0];
+};
 
 test('thread ops: a snapshot sends only pages that differ from the given base; restore brings back pages, every global (i32, i64, f64) and clears pages the snapshot lacks', async () => {
   // Guest threads are unref'd: keep the test's event loop alive while they work.
@@ -68,7 +72,7 @@ test('thread ops: a snapshot sends only pages that differ from the given base; r
     await call(a, 'invoke', { workerId: 'w_ops', export: 'clear_data' });
     const chunks: Uint8Array[] = [];
     const snap = async (base: Record<string, string> | null) =>
-      (await callWorkerOp(a, 'snapshot', { workerId: 'w_ops', base }, { timeoutMs: 10 * 60_000, onStdout: (c) => chunks.push(c) })) as unknown as GuestStateSnapshot;
+      callWorkerOp(new OwnThreadSlot(a), 'snapshot', { workerId: 'w_ops', base }, { timeoutMs: 10 * 60_000, onStdout: (c) => chunks.push(c) });
     const full = await snap(null);
     assert.equal(full.pages, 8);
     assert.deepEqual(full.changed, [3], 'page 0 is zero again (data cleared), pages 1-2 and 4-7 were never written');

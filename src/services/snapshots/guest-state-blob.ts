@@ -1,6 +1,6 @@
 import { WarrenError } from '../../errors.js';
 import type { Blobs, Integrity } from '../../ports/blobs.js';
-import type { GlobalValues } from '../../runtime/worker-snapshot-ops.js';
+import type { GlobalValues } from '../../runtime/worker-protocol.js';
 import type { WasiState } from '../../wasi/index.js';
 
 /** The `state` blob of a `full` snapshot: every exported global and the WASI state, as JSON. */

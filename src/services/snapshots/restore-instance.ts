@@ -1,6 +1,6 @@
 import { WarrenError } from '../../errors.js';
 import type { SnapshotRecord, WorkerRecord } from '../../records.js';
-import type { RestorePayload } from '../../runtime/worker-snapshot-ops.js';
+import type { RestorePayload } from '../../runtime/worker-protocol.js';
 import { getComponentVersion } from '../components/component-keys.js';
 import type { NodeContext } from '../node-context.js';
 import { callWorkerOp } from '../workers/call-worker-op.js';
@@ -46,21 +46,21 @@ export async function restoreInstance(ctx: NodeContext, record: WorkerRecord, sn
     globals: state.globals,
     wasi: rebaseWasiState(state.wasi, start.payload.mounts),
   };
-  const thread = await ctx.pool.checkout();
+  const slot = await ctx.pool.placeInstance();
   try {
-    const result = await callWorkerOp(thread, 'restore', payload, {
+    const result = await callWorkerOp(slot, 'restore', payload, {
       timeoutMs: Math.max(start.timeoutMs, MIN_RESTORE_TIMEOUT_MS),
     });
     return {
-      thread,
+      slot,
       version: record.version,
-      reactor: Boolean(result.reactor),
-      memoryBytes: Number(result.memoryBytes ?? 0),
+      reactor: result.reactor,
+      memoryBytes: result.memoryBytes,
       lastUsed: Date.now(),
       base: { snapshot: snap.id, store: storeName, map: pages.pageMap },
     };
   } catch (err) {
-    await ctx.pool.retire(thread);
+    await slot.release();
     throw err;
   }
 }

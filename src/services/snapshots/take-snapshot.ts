@@ -2,7 +2,7 @@ import { WarrenError } from '../../errors.js';
 import type { SnapshotScope } from '../../manifest/manifest-types.js';
 import type { Integrity } from '../../ports/blobs.js';
 import type { ComponentVersionRecord, PageMap, SnapshotRecord, WorkerRecord } from '../../records.js';
-import type { GuestStateSnapshot, SnapshotPayload } from '../../runtime/worker-snapshot-ops.js';
+import type { GuestStateSnapshot, SnapshotPayload } from '../../runtime/worker-protocol.js';
 import type { NodeContext } from '../node-context.js';
 import { callWorkerOp } from '../workers/call-worker-op.js';
 import type { LiveInstance, SnapshotBase } from '../workers/live-workers.js';
@@ -149,7 +149,7 @@ async function scanGuest(
   onPackChunk: (chunk: Uint8Array) => void,
 ): Promise<GuestStateSnapshot> {
   const payload: SnapshotPayload = { workerId, base, ...shadow };
-  const result = (await callWorkerOp(inst.thread, 'snapshot', payload, { timeoutMs: SNAPSHOT_OP_TIMEOUT_MS, onStdout: onPackChunk })) as unknown as GuestStateSnapshot;
+  const result = await callWorkerOp(inst.slot, 'snapshot', payload, { timeoutMs: SNAPSHOT_OP_TIMEOUT_MS, onStdout: onPackChunk });
   inst.memoryBytes = result.pages * 65536;
   return result;
 }

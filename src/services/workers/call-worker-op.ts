@@ -1,9 +1,8 @@
-import { callWithTimeout, unwrapReply, type RunOptions } from '../../runtime/guest-pool.js';
-import type { GuestThread } from '../../runtime/guest-thread.js';
-import type { WorkerRequest } from '../../runtime/thread-protocol.js';
+import type { RunOptions } from '../../runtime/guest-pool.js';
+import type { InstanceSlot } from '../../runtime/instance-slot.js';
+import type { WorkerOpName, WorkerOps } from '../../runtime/worker-protocol.js';
 
-/** Runs one worker op (`start`, `invoke`, ...) on a worker's thread; past the timeout the thread dies. */
-export async function callWorkerOp(thread: GuestThread, op: string, payload: object, opts: RunOptions): Promise<Record<string, unknown>> {
-  const request: Omit<WorkerRequest, 'id'> = { type: 'worker', op, payload: payload as Record<string, unknown> };
-  return unwrapReply(await callWithTimeout(thread, request, opts));
+/** Runs one worker op (`start`, `invoke`, ...) on the instance's thread; past the timeout the instance is gone. */
+export function callWorkerOp<O extends WorkerOpName>(slot: InstanceSlot, op: O, payload: WorkerOps[O]['payload'], opts: RunOptions): Promise<WorkerOps[O]['result']> {
+  return slot.call(op, payload, opts);
 }

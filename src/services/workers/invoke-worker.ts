@@ -1,5 +1,5 @@
 import { WarrenError, isWarrenError, type ErrorCode } from '../../errors.js';
-import type { InvokePayload } from '../../runtime/worker-instance-thread.js';
+import type { InvokePayload } from '../../runtime/worker-protocol.js';
 import type { RecordedCall, WorkerRecord } from '../../records.js';
 import { getComponentVersion } from '../components/component-keys.js';
 import type { NodeContext } from '../node-context.js';
@@ -135,13 +135,13 @@ async function invokeNow(ctx: NodeContext, workerId: string, input: InvokeWorker
       throw new WarrenError('E_BAD_REQUEST', `worker ${workerId} runs a reactor module (no _start): name an export to call`, { id: workerId });
     }
     const payload: InvokePayload = { workerId, export: input.export, args, stdin: input.stdin };
-    const result = await callWorkerOp(inst.thread, 'invoke', payload, { timeoutMs: timeout, onStdout: input.onStdout, onStderr: input.onStderr });
+    const result = await callWorkerOp(inst.slot, 'invoke', payload, { timeoutMs: timeout, onStdout: input.onStdout, onStderr: input.onStderr });
     inst.lastUsed = Date.now();
-    inst.memoryBytes = Number(result.memoryBytes ?? inst.memoryBytes);
-    if (result.outputLimitExceeded) {
+    inst.memoryBytes = result.memoryBytes;
+    if ('outputLimitExceeded' in result && result.outputLimitExceeded) {
       throw new WarrenError('E_OUTPUT_LIMIT', `worker wrote more than ${ctx.maxOutputBytes} bytes of output and was cut off`, { limitBytes: ctx.maxOutputBytes });
     }
-    const outcome = input.export ? { returns: (result.returns as (number | string)[]) ?? [] } : { exitCode: Number(result.exitCode) };
+    const outcome = 'returns' in result ? { returns: result.returns } : { exitCode: result.exitCode };
     const recordedCall: RecordedCall = { at: new Date().toISOString(), version: record.version, ...outcome };
     let committed: string | null = null;
     if (onCall !== 'none') {

@@ -1,6 +1,6 @@
 import type { PageMap, RecordedCall } from '../../records.js';
 import { findRecordedCall, withRecordedCall } from './idempotent-calls.js';
-import type { GuestThread } from '../../runtime/guest-thread.js';
+import type { InstanceSlot } from '../../runtime/instance-slot.js';
 import type { NodeContext } from '../node-context.js';
 
 /**
@@ -15,9 +15,10 @@ export interface SnapshotBase {
   map: PageMap;
 }
 
-/** A worker's instance kept alive in its own guest thread between invocations. */
+/** A worker's instance kept alive on a guest thread between invocations. */
 export interface LiveInstance {
-  thread: GuestThread;
+  /** Where it lives (a shared instance thread, or a thread of its own without the deadline addon). */
+  slot: InstanceSlot;
   /** Component version the instance was started from (an update stops it). */
   version: string;
   /** Reactor (has `_initialize` or no `_start`) vs command module. */
@@ -33,7 +34,7 @@ export interface LiveInstance {
  * The node's live worker instances and the per-worker queues. Every operation on one worker
  * (invocation, file read, update, delete) runs through `enqueue`, so they never overlap: a
  * file read sees the state between invocations, an update never races a call. Different
- * workers have different queues and threads, so they run in parallel.
+ * workers have different queues, so they run in parallel on the guest threads.
  */
 /** A call with an idempotency key that waits in its worker's queue or runs. */
 export interface PendingCall<T = unknown> {
@@ -95,7 +96,7 @@ export class LiveWorkers {
 
   get(workerId: string): LiveInstance | undefined {
     const inst = this.instances.get(workerId);
-    if (inst && !inst.thread.alive) {
+    if (inst && !inst.slot.alive) {
       this.instances.delete(workerId);
       return undefined;
     }
@@ -110,7 +111,7 @@ export class LiveWorkers {
     return this.instances.size;
   }
 
-  /** Live instances (dead threads dropped), for eviction. */
+  /** Live instances (lost ones dropped), for eviction. */
   entries(): [string, LiveInstance][] {
     return [...this.instances.keys()].flatMap((id) => {
       const inst = this.get(id);
@@ -123,12 +124,12 @@ export class LiveWorkers {
     return this.queues.has(workerId);
   }
 
-  /** Drops the instance and ends its thread (the thread holds nothing else). */
+  /** Drops the instance (a thread of its own ends with it). */
   async stop(workerId: string): Promise<boolean> {
     const inst = this.instances.get(workerId);
     if (!inst) return false;
     this.instances.delete(workerId);
-    await inst.thread.terminate();
+    await inst.slot.release();
     return true;
   }
 

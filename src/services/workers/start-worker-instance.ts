@@ -1,4 +1,4 @@
-import type { StartWorkerPayload } from '../../runtime/worker-instance-thread.js';
+import type { StartWorkerPayload } from '../../runtime/worker-protocol.js';
 import type { WorkerRecord } from '../../records.js';
 import { getComponentVersion } from '../components/component-keys.js';
 import { loadLinkedModules } from '../components/load-linked-modules.js';
@@ -31,6 +31,7 @@ export async function prepareWorkerStart(ctx: NodeContext, record: WorkerRecord)
   const payload: StartWorkerPayload = {
     workerId: record.id,
     modules: { main: modules.main, extensions: modules.extensions },
+    modulesKey: modules.key,
     args: [version.name, ...record.args],
     env: { ...settings.env, ...record.env },
     mounts: buildWorkerMounts(paths, settings.volumes, readOnly.paths),
@@ -40,17 +41,17 @@ export async function prepareWorkerStart(ctx: NodeContext, record: WorkerRecord)
 }
 
 /**
- * Starts a fresh instance of a worker's current version on a thread of its own (`_initialize`
- * for reactors runs here, under the version's timeout). The caller owns the returned thread.
+ * Starts a fresh instance of a worker's current version on a guest thread (`_initialize` for
+ * reactors runs here, under the version's timeout). The caller owns the returned instance.
  */
 export async function startWorkerInstance(ctx: NodeContext, record: WorkerRecord): Promise<LiveInstance> {
   const { payload, timeoutMs } = await prepareWorkerStart(ctx, record);
-  const thread = await ctx.pool.checkout();
+  const slot = await ctx.pool.placeInstance();
   try {
-    const result = await callWorkerOp(thread, 'start', payload, { timeoutMs });
-    return { thread, version: record.version, reactor: Boolean(result.reactor), memoryBytes: Number(result.memoryBytes ?? 0), lastUsed: Date.now(), base: null };
+    const result = await callWorkerOp(slot, 'start', payload, { timeoutMs });
+    return { slot, version: record.version, reactor: result.reactor, memoryBytes: result.memoryBytes, lastUsed: Date.now(), base: null };
   } catch (err) {
-    await ctx.pool.retire(thread);
+    await slot.release();
     throw err;
   }
 }

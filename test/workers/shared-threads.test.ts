@@ -1,0 +1,99 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runWithDeadline } from '../../src/runtime/deadline.js';
+import type { WorkerRecord } from '../../src/records.js';
+import { startTestServer, type TestServer } from '../support/start-server.js';
+import { makeTempDir } from '../support/temp-dir.js';
+import { call, createWorker, failure, pushTestComponent } from './worker-fixtures.js';
+
+// Live workers share a few guest threads when the deadline addon is there (InstanceThreads).
+// WARREN_NO_NATIVE=1 runs without it: each live worker has a thread of its own then, which the
+// rest of test/workers covers.
+const skip = runWithDeadline === null ? 'no deadline addon (WARREN_NO_NATIVE=1): live workers get a thread each' : false;
+const work = makeTempDir('warren-shared-threads-');
+const spec = { files: { 'state/count.txt': '' }, modes: { '/state/count.txt': 'read-write' as const } };
+const servers: TestServer[] = [];
+
+async function server(guestThreads: number): Promise<TestServer> {
+  const s = await startTestServer({ guestThreads });
+  servers.push(s);
+  await pushTestComponent(s.client, work.path, 'pool', 'app', '1.0.0', spec);
+  // The timeout is what one test is about; it also bounds the start of that worker.
+  await pushTestComponent(s.client, work.path, 'pool', 'slow', '1.0.0', { ...spec, limits: { timeout: '3s' } });
+  return s;
+}
+
+after(async () => {
+  for (const s of servers) await s.close();
+  work.dispose();
+});
+
+/** Resolves once `cond` holds, checking at every turn of the event loop (no clock involved). */
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((resolve) => setImmediate(resolve));
+}
+
+test('a timeout stops only the worker that overran: the other workers on its thread keep their memory', { skip }, async () => {
+  const s = await server(1);
+  const c = s.client;
+  const a = await createWorker(c, 'pool.app', 'neighbour-a');
+  const b = await createWorker(c, 'pool.app', 'neighbour-b');
+  for (let i = 1; i <= 3; i++) assert.equal(await call(c, a.id, 'increment'), i);
+  for (let i = 1; i <= 5; i++) assert.equal(await call(c, b.id, 'increment'), i);
+  const spinner = await createWorker(c, 'pool.slow', 'spinner');
+  assert.equal(await call(c, spinner.id, 'increment'), 1);
+  assert.deepEqual(s.node.ctx.pool.instances!.instancesPerThread, [3], 'all three on the one thread');
+
+  const f = await failure(call(c, spinner.id, 'spin'));
+  assert.equal(f.code, 'E_TIMEOUT');
+  assert.equal((await c.json<WorkerRecord>('GET', `/v1/workers/${spinner.id}`)).status, 'failed');
+  assert.equal(s.node.ctx.pool.stats.threadsSpawned, 1 + s.node.ctx.pool.jobThreads, 'no thread was terminated or replaced');
+
+  assert.equal(await call(c, a.id, 'increment'), 4, 'a kept its counter');
+  assert.equal(await call(c, b.id, 'increment'), 6, 'b kept its counter');
+  assert.equal(await call(c, spinner.id, 'increment'), 1, 'the worker that overran starts over (it had no snapshot)');
+  assert.deepEqual(s.node.ctx.pool.instances!.instancesPerThread, [3]);
+});
+
+test('calls of one worker run one at a time, different workers in parallel on different threads', { skip }, async () => {
+  const s = await server(2);
+  const c = s.client;
+  const threads = s.node.ctx.pool.instances!;
+  const blocker = await createWorker(c, 'pool.app', 'blocker');
+  const other = await createWorker(c, 'pool.app', 'other');
+  assert.equal(await call(c, blocker.id, 'increment'), 1);
+  assert.equal(await call(c, other.id, 'increment'), 1);
+  assert.deepEqual(threads.instancesPerThread, [1, 1], 'placed on the thread with fewer instances');
+
+  // blocker runs until the test creates /go in its root: its thread is busy that long.
+  let waited = false;
+  const waiting = call(c, blocker.id, 'wait_go').then((v) => {
+    waited = true;
+    return v;
+  });
+  await until(() => threads.busyThreads === 1);
+  // Queued behind wait_go in blocker's own queue: it must not run before wait_go ends.
+  const next = call(c, blocker.id, 'increment');
+
+  // The other worker's thread is free: its calls go on while blocker's call runs.
+  assert.equal(await call(c, other.id, 'increment'), 2);
+  // A new worker is placed on the thread that is not busy, and runs too.
+  const newcomer = await createWorker(c, 'pool.app', 'newcomer');
+  assert.equal(await call(c, newcomer.id, 'increment'), 1);
+  assert.deepEqual(threads.instancesPerThread, [1, 2]);
+  assert.equal(waited, false, 'blocker is still in its call');
+
+  writeFileSync(join(s.dataDir, 'workers', blocker.id, 'root', 'go'), '');
+  assert.equal(await waiting, 1);
+  assert.equal(await next, 2, 'the queued call ran after wait_go, on the same instance');
+});
+
+test('20 concurrent calls of each of 4 workers on 2 threads: every worker counts 1..20 exactly once', { skip }, async () => {
+  const s = servers[1] ?? (await server(2));
+  const c = s.client;
+  const workers = await Promise.all([0, 1, 2, 3].map((i) => createWorker(c, 'pool.app', `counter-${i}`)));
+  const results = await Promise.all(workers.map((w) => Promise.all(Array.from({ length: 20 }, () => call(c, w.id, 'increment')))));
+  for (const values of results) assert.deepEqual([...values].sort((x, y) => x - y), Array.from({ length: 20 }, (_, i) => i + 1));
+});
