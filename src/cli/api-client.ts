@@ -44,7 +44,14 @@ export class ApiClient {
       }
       else req.end(body);
     });
-    if (res.statusCode === undefined || res.statusCode >= 400) throw await errorFrom(res);
+    if (res.statusCode === undefined || res.statusCode >= 400) {
+      const err = await errorFrom(res);
+      // The server's words are for HTTP callers; the CLI's user sets a token another way.
+      if (!this.opts.token && err.code === 'E_UNAUTHORIZED') {
+        throw new WarrenError('E_UNAUTHORIZED', `${this.opts.server} needs a token: set WARREN_TOKEN, pass --token, or run \`warren login\` (a server on this machine: the admin.token in its data dir, $WARREN_HOME or ~/.warren, is used when readable)`, err.details);
+      }
+      throw err;
+    }
     return { status: res.statusCode, headers: res.headers, trailers: () => res.trailers, body: res };
   }
 

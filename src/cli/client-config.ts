@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parse, stringify } from 'smol-toml';
 import { WarrenError } from '../errors.js';
@@ -12,14 +12,19 @@ export interface ClientConfig {
   token?: string;
 }
 
-/** What `~/.config/warren/config.toml` may hold. */
+/** What the client config file (clientConfigPath) may hold. */
 export interface ClientConfigFile {
   server?: string;
   token?: string;
 }
 
-/** `$XDG_CONFIG_HOME/warren/config.toml`, else `~/.config/warren/config.toml`. */
+/**
+ * `$WARREN_HOME/config.toml` when WARREN_HOME is set (one directory per Warren setup: its data,
+ * its admin token and the CLI's login live together, and a second setup never overwrites the
+ * first one's login), else `$XDG_CONFIG_HOME/warren/config.toml`, else `~/.config/warren/config.toml`.
+ */
 export function clientConfigPath(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.WARREN_HOME) return join(resolve(env.WARREN_HOME), 'config.toml');
   const base = env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME.startsWith('/') ? env.XDG_CONFIG_HOME : join(homedir(), '.config');
   return join(base, 'warren', 'config.toml');
 }

@@ -13,16 +13,21 @@ import { registerConsoleCommand } from './commands/console.js';
 export function buildProgram(): Command {
   const program = new Command('warren')
     .description('Warren: a host for sandboxed WebAssembly — publish components, run jobs, keep workers')
-    .version('0.1.0')
+    // No .version(): commander would take `--version` anywhere on the line, also from
+    // `warren worker update w_… --version 1.1.0`; main() answers `warren --version` itself.
     .option('--server <url>', 'Warren server URL (default $WARREN_SERVER, the config file, then http://127.0.0.1:7070)')
-    .option('--token <token>', 'API token (default $WARREN_TOKEN, then ~/.config/warren/config.toml)')
+    .option('--token <token>', 'API token (default $WARREN_TOKEN, then the file `warren login` writes: $WARREN_HOME/config.toml or ~/.config/warren/config.toml)')
     .option('--local', 'run against an embedded node in this process: no server needed')
     .option('--data <dir>', 'data directory for --local and serve (default $WARREN_HOME or ~/.warren)')
     .option('--json', 'print machine-readable JSON')
     .showHelpAfterError()
+    // --json, --server, --token, --local and --data appear in every subcommand's --help.
+    .configureHelp({ showGlobalOptions: true })
     .addHelpText(
       'after',
       `
+warren --version prints the version.
+
 A five-minute tour:
   warren --local component push examples/loudify
   echo "let it all out" | warren --local run sh.serval.loudify
@@ -42,7 +47,14 @@ A five-minute tour:
   return program;
 }
 
+export const VERSION = '0.1.0';
+
 export async function main(argv: string[]): Promise<void> {
+  // `warren --version` / `warren -V`: only as the first word, so a subcommand's own --version is its own.
+  if (argv[2] === '--version' || argv[2] === '-V') {
+    process.stdout.write(`${VERSION}\n`);
+    return;
+  }
   const program = buildProgram().exitOverride();
   try {
     await program.parseAsync(argv);

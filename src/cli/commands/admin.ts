@@ -8,6 +8,7 @@ export function registerAdminCommand(program: Command): void {
     .command('gc')
     .option('--dry-run', 'print what would be removed and how many bytes, remove nothing')
     .description('collect blobs and records no root reaches (blobs younger than the grace period stay)')
+    .addHelpText('after', '\nExamples:\n  warren admin gc --dry-run\n  warren admin gc --json\n')
     .action(async (opts: { dryRun?: boolean }, cmd: Command) => {
       await withConnection(cmd, async (client, g) => {
         const res = await client.json<{ swept: { integrity: string; size: number }[]; sweptBytes: number; sweptRecords: string[]; kept: number }>('POST', '/v1/admin/gc', {
@@ -22,6 +23,7 @@ export function registerAdminCommand(program: Command): void {
   admin
     .command('verify')
     .description("check every registry record's blobs exist and every blob's bytes match its digest")
+    .addHelpText('after', '\nExamples:\n  warren admin verify\n  warren admin verify --json   # exit status 1 when something is missing or corrupt\n')
     .action(async (_opts, cmd: Command) => {
       await withConnection(cmd, async (client, g) => {
         const res = await client.json<{ records: number; blobsChecked: number; missing: unknown[]; corrupt: unknown[]; badPages?: unknown[]; pagesChecked?: number }>('POST', '/v1/admin/verify', {});
@@ -34,6 +36,7 @@ export function registerAdminCommand(program: Command): void {
   admin
     .command('artifacts')
     .description('list precompiled artifact maps with their sizes')
+    .addHelpText('after', '\nExamples:\n  warren admin artifacts\n  warren admin artifacts --json\n')
     .action(async (_opts, cmd: Command) => {
       await withConnection(cmd, async (client, g) => {
         const res = await client.json<{ maps: Record<string, unknown>[] }>('GET', '/v1/admin/artifacts');

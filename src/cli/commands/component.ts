@@ -34,6 +34,7 @@ export function registerComponentCommand(program: Command): void {
     .command('ls')
     .alias('list')
     .description('list components and their versions')
+    .addHelpText('after', '\nExamples:\n  warren component ls\n  warren component ls --json\n')
     .action(async (_opts, cmd: Command) => {
       await withConnection(cmd, async (client, g) => {
         const { components } = await client.json<{ components: Record<string, unknown>[] }>('GET', '/v1/components');
@@ -46,6 +47,7 @@ export function registerComponentCommand(program: Command): void {
     .command('show')
     .argument('<fq>', 'fully qualified name, e.g. sh.serval.loudify[@1.2.0]')
     .description('show a component, or one version of it')
+    .addHelpText('after', '\nExamples:\n  warren component show sh.serval.loudify\n  warren component show sh.serval.loudify@1.0.0 --json\n')
     .action(async (ref: string, _opts, cmd: Command) => {
       const [fq, version] = ref.split('@');
       await withConnection(cmd, async (client, g) => {
@@ -66,12 +68,15 @@ export function registerComponentCommand(program: Command): void {
     .argument('<ref>', 'FQ@VERSION')
     .requiredOption('-o, --output <file>', 'where to write the .wasm')
     .description("download a version's main module")
+    .addHelpText('after', '\nExamples:\n  warren component module sh.serval.loudify@1.0.0 -o loudify.wasm\n  warren component module sh.serval.loudify@1.0.0 -o loudify.wasm --json   # {output, bytes, digest}\n')
     .action(async (ref: string, opts: { output: string }, cmd: Command) => {
       const [fq, version] = ref.split('@');
       if (!version) throw new WarrenError('E_BAD_REQUEST', 'give a version: FQ@VERSION');
-      await withConnection(cmd, async (client) => {
+      await withConnection(cmd, async (client, g) => {
         const res = await client.raw('GET', `/v1/components/${encodeURIComponent(fq)}/versions/${encodeURIComponent(version)}/module`);
-        await writeFile(opts.output, await readAll(res.body));
+        const bytes = await readAll(res.body);
+        await writeFile(opts.output, bytes);
+        if (g.json) printJson({ output: opts.output, bytes: bytes.length, digest: res.headers['x-warren-digest'] ?? null });
       });
     });
 
@@ -79,6 +84,7 @@ export function registerComponentCommand(program: Command): void {
     .command('rm')
     .argument('<ref>', 'FQ@VERSION')
     .description('delete a version (refused while workers use it; its blobs go at the next GC)')
+    .addHelpText('after', '\nExamples:\n  warren component rm sh.serval.loudify@1.0.0\n  warren component rm sh.serval.loudify@1.0.0 --json\n')
     .action(async (ref: string, _opts, cmd: Command) => {
       const [fq, version] = ref.split('@');
       if (!version) throw new WarrenError('E_BAD_REQUEST', 'give a version: FQ@VERSION');
@@ -93,6 +99,7 @@ export function registerComponentCommand(program: Command): void {
     .command('precompile')
     .argument('<ref>', 'FQ[@VERSION]')
     .description('warm the artifact cache ahead of the first worker')
+    .addHelpText('after', '\nExamples:\n  warren component precompile sh.warren.counter\n  warren component precompile sh.warren.counter@1.1.0 --json\n')
     .action(async (ref: string, _opts, cmd: Command) => {
       const [fq, version] = ref.split('@');
       await withConnection(cmd, async (client, g) => {

@@ -13,6 +13,7 @@ export function registerConsoleCommand(program: Command): void {
   program
     .command('console')
     .description("print a one-time link that logs a browser in to the web console (/ui) with this CLI's token")
+    .addHelpText('after', '\nExamples:\n  warren console\n  warren console --open\n  warren console --json   # {url, expiresAt}\n')
     .option('--open', 'open the link in the default browser too')
     .action(async (opts: { open?: boolean }, cmd: Command) => {
       if (cmd.optsWithGlobals<GlobalOptions>().local) {

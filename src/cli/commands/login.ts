@@ -17,9 +17,9 @@ export interface WhoAmI {
 export function registerLoginCommand(program: Command): void {
   program
     .command('login')
-    .description('check a token against a server and save both in ~/.config/warren/config.toml (0600)')
+    .description('check a token against a server and save both in the client config file (0600): $WARREN_HOME/config.toml or ~/.config/warren/config.toml')
     .option('--token-stdin', 'read the token from stdin (keeps it out of shell history and ps)')
-    .addHelpText('after', '\nUses the global --server and --token: warren login --server https://warren.example --token v4.public...')
+    .addHelpText('after', '\nUses the global --server and --token. The config file is $WARREN_HOME/config.toml when WARREN_HOME is set, else $XDG_CONFIG_HOME/warren/config.toml or ~/.config/warren/config.toml.\n\nExamples:\n  warren login --server https://warren.example --token v4.public…\n  warren token create --role project --namespace sh.serval | warren login --server https://warren.example --token-stdin\n  WARREN_HOME=/srv/warren-a warren login --token "$(cat /srv/warren-a/admin.token)" --json\n')
     .action(async (opts: { tokenStdin?: boolean }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const path = clientConfigPath();

@@ -24,8 +24,9 @@ export function registerTokenCommand(program: Command): void {
     .description('create a token; prints the token alone on stdout (details on stderr), e.g. TOKEN=$(warren token create ...)')
     .addOption(new Option('--role <role>', 'what the token may do').choices(['admin', 'project', 'shared-reader', 'node']).makeOptionMandatory())
     .option('--namespace <ns>', 'a namespace a project token may use (repeat for more)', collect, [] as string[])
-    .option('--ttl <ttl>', 'lifetime: 90s, 15m, 12h, 30d, 2w', '30d')
+    .option('--ttl <ttl>', 'lifetime: 90s, 15m, 12h, 30d, 2w (the duration grammar of manifests and flags)', '30d')
     .option('--sub <name>', 'who the token is for (shown by token ls)')
+    .addHelpText('after', '\nExamples:\n  warren token create --role project --namespace sh.serval --ttl 30d\n  TOKEN=$(warren token create --role shared-reader --ttl 12h --sub grafana)\n  warren token create --role node --ttl 2w --json\n\nDurations: ms, s, m, h, d, w (30d, 12h, 1.5h); a token lives at most 3 years.\n')
     .action(async (opts: { role: string; namespace: string[]; ttl: string; sub?: string }, cmd: Command) => {
       await withConnection(cmd, async (client, g) => {
         const body = { role: opts.role, namespaces: opts.namespace, ttl: opts.ttl, ...(opts.sub ? { sub: opts.sub } : {}) };
@@ -41,6 +42,7 @@ export function registerTokenCommand(program: Command): void {
   token
     .command('ls')
     .description('list tokens (ids, roles, expiry, status; never the token texts)')
+    .addHelpText('after', '\nExamples:\n  warren token ls\n  warren token ls --json\n')
     .action(async (_opts, cmd: Command) => {
       await withConnection(cmd, async (client, g) => {
         const { tokens } = await client.json<{ tokens: TokenListing[] }>('GET', '/v1/tokens');
@@ -53,6 +55,7 @@ export function registerTokenCommand(program: Command): void {
     .command('revoke')
     .argument('<jti>', 'the token id (from token ls)')
     .description('revoke a token: every request with it is refused from now on')
+    .addHelpText('after', '\nExamples:\n  warren token revoke 01JD…   # a jti from warren token ls\n  warren token revoke 01JD… --json\n')
     .action(async (jti: string, _opts, cmd: Command) => {
       await withConnection(cmd, async (client, g) => {
         const record = await client.json<TokenListing>('DELETE', `/v1/tokens/${encodeURIComponent(jti)}`);

@@ -56,6 +56,7 @@ export function registerWorkerCommand(program: Command): void {
     .option('--count <n>', 'page size (default 50)')
     .option('--all', 'follow the cursor through every page')
     .description('list workers')
+    .addHelpText('after', '\nExamples:\n  warren worker ls\n  warren worker ls --filter \'status == idle and env.REGION == eu\' --json\n  warren worker ls --filter \'name startswith eu-\' --all\n')
     .action(async (opts: { filter?: string; count?: string; all?: boolean }, cmd: Command) => {
       await withConnection(cmd, async (client, g) => {
         const workers: WorkerRecord[] = [];
@@ -81,6 +82,7 @@ export function registerWorkerCommand(program: Command): void {
     .command('show')
     .argument('<worker>', WORKER)
     .description('show a worker')
+    .addHelpText('after', '\nExamples:\n  warren worker show w_…\n  warren worker show sh.warren/c1 --json\n  warren worker show c1           # a token of one namespace\n')
     .action(async (id: string, _opts, cmd: Command) => {
       await withConnection(cmd, async (client, g) => {
         const w = await client.json<WorkerRecord>('GET', workerPath(id));
@@ -138,6 +140,7 @@ export function registerWorkerCommand(program: Command): void {
     .alias('delete')
     .argument('<worker>', WORKER)
     .description('delete a worker: stops it and removes its files')
+    .addHelpText('after', '\nExamples:\n  warren worker rm w_…\n  warren worker rm sh.warren/c1 --json\n')
     .action(async (id: string, _opts, cmd: Command) => {
       await withConnection(cmd, async (client, g) => {
         const w = await client.json<WorkerRecord>('DELETE', workerPath(id));
@@ -151,6 +154,7 @@ export function registerWorkerCommand(program: Command): void {
     .argument('<worker>', WORKER)
     .requiredOption('--version <version>', 'the version to move to')
     .description("move a worker to another version (read-write files kept; rw→ro refused)")
+    .addHelpText('after', '\nExamples:\n  warren worker update w_… --version 1.1.0\n  warren worker update sh.warren/c1 --version 1.0.0 --json\n')
     .action(async (id: string, opts: { version: string }, cmd: Command) => {
       await withConnection(cmd, async (client, g) => {
         const res = await client.json<{ worker: WorkerRecord; from: string; to: string; changed: boolean }>('POST', workerPath(id, '/update'), { version: opts.version });
@@ -163,6 +167,7 @@ export function registerWorkerCommand(program: Command): void {
     .command('pause')
     .argument('<worker>', WORKER)
     .description("pause a worker: snapshot it into this node's store and free its instance (the next call resumes it)")
+    .addHelpText('after', '\nExamples:\n  warren worker pause w_…\n  warren worker pause sh.warren/c1 --json\n')
     .action(async (id: string, _opts, cmd: Command) => {
       await withConnection(cmd, async (client, g) => {
         const res = await client.json<{ worker: WorkerRecord; snapshot: SnapshotRecord | null; stats: SnapshotStats | null; changed: boolean }>('POST', workerPath(id, '/pause'));
@@ -176,6 +181,7 @@ export function registerWorkerCommand(program: Command): void {
     .command('resume')
     .argument('<worker>', WORKER)
     .description('resume a worker from its latest snapshot (a live worker is left as is)')
+    .addHelpText('after', '\nExamples:\n  warren worker resume w_…\n  warren worker resume sh.warren/c1 --json\n')
     .action(async (id: string, _opts, cmd: Command) => {
       await withConnection(cmd, async (client, g) => {
         const res = await client.json<{ worker: WorkerRecord; resumed: boolean; how: string; snapshot: string | null }>('POST', workerPath(id, '/resume'));
@@ -189,6 +195,7 @@ export function registerWorkerCommand(program: Command): void {
     .command('commit')
     .argument('<worker>', WORKER)
     .description('commit a worker: an immutable, forkable snapshot in the cluster store (the worker stays live)')
+    .addHelpText('after', '\nExamples:\n  warren worker commit w_…\n  warren worker commit sh.warren/c1 --json\n')
     .action(async (id: string, _opts, cmd: Command) => {
       await withConnection(cmd, async (client, g) => {
         const res = await client.json<{ worker: WorkerRecord; snapshot: SnapshotRecord; stats: SnapshotStats }>('POST', workerPath(id, '/commit'));
@@ -217,6 +224,7 @@ export function registerWorkerCommand(program: Command): void {
     .argument('<worker>', WORKER)
     .option('--pauses', 'list pause snapshots too')
     .description("list a worker's committed snapshots")
+    .addHelpText('after', '\nExamples:\n  warren worker snapshots w_…\n  warren worker snapshots sh.warren/c1 --pauses --json\n')
     .action(async (id: string, opts: { pauses?: boolean }, cmd: Command) => {
       await withConnection(cmd, async (client, g) => {
         const q = opts.pauses ? '?pauses=true' : '';
@@ -235,6 +243,7 @@ export function registerWorkerCommand(program: Command): void {
     .argument('[path]', 'guest path', '/')
     .option('-r, --recursive', 'list every descendant')
     .description("list a worker's files")
+    .addHelpText('after', '\nExamples:\n  warren worker files w_…\n  warren worker files w_… /state -r\n  warren worker files sh.warren/c1 / -r --json\n')
     .action(async (id: string, path: string, opts: { recursive?: boolean }, cmd: Command) => {
       await withConnection(cmd, async (client, g) => {
         const q = new URLSearchParams({ path, recursive: String(Boolean(opts.recursive)) });
@@ -249,6 +258,7 @@ export function registerWorkerCommand(program: Command): void {
     .argument('<worker>', WORKER)
     .argument('<path>', 'guest path of a file')
     .description("print a worker file's bytes")
+    .addHelpText('after', '\nExamples:\n  warren worker cat w_… /state/count.txt\n  warren worker cat sh.warren/c1 /static/greeting.txt > greeting.txt\n')
     .action(async (id: string, path: string, _opts, cmd: Command) => {
       await withConnection(cmd, async (client) => {
         const res = await client.raw('GET', workerPath(id, `/file-contents?${new URLSearchParams({ path })}`));
@@ -262,6 +272,7 @@ export function registerWorkerCommand(program: Command): void {
     .argument('[path]', 'guest path of a directory', '/')
     .requiredOption('-o, --output <file>', 'where to write the zip')
     .description('download a worker directory as a zip')
+    .addHelpText('after', '\nExamples:\n  warren worker download w_… /state -o state.zip\n  warren worker download sh.warren/c1 / -o root.zip --json\n')
     .action(async (id: string, path: string, opts: { output: string }, cmd: Command) => {
       await withConnection(cmd, async (client, g) => {
         const res = await client.raw('GET', workerPath(id, `/archive?${new URLSearchParams({ path })}`));
