@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fixturePath, makeTempDir, repoRoot } from '../support/temp-dir.js';
 import { execModule } from '../../src/runtime/exec-module.js';
-import { parseDirSpec } from '../../src/cli/commands/exec.js';
+import { parseDirSpec, parseEnvSpecs } from '../../src/cli/exec-flags.js';
 import { MountTableBuilder } from '../../src/wasi/index.js';
 
 const run = promisify(execFile);
@@ -56,6 +56,19 @@ describe('execModule (guest in a worker thread)', () => {
     assert.equal(parseDirSpec('./rel:ro').guestPath, '/rel');
     assert.throws(() => parseDirSpec('a::b::c'), /HOST/);
   });
+
+  it('parses --dir and --env as wasmtime run spells them', () => {
+    // wasmtime: a relative guest path is a relative preopen, which wasi-libc resolves from `/`.
+    assert.deepEqual(parseDirSpec('/srv/root::/'), { hostPath: '/srv/root', guestPath: '/', mode: 'rw' });
+    assert.equal(parseDirSpec('/srv/x::data').guestPath, '/data');
+    assert.equal(parseDirSpec('/srv/x::.').guestPath, '/');
+    assert.equal(parseDirSpec('.').guestPath, '/');
+    assert.equal(parseDirSpec('/srv/x/::/in/:ro').guestPath, '/in');
+    assert.deepEqual(parseEnvSpecs(['A=1', 'B=x=y', 'C=', 'HOME', 'UNSET_HERE'], { HOME: '/home/me' }), {
+      A: '1', B: 'x=y', C: '', HOME: '/home/me',
+    });
+    assert.throws(() => parseEnvSpecs(['=v']), (e: Error & { code?: string }) => e.code === 'E_BAD_REQUEST');
+  });
 });
 
 describe('warren exec with flite (a real, unmodified wasm32-wasip1 program)', () => {
@@ -99,6 +112,24 @@ describe('warren exec with flite (a real, unmodified wasm32-wasip1 program)', ()
     const r = await cli([flite, '--dir', `${work}::/work`, '--ro-file', '/work/notes.txt', '--', '-f', '/work/notes.txt', '-o', '/work/notes.txt']);
     assert.match(r.stderr, /refused a write to \/work\/notes.txt/);
     assert.equal(readFileSync(join(work, 'notes.txt'), 'utf8'), 'precious notes');
+  });
+
+  it('runs as a wasmtime runner drives it: --env K=V --env K --dir ROOT::/ MODULE -- ARGS', async () => {
+    const root = join(tmp.path, 'root');
+    mkdirSync(root);
+    writeFileSync(join(root, 'hello.txt'), 'from the root');
+    const args = ['exec', '--env', 'GREETING=hi there', '--env', 'WARREN_TEST_PASSED_ON', '--env', 'WARREN_TEST_NOT_SET',
+      '--dir', `${root}::/`, fixturePath('wasi_probe.wasm'), '--',
+      'read', '/hello.txt', 'read', 'hello.txt', 'env', 'GREETING', 'env', 'WARREN_TEST_PASSED_ON', 'env', 'WARREN_TEST_NOT_SET'];
+    const env: NodeJS.ProcessEnv = { ...process.env, WARREN_TEST_PASSED_ON: 'from the caller' };
+    delete env.WARREN_TEST_NOT_SET;
+    const r = await run(process.execPath, [warren, ...args], { cwd: repoRoot, env });
+    assert.equal(r.stdout.match(/content from the root/g)?.length, 2, r.stdout);
+    assert.match(r.stdout, /env OK hi there\n/);
+    assert.match(r.stdout, /env OK from the caller\n/);
+    assert.match(r.stdout, /env ERR/, 'a variable the caller does not have stays unset');
+    const help = await run(process.execPath, [warren, 'exec', '--help'], { cwd: repoRoot });
+    assert.match(help.stdout, /--dir \.\/root::\/ --env LANG=C --env HOME/);
   });
 
   it('exits with the guest code, 134 on a trap, 124 on a timeout', async () => {

