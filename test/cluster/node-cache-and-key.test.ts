@@ -64,6 +64,15 @@ test('cluster key and node cache: one signing key for all nodes; prefetch fills 
     for (const i of needed) assert.equal(await b.ctx.ports.localBlobs.has(i), true, `${i} (a worker here uses it) is kept`);
     assert.ok(existsSync(join(tmp.path, 'b', 'workers', worker.id, 'root', 'static', 'greeting.txt')));
     assert.equal((await b.ctx.ports.blobs.get(junk.integrity)).toString(), 'cached bytes no worker of b needs', 'read through again after eviction');
+
+    // Cache use, for the cluster page: measured by the member's eviction pass, sent in its heartbeat.
+    const member = a.cluster!;
+    await member.evictOnce();
+    await member.heartbeat.beatOnce();
+    const view = await client.json<{ nodes: { id: string; cacheBytes?: number; cacheBudgetBytes?: number }[] }>('GET', '/v1/cluster/nodes');
+    const aView = view.nodes.find((n) => n.id === 'a');
+    assert.ok(aView && typeof aView.cacheBytes === 'number' && aView.cacheBytes > 0, `a's cache use is reported: ${JSON.stringify(aView)}`);
+    assert.equal(aView.cacheBudgetBytes, 10 * 1024 ** 3, 'with the default budget');
   } finally {
     for (const close of closers) await close().catch(() => undefined);
     await nats.stop();

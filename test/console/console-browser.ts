@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { makeTempDir, repoRoot } from '../support/temp-dir.js';
 
@@ -56,4 +58,24 @@ export async function openBrowser(viewport = { width: 1280, height: 800 }): Prom
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+const CLI_ENTRY = join(dirname(fileURLToPath(import.meta.url)), '..', 'support', 'warren-cli-entry.js');
+
+/** The real `warren` command against a server, as a person would type it (HOME kept apart). */
+export function runWarren(server: { url: string; token: string }, home: string, args: string[], token = server.token): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, 'cfg') };
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI_ENTRY, '--server', server.url, '--token', token, ...args], { env }, (err, stdout, stderr) => {
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** Logs the browser in through `warren console`'s one-time link; resolves on the landing page. */
+export async function logInThroughLink(page: Page, server: { url: string; token: string }, home: string): Promise<void> {
+  const link = await runWarren(server, home, ['console']);
+  if (link.code !== 0) throw new Error(`warren console failed: ${link.stderr}`);
+  await page.goto(link.stdout.trim());
+  await page.waitForURL((u) => u.pathname.startsWith('/ui/') && u.pathname !== '/ui/login');
 }

@@ -1,16 +1,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { ApiClient } from '../../src/cli/api-client.js';
 import { ServeChild } from '../support/serve-child.js';
 import { makeTempDir, repoRoot } from '../support/temp-dir.js';
-import { openBrowser, screenshot, type Browser } from './console-browser.js';
+import { openBrowser, runWarren, screenshot, type Browser } from './console-browser.js';
 
-const CLI_ENTRY = join(dirname(fileURLToPath(import.meta.url)), '..', 'support', 'warren-cli-entry.js');
 /** Far past a loaded machine's page loads: time is not what these tests measure. */
 const UI_TIMEOUT_MS = 120_000;
 
@@ -31,14 +28,8 @@ after(async () => {
   home.dispose();
 });
 
-/** The real `warren` command against the server, as a person would type it. */
-function warren(args: string[], token = server.token): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { PATH: process.env.PATH, HOME: home.path, XDG_CONFIG_HOME: join(home.path, 'cfg') };
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI_ENTRY, '--server', server.url, '--token', token, ...args], { env }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
+function warren(args: string[], token = server.token) {
+  return runWarren(server, home.path, args, token);
 }
 
 async function textOf(page: Page, testId: string): Promise<string> {

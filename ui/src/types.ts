@@ -82,4 +82,6 @@ export interface ClusterNode {
   liveWorkers?: number;
   jobsRunning?: number;
   memory?: number;
+  cacheBytes?: number;
+  cacheBudgetBytes?: number;
 }

@@ -14,6 +14,8 @@ const nodeSchema = {
     liveWorkers: { type: 'integer' },
     jobsRunning: { type: 'integer' },
     memory: { type: 'number' },
+    cacheBytes: { type: 'number', description: "the local blob cache's size at the node's last eviction pass" },
+    cacheBudgetBytes: { type: 'number' },
   },
 } as const;
 

@@ -23,6 +23,8 @@ export class ClusterMember {
   private evictTimer: NodeJS.Timeout | null = null;
   private evicting: Promise<unknown> | null = null;
   private jobs = 0;
+  /** The local cache's size as the last eviction pass measured it (it walks the cache anyway). */
+  private cacheBytes: number | undefined;
   private started = false;
 
   constructor(
@@ -36,7 +38,12 @@ export class ClusterMember {
       ctx.ports.registry,
       ctx.nodeId,
       this.options.heartbeatMs,
-      () => ({ liveWorkers: liveWorkersOf(ctx).size, jobsRunning: this.jobs }),
+      () => ({
+        liveWorkers: liveWorkersOf(ctx).size,
+        jobsRunning: this.jobs,
+        ...(this.cacheBytes === undefined ? {} : { cacheBytes: this.cacheBytes }),
+        cacheBudgetBytes: this.options.cacheBudgetBytes,
+      }),
       ctx.logger,
       this.options.clock,
     );
@@ -83,10 +90,15 @@ export class ClusterMember {
     this.monitor.start();
     this.evictTimer = setInterval(() => void this.evictOnce(), this.options.evictEveryMs);
     this.evictTimer.unref();
+    void this.evictOnce(); // a first pass now: the heartbeats report the cache's size from the start
   }
 
   evictOnce(): Promise<unknown> {
     this.evicting ??= evictNodeCache(this.ctx, this.options.cacheBudgetBytes)
+      .then((result) => {
+        if (result) this.cacheBytes = result.localBytes;
+        return result;
+      })
       .catch((err: unknown) => this.ctx.logger.warn({ err }, 'node cache eviction failed'))
       .finally(() => {
         this.evicting = null;

@@ -8,6 +8,8 @@ import { nodeKey, type NodeRecord } from './node-record.js';
 export interface HeartbeatLoad {
   liveWorkers: number;
   jobsRunning: number;
+  cacheBytes?: number;
+  cacheBudgetBytes?: number;
 }
 
 /**

@@ -15,6 +15,10 @@ export interface NodeRecord {
   jobsRunning: number;
   /** Resident set size of the node's process, bytes. */
   memory: number;
+  /** Bytes in the node's local blob cache at its last eviction pass (absent before the first). */
+  cacheBytes?: number;
+  /** The budget eviction keeps the cache to (`serve --cache-budget`). */
+  cacheBudgetBytes?: number;
 }
 
 /** A node as a monitor sees it: its last heartbeat and whether that changed recently enough. */

@@ -9,7 +9,7 @@ interface Nodes {
   nodes: ClusterNode[];
 }
 
-/** Cluster members: health (heartbeat age), load, memory in use. An embedded node says so. */
+/** Cluster members: health (heartbeat age), load, memory, blob cache use (as of each node's last eviction pass). */
 export function ClusterPage() {
   const nodes = useLoad(() => api<Nodes>('GET', '/v1/cluster/nodes'), []);
   const d = nodes.data;
@@ -38,7 +38,8 @@ export function ClusterPage() {
                     <th scope="col">Heartbeat</th>
                     <th scope="col">Live workers</th>
                     <th scope="col">Jobs running</th>
-                    <th scope="col">Memory</th>
+                    <th scope="col">Memory (RSS)</th>
+                    <th scope="col">Blob cache</th>
                     <th scope="col">URL</th>
                     <th scope="col">Started</th>
                   </tr>
@@ -57,6 +58,7 @@ export function ClusterPage() {
                       <td>{n.liveWorkers}</td>
                       <td>{n.jobsRunning}</td>
                       <td>{formatBytes(n.memory)}</td>
+                      <td>{n.cacheBytes === undefined ? 'not measured yet' : `${formatBytes(n.cacheBytes)} of ${formatBytes(n.cacheBudgetBytes)}`}</td>
                       <td>{n.url}</td>
                       <td>{formatTime(n.startedAt)}</td>
                     </tr>
