@@ -32,7 +32,8 @@ A five-minute tour:
   warren --local component push examples/loudify
   echo "let it all out" | warren --local run sh.serval.loudify
   warren serve --port 7070 &            # then the same without --local
-  warren exec fixtures/build/hello.wasm --dir ./data::/data:ro -- arg1
+  warren exec fixtures/c/wasi_probe.wasm --dir ./data::/data:ro -- read /data/notes.txt
+  (README.md has the whole tour; test/readme runs it as written)
 `,
     );
   registerServeCommand(program);
