@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { TRANSFORMS, transformLabel } from './transforms.js';
+import { transpileLabel } from './transpile-component.js';
 
 /**
  * Binaryen's version from its package.json: loading the module itself costs seconds (a large
@@ -30,6 +31,8 @@ export function engineId(salt: string = process.env.WARREN_ENGINE_SALT ?? ''): s
     const parts = [
       ...TRANSFORMS.map((t) => transformLabel(t)),
       `binaryen@${binaryenVersion()}`,
+      // Components run as jco's transpiler output: a new jco is a new engine.
+      transpileLabel(),
       `node@${process.versions.node}`,
       `v8@${process.versions.v8}`,
       `salt=${salt}`,

@@ -3,6 +3,7 @@ import type { Blobs, Integrity } from '../ports/blobs.js';
 import type { Registry } from '../ports/registry.js';
 import type { ArtifactMapRecord, ArtifactNode, ComponentVersionRecord } from '../records.js';
 import { artifactMapKey } from './artifact-map.js';
+import { buildOrReuseComponentMap } from './precompile-component.js';
 import { startAsyncify } from './start-asyncify.js';
 import { analyzeTransform, exportGlobalsTransform, memoryLimitTransform, transformLabel } from './transforms.js';
 
@@ -39,7 +40,7 @@ export async function precompileVersion(input: PrecompileVersionInput): Promise<
     inFlight.set(key, pending);
   }
   const map = await pending;
-  if (input.asyncify && !map.artifacts.some((a) => a.role === 'main:asyncify')) {
+  if (input.asyncify && !input.record.world && !map.artifacts.some((a) => a.role === 'main:asyncify')) {
     const main = map.artifacts.find((a) => a.role === 'main')!;
     startAsyncify({ blobs: input.blobs, registry: input.registry, mapKey: key, input: main.digest }).catch(() => undefined);
   }
@@ -47,6 +48,8 @@ export async function precompileVersion(input: PrecompileVersionInput): Promise<
 }
 
 async function buildOrReuse(input: PrecompileVersionInput, key: string): Promise<ArtifactMapRecord> {
+  // A WebAssembly component: transpiled into core modules + glue instead (its own DAG shape).
+  if (input.record.world) return buildOrReuseComponentMap(input, key);
   const { blobs, registry, record } = input;
   const limitLabel = transformLabel(memoryLimitTransform, { max: input.memoryMaxPages });
   const existing = (await registry.get<ArtifactMapRecord>(key))?.value;

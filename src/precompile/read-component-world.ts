@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { WarrenError } from '../errors.js';
 import { withPlainExportNames } from './component-binary.js';
 import { parseWorldWit } from './parse-world-wit.js';
@@ -35,7 +36,9 @@ export async function readComponentWorld(bytes: Uint8Array): Promise<ComponentWo
 /** The transpiler's version: part of the engine id, since its output is what runs. */
 export function transpilerVersion(): string {
   try {
-    const file = createRequire(import.meta.url).resolve('@bytecodealliance/jco-transpile/package.json');
+    // Its package.json is not in its exports: found beside the entry point (dist/index.js).
+    const entry = createRequire(import.meta.url).resolve('@bytecodealliance/jco-transpile');
+    const file = join(dirname(entry), '..', 'package.json');
     return String((JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown }).version ?? 'unknown');
   } catch {
     return 'absent';

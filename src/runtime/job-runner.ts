@@ -1,4 +1,5 @@
 import { InlineYield, WasiHost, type WasiHostOptions } from '../wasi/index.js';
+import { runComponentJob } from './component-job.js';
 import { classifyGuestError } from './guest-error.js';
 import { threadFdBudget } from './guest-fd-budget.js';
 import { guestMemory, linkGuest } from './link-guest.js';
@@ -27,6 +28,7 @@ export class JobRunner {
   private readonly recycler = new MemoryRecycler();
 
   run(req: Omit<RunJobRequest, 'type' | 'id' | 'modules' | 'modulesKey'>, modules: LinkedModules, io: JobRunIo): JobRunOutcome {
+    if (modules.component) return runComponentJob(req, modules.component, io);
     let memory: WebAssembly.Memory | null = null;
     let wasi: WasiHost | null = null;
     const recycled = req.recycledMemory ? this.recycler.take(req.recycledMemory) : null;

@@ -11,6 +11,18 @@ export interface LinkedModules {
   main: WebAssembly.Module;
   /** Extension modules, instantiated first; a main import module named `fq` is wired to them. */
   extensions: { fq: string; module: WebAssembly.Module }[];
+  /** Set for a WebAssembly component: what runs instead of `main` (see src/runtime/component-*.ts). */
+  component?: ComponentModules;
+}
+
+/** A transpiled component: jco's glue and the core modules it instantiates. */
+export interface ComponentModules {
+  /** Names the glue in each thread's cache of compiled glue (its artifact digest). */
+  glueKey: string;
+  /** The glue as a function body returning `{ instantiate }` (see glueFunctionBody). */
+  glue: string;
+  /** Core modules by the name the glue asks for. */
+  cores: Record<string, WebAssembly.Module>;
 }
 
 export interface GuestLimits {

@@ -4,10 +4,11 @@ import { randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { MountTableBuilder } from '../../src/wasi/index.js';
+import { MountTableBuilder, type MountTable } from '../../src/wasi/index.js';
+import { loadComponentProbe, runComponentProbe } from '../components/component-probe.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { escapingLinks } from '../wasi/escaping-links.js';
-import { runProbe } from '../wasi/probe-guest.js';
+import { runProbe, type ProbeRun } from '../wasi/probe-guest.js';
 import { bump, fcOptions, summary } from './hostile-config.js';
 
 const counts = summary('fuzz-wasi-paths');
@@ -116,7 +117,18 @@ function assertNoGuestLinkLeaves(l: Layout): void {
 
 const LINE = /^(?:[a-z_-]+ (?:OK.*|ERR \d+)|content .*|)$/s;
 
+type Runner = (mounts: MountTable, ops: string[], opts: { maxOpenFiles: number }) => ProbeRun;
+
 test('WASI path resolver: random mkdir/symlink/link/rename/open sequences never touch the host outside the mounts', async () => {
+  await fuzzPaths(runProbe, 300);
+});
+
+test('WASI 0.2 file system (a component): the same random sequences never touch the host outside the mounts', async () => {
+  const probe = await loadComponentProbe();
+  await fuzzPaths((mounts, ops, opts) => runComponentProbe(probe, mounts, ops, opts), 100);
+});
+
+async function fuzzPaths(runGuest: Runner, runs: number): Promise<void> {
   // Layout and arbitraries depend on each other: draw a layout per case inside the property.
   await fc.assert(
     fc.asyncProperty(fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.context(), async (seed, ctx) => {
@@ -134,7 +146,7 @@ test('WASI path resolver: random mkdir/symlink/link/rename/open sequences never 
           .build();
         let run;
         try {
-          run = runProbe(mounts, ops, { maxOpenFiles: 64 });
+          run = runGuest(mounts, ops, { maxOpenFiles: 64 });
         } catch (err) {
           assert.fail(`the host threw out of a syscall (a crash, not an errno): ${(err as Error)?.stack ?? String(err)}`);
         }
@@ -156,9 +168,9 @@ test('WASI path resolver: random mkdir/symlink/link/rename/open sequences never 
         rmSync(l.base, { recursive: true, force: true });
       }
     }),
-    fcOptions(300),
+    fcOptions(runs),
   );
-});
+}
 
 test('findings of the path fuzzer stay fixed: utimes of a missing name, a directory opened through a symlink, links moved to point out', () => {
   const l = makeLayout();

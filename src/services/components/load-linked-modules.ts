@@ -6,6 +6,7 @@ import type { ComponentVersionRecord } from '../../records.js';
 import type { LinkedModules } from '../../runtime/thread-protocol.js';
 import type { NodeContext } from '../node-context.js';
 import { getComponentVersion } from './component-keys.js';
+import { resolveComponentModules } from './load-component-modules.js';
 
 export const PAGE_BYTES = 65536;
 
@@ -52,6 +53,7 @@ function linkedCacheOf(ctx: NodeContext): Map<string, Promise<Linked>> {
 async function resolveLinkedModules(ctx: NodeContext, record: ComponentVersionRecord, memoryBytes: number | undefined, recycle: boolean): Promise<Omit<Linked, 'key'>> {
   const { blobs, registry } = ctx.ports;
   const manifestMemory = Number((record.manifest.limits as { memory: number }).memory);
+  if (record.world) return resolveComponentModules(ctx, record, Math.floor(manifestMemory / PAGE_BYTES));
   const extensions = await Promise.all(record.extensions.map((e) => getComponentVersion(registry, e.fq, e.version)));
   const map = await precompileVersion({
     blobs,

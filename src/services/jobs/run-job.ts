@@ -46,7 +46,7 @@ export async function runJob(ctx: NodeContext, input: RunJobInput): Promise<JobR
     const result = await ctx.pool.runJob(
       {
         type: 'run-job',
-        modules: { main: modules.main, extensions: modules.extensions },
+        modules: { main: modules.main, extensions: modules.extensions, ...(modules.component ? { component: modules.component } : {}) },
         modulesKey: modules.key,
         args: [record.name, ...input.args],
         env: { ...manifestEnv, ...input.env },
