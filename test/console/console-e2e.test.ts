@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { ApiClient } from '../../src/cli/api-client.js';
 import { ServeChild } from '../support/serve-child.js';
+import { pushComponentWasm } from '../components/component-fixtures.js';
 import { makeTempDir, repoRoot } from '../support/temp-dir.js';
 import { openBrowser, runWarren, screenshot, type Browser } from './console-browser.js';
 
@@ -87,6 +88,18 @@ test('log in through `warren console`, see the component the CLI pushed, create 
   // The same worker through the API: the console called the real thing.
   const listed = await server.client.json<{ workers: { id: string; name: string }[] }>('GET', '/v1/workers');
   assert.deepEqual(listed.workers.map((w) => [w.id, w.name]), [[workerId, 'e2e-counter']]);
+});
+
+test("a WebAssembly component's page shows its exports with their WIT types", async () => {
+  const pushed = await pushComponentWasm(server.client, data.path, 'sh.warren', 'typed', 'typed.component.wasm');
+  assert.equal(pushed.status, 201, JSON.stringify(pushed.body));
+  const { page } = browser;
+  await page.goto(`${server.url}/ui/components/sh.warren.typed`);
+  const world = page.getByTestId('world');
+  await world.getByText('add: func(name: string, count: u32) -> u32', { exact: true }).waitFor();
+  await world.getByText('record item { name: string, count: u32 }', { exact: true }).waitFor();
+  await world.getByText('hello: func(who: string) -> string', { exact: true }).waitFor();
+  await screenshot(page, 'component-world');
 });
 
 test("browse the worker's files, view one, download it and its folder as a zip", async () => {

@@ -95,7 +95,7 @@ test('without a session no data is served, and the console pages carry none', as
   assert.match(((await stale.json()) as { error: { message: string } }).error.message, /session has ended/);
   assert.deepEqual(await (await call('GET', '/ui/session')).json(), { loggedIn: false });
 
-  const page = await call('GET', '/ui/workers/anything');
+  const page = await call('GET', '/ui/components/sh.warren.counter');
   assert.equal(page.status, 200);
   assert.match(page.headers.get('content-type') ?? '', /text\/html/);
   assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'self'/);

@@ -1,3 +1,5 @@
+import type { ComponentWorld } from '../../src/precompile/wit-types';
+
 /** The API's records as the console reads them (the server's JSON schemas are the reference). */
 export interface Worker {
   id: string;
@@ -37,8 +39,8 @@ export interface ComponentVersion {
   fileTree: string | null;
   filesSize: number;
   createdAt: string;
-  /** Exports with their types, where the API knows them (WebAssembly components). */
-  exports?: { name: string; type?: string; params?: unknown; results?: unknown }[];
+  /** A WebAssembly component's WIT world (absent for core modules). */
+  world?: ComponentWorld;
 }
 
 export interface FileNode {

@@ -160,15 +160,15 @@ export async function uiRoutes(app: FastifyInstance, opts: UiRoutesOptions): Pro
 }
 
 /**
- * A built file of the console, else its index.html for the app's own routes (/ui/workers/…).
- * A missing asset (a path with an extension) is a plain 404, not the page.
+ * A built file of the console, else its index.html for the app's own routes (/ui/workers/…,
+ * /ui/components/sh.warren.counter). A missing asset (under assets/) is a plain 404, not the page.
  */
 async function sendUiFile(root: string, rest: string, reply: FastifyReply): Promise<FastifyReply> {
   const rel = normalize(rest || 'index.html');
   if (rel.startsWith('..') || rel.includes(`${sep}..`)) throw new WarrenError('E_NOT_FOUND', 'no such console file');
   const full = join(root, rel);
   const isFile = existsSync(full) && statSync(full).isFile();
-  if (!isFile && /\.[a-z0-9]+$/i.test(rel)) throw new WarrenError('E_NOT_FOUND', `no console file ${rest}`);
+  if (!isFile && rel.startsWith(`assets${sep}`)) throw new WarrenError('E_NOT_FOUND', `no console file ${rest}`);
   if (!existsSync(join(root, 'index.html'))) throw new WarrenError('E_NOT_FOUND', 'the console is not built: run `npm run build`');
   void reply.header('content-security-policy', CSP).header('x-content-type-options', 'nosniff').header('x-frame-options', 'DENY');
   if (isFile && rel.startsWith(`assets${sep}`)) return reply.sendFile(rel, { maxAge: '365d', immutable: true });

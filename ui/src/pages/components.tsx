@@ -1,6 +1,8 @@
 import { api } from '../api';
 import { BASE } from '../router';
 import type { ComponentSummary, ComponentVersion } from '../types';
+import type { ComponentWorld, WitScope } from '../../../src/precompile/wit-types';
+import { typeDefText } from '../../../src/precompile/wit-types';
 import { Busy, ErrorBox, Link, Section, formatBytes, formatTime, useLoad } from '../widgets';
 
 /** Components the session may see (a project token: its namespaces), as the API lists them. */
@@ -103,20 +105,10 @@ function VersionDetails({ v }: { v: ComponentVersion }) {
           <dt>Pushed</dt>
           <dd>{formatTime(v.createdAt)}</dd>
         </dl>
-        <h3>Exports</h3>
-        {v.exports?.length ? (
-          <ul>
-            {v.exports.map((e) => (
-              <li key={e.name}>
-                <code>
-                  {e.name}
-                  {e.type ? `: ${e.type}` : e.params !== undefined ? `(${JSON.stringify(e.params)}) -> ${JSON.stringify(e.results)}` : ''}
-                </code>
-              </li>
-            ))}
-          </ul>
+        {v.world ? (
+          <World world={v.world} />
         ) : (
-          <p class="hint">The API lists no typed exports for this version (core modules are called by export name; see the worker's invoke form).</p>
+          <p class="hint">A core module: its exports are called by name with numeric arguments (the API names the signature when arguments do not fit it).</p>
         )}
       </Section>
       <Section title="Files">
@@ -156,5 +148,62 @@ function VersionDetails({ v }: { v: ComponentVersion }) {
         <pre data-testid="manifest">{JSON.stringify(v.manifest, null, 2)}</pre>
       </Section>
     </>
+  );
+}
+
+/** A component's WIT world, written as WIT: exports (functions, interfaces and their types), imports. */
+function World({ world }: { world: ComponentWorld }) {
+  return (
+    <div data-testid="world">
+      <h3>Exports</h3>
+      <ul class="wit">
+        {world.exports.map((e) =>
+          e.kind === 'function' ? (
+            <li key={e.name}>
+              <code>{e.function.signature}</code>
+              <Types scope={e} />
+            </li>
+          ) : (
+            <li key={e.name}>
+              <code>{e.name}</code>
+              <Types scope={e} />
+              <ul>
+                {e.functions.map((f) => (
+                  <li key={f.name}>
+                    <code>{f.signature}</code>
+                  </li>
+                ))}
+              </ul>
+            </li>
+          ),
+        )}
+      </ul>
+      <h3>Imports</h3>
+      {world.imports.length ? (
+        <ul class="wit">
+          {world.imports.map((i) => (
+            <li key={i}>
+              <code>{i}</code>
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p class="hint">None: the component needs nothing from the host.</p>
+      )}
+    </div>
+  );
+}
+
+function Types({ scope }: { scope: WitScope }) {
+  const defs = Object.entries(scope.types ?? {});
+  if (defs.length === 0) return null;
+  return (
+    <ul>
+      {defs.map(([name, def]) => (
+        <li key={name}>
+          <code>{typeDefText(name, def)}</code>
+        </li>
+      ))}
+    </ul>
   );
 }
