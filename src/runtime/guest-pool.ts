@@ -39,6 +39,8 @@ export interface PoolOptions {
    * backstop set it long, so a machine that stalls does not replace a thread.
    */
   backstopGraceMs?: number;
+  /** Wall-clock ms as job lanes read it against the start times their threads write (tests move it on). */
+  now?: () => number;
 }
 
 export const DEFAULT_INLINE_BUDGET_MS = 0;
@@ -86,7 +88,7 @@ export class GuestPool {
     const budget = opts.inlineBudgetMs ?? DEFAULT_INLINE_BUDGET_MS;
     this.inline = runWithDeadline && budget > 0 ? new InlineJobs(runWithDeadline, budget) : null;
     this.lanes = runWithDeadline
-      ? new JobLanes(this.jobThreads, () => this.spawn(), () => this.stats.timeouts++, opts.backstopGraceMs)
+      ? new JobLanes(this.jobThreads, () => this.spawn(), () => this.stats.timeouts++, opts.backstopGraceMs, opts.now)
       : null;
     if (!this.lanes) for (let i = 0; i < this.jobThreads; i++) this.addJobThread();
     for (let i = 0; i < this.spareThreads; i++) this.spares.push(this.spawn());

@@ -84,6 +84,8 @@ export class JobLanes {
     private readonly spawn: () => GuestThread,
     private readonly onTimeout: () => void,
     private readonly backstopGraceMs = BACKSTOP_GRACE_MS,
+    /** Read against the job start times threads write (Date.now() there). */
+    private readonly now: () => number = Date.now,
   ) {
     for (let i = 0; i < count; i++) this.lanes.push(this.newLane());
     this.backstop = setInterval(() => this.checkDeadlines(), BACKSTOP_CHECK_MS);
@@ -124,7 +126,7 @@ export class JobLanes {
    * expected to drain first.
    */
   private shortestLane(): Lane | null {
-    const now = Date.now();
+    const now = this.now();
     let best: Lane | null = null;
     let bestWait = Infinity;
     for (const lane of this.lanes) {
@@ -251,7 +253,7 @@ export class JobLanes {
   }
 
   private checkDeadlines(): void {
-    const now = Date.now();
+    const now = this.now();
     for (const lane of this.lanes) {
       const running = lane.progress[0];
       if (running === 0 || lane.stoppedFor !== null) continue;

@@ -47,7 +47,11 @@ function unblockReader(fifo: string): void {
  * thread or a message, each job must get its own output, exit code and error, a timed-out job
  * must not take the jobs queued behind it down, and a slow job must not hold up new ones.
  */
-describe('job lanes', { skip: runWithDeadline === null ? 'no deadline addon (WARREN_NO_NATIVE=1): one job per thread' : false }, () => {
+describe('job lanes', { skip: process.env.WARREN_NO_NATIVE === '1' ? 'WARREN_NO_NATIVE=1: no deadline addon, one job per thread' : false }, () => {
+  it('have the deadline addon (a build that failed must not turn them off unnoticed)', () => {
+    assert.notEqual(runWithDeadline, null);
+  });
+
   let pool: GuestPool;
   let keepAlive: NodeJS.Timeout;
   before(() => {
@@ -117,8 +121,10 @@ describe('job lanes', { skip: runWithDeadline === null ? 'no deadline addon (WAR
     const dir = makeTempDir('warren-lanes-slow-');
     const [a, b] = [join(dir.path, 'a'), join(dir.path, 'b')];
     execFileSync('mkfifo', [a, b]);
-    // Fresh lanes: no job-time averages left by the tests above steer where the jobs go.
-    const two = new GuestPool({ jobThreads: 2, spareThreads: 0, inlineBudgetMs: 0 });
+    // Fresh lanes: no job-time averages left by the tests above steer where the jobs go. Their
+    // clock is moved on by hand to make the slow job's run long.
+    let skew = 0;
+    const two = new GuestPool({ jobThreads: 2, spareThreads: 0, inlineBudgetMs: 0, now: () => Date.now() + skew });
     let fallback: NodeJS.Timeout | undefined;
     try {
       const order: string[] = [];
@@ -126,8 +132,8 @@ describe('job lanes', { skip: runWithDeadline === null ? 'no deadline addon (WAR
       const slow = two.runJob(slowJob, { timeoutMs: GENEROUS_MS }).then(() => order.push('slow'));
       closeSync(await openWhenReaderWaits(a));
       // Its lane counts as stuck on a slow job once that job has run past JobLanes' STALL_MS
-      // (20 ms): sleep past it (a slow machine only sleeps longer).
-      await sleep(100);
+      // (20 ms): as the lanes see it, a minute has passed.
+      skew = 60_000;
       let released: Promise<void> | null = null;
       const release = () => (released ??= openWhenReaderWaits(b).then(closeSync));
       fallback = setTimeout(release, 120_000);

@@ -1,11 +1,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { lstatSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readAll } from '../../src/cli/api-client.js';
 import type { ComponentVersionRecord } from '../../src/records.js';
 import { readFileTree } from '../../src/manifest/file-tree.js';
+import { liveWorkersOf } from '../../src/services/workers/live-workers.js';
 import { startTestServer, type TestServer } from '../support/start-server.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { ERRNO, call, createWorker, failure, fileText, listFiles, pushTestComponent } from './worker-fixtures.js';
@@ -160,15 +161,41 @@ test('disk quota: past limits.disk the guest gets ENOSPC, and the worker and nod
 test('file reads wait for the running call: never a half-written file', async () => {
   const w = await createWorker(server.client, 'test.files', 'slow-writer');
   assert.equal(await call(server.client, w.id, 'increment'), 1, 'the instance is up before the race');
-  const kib = 32 * 1024;
-  const writing = call(server.client, w.id, 'fill', [kib]);
-  // Give the call a head start so the reads below arrive while it is writing.
-  await new Promise((r) => setTimeout(r, 30));
-  const reads = await Promise.all([
-    server.client.raw('GET', `/v1/workers/${w.id}/file-contents?path=/data/big.bin`).then(async (res) => (await readAll(res.body)).length, (e: { code: string }) => e.code),
-    listFiles(server.client, w.id, '/data').then((nodes) => nodes.find((n) => n.name === 'big.bin')?.size ?? 'E_NOT_FOUND'),
-  ]);
-  assert.equal(await writing, 0);
-  for (const got of reads) assert.ok(got === kib * 1024 || got === 'E_NOT_FOUND', `saw ${got} bytes: a half-written file`);
-  assert.equal((await listFiles(server.client, w.id, '/data/big.bin'))[0].size, kib * 1024);
+  const kib = 64;
+  const big = join(server.dataDir, 'workers', w.id, 'volumes', 'data', 'big.bin');
+  // Counts what enters the worker's queue (the queue itself runs as always).
+  const live = liveWorkersOf(server.node.ctx);
+  const enqueue = live.enqueue.bind(live);
+  let queued = 0;
+  live.enqueue = (id, task) => {
+    if (id === w.id) queued++;
+    return enqueue(id, task);
+  };
+  try {
+    // The call writes half the file, then waits for /go: it is mid-write until the test says so.
+    const writing = call(server.client, w.id, 'fill_wait', [kib]);
+    await until('the first half written', () => existsSync(big) && statSync(big).size === (kib / 2) * 1024);
+    queued = 0;
+    let readsDone = false;
+    const reads = Promise.all([
+      server.client.raw('GET', `/v1/workers/${w.id}/file-contents?path=/data/big.bin`).then(async (res) => (await readAll(res.body)).length, (e: { code: string }) => e.code),
+      listFiles(server.client, w.id, '/data').then((nodes) => nodes.find((n) => n.name === 'big.bin')?.size ?? 'E_NOT_FOUND'),
+    ]).finally(() => (readsDone = true));
+    // Both reads wait in the worker's queue behind the call (had they not waited, they are done).
+    await until('both reads queued or done', () => queued >= 2 || readsDone);
+    writeFileSync(join(rootOf(w.id), 'go'), '');
+    assert.equal(await writing, 0);
+    assert.deepEqual(await reads, [kib * 1024, kib * 1024], 'the reads saw the file once the call was done');
+  } finally {
+    live.enqueue = enqueue;
+  }
 });
+
+/** Polls `ready` until it holds (a deadline against hanging only: time is not what is tested). */
+async function until(what: string, ready: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5 * 60_000;
+  while (!ready()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
