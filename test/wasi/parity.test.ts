@@ -100,6 +100,37 @@ describe('preview1 as wasmtime answers it', () => {
     assert.equal(existsSync(join(dir, 'sub', 'f')), false);
   });
 
+  it('rights: what was dropped stays dropped in an exported and restored WASI state', () => {
+    const dir = fresh();
+    writeFileSync(join(dir, 'f'), 'x');
+    const mounts = new MountTableBuilder().mount('/data', dir, 'rw').build();
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const bytes = new Uint8Array(memory.buffer);
+    const view = new DataView(memory.buffer);
+    type Call = (...args: (number | bigint)[]) => number;
+    const calls = (h: WasiHost) => h.imports.wasi_snapshot_preview1 as Record<string, Call>;
+    const host = new WasiHost({ args: [], env: {}, mounts });
+    let restored: WasiHost | null = null;
+    try {
+      host.bind(memory);
+      bytes.set(Buffer.from('f'), 100);
+      const rw = BigInt(R.FD_READ | R.FD_WRITE | R.FD_SEEK);
+      assert.equal(calls(host).path_open!(3, 0, 100, 1, 0, rw, rw, 0, 0), E.SUCCESS);
+      const fd = view.getUint32(0, true);
+      assert.equal(calls(host).fd_fdstat_set_rights!(fd, BigInt(RIGHTS_ALL & ~R.FD_READ & ~R.FD_SEEK), BigInt(RIGHTS_ALL & ~R.FD_READ)), E.SUCCESS);
+      restored = WasiHost.restore(JSON.parse(JSON.stringify(host.exportState())));
+      restored.bind(memory);
+      assert.equal(calls(restored).fd_fdstat_get!(fd, 200), E.SUCCESS);
+      assert.equal(Number(view.getBigUint64(208, true)), RIGHTS_ALL & ~R.FD_READ & ~R.FD_SEEK);
+      assert.equal(Number(view.getBigUint64(216, true)), RIGHTS_ALL & ~R.FD_READ);
+      assert.equal(calls(restored).fd_seek!(fd, 0n, 0, 300), E.NOTCAPABLE);
+      assert.equal(calls(restored).fd_fdstat_set_rights!(fd, BigInt(RIGHTS_ALL), 0n), E.NOTCAPABLE);
+    } finally {
+      host.close();
+      restored?.close();
+    }
+  });
+
   it('timestamps: set to the nanosecond (microsecond without the addon), a symlink\'s own without SYMLINK_FOLLOW', () => {
     const dir = fresh();
     writeFileSync(join(dir, 't'), 'x');
