@@ -45,6 +45,11 @@ export const R = {
   SOCK_SHUTDOWN: 1 << 28, SOCK_ACCEPT: 1 << 29,
 } as const;
 export const RIGHTS_ALL = (1 << 30) - 1;
+const RIGHTS_ALL_BIG = BigInt(RIGHTS_ALL);
+/** A rights argument with bits preview1 does not define (compared, not shifted: no BigInt made per call). */
+export function undefinedRights(rights: bigint): boolean {
+  return rights < 0n || rights > RIGHTS_ALL_BIG;
+}
 
 /** What wasmtime reports for a preopened directory (many userlands expect exactly this). */
 export const PREOPEN_RIGHTS_BASE =

@@ -1,10 +1,10 @@
 import { fdatasyncSync, fstatSync, fsyncSync, ftruncateSync } from 'node:fs';
-import { E, Errno, FDFLAGS, FDFLAGS_ALL, FILETYPE, R } from './abi.js';
+import { E, Errno, FDFLAGS, FDFLAGS_ALL, FILETYPE, R, undefinedRights } from './abi.js';
 import type { Syscall } from './calls-proc.js';
 import { closeQuietly, type FdEntry } from './fd-table.js';
 import { checkTimeFlags, setTimesFd } from './file-times.js';
 import { writeFilestat } from './filestat.js';
-import { dropRights, heldRights, needRight } from './rights.js';
+import { dropRights, heldBase, heldInheriting, needRight } from './rights.js';
 import { isFdTty } from './stdio.js';
 import type { WasiContext } from './wasi-context.js';
 
@@ -63,7 +63,8 @@ export function fdMetaCalls(ctx: WasiContext): Record<string, Syscall> {
         type = e.filetype;
         flags = e.fdflags;
       }
-      const [base, inheriting] = heldRights(e);
+      const base = heldBase(e);
+      const inheriting = heldInheriting(e);
       dv.setUint8(out, type);
       dv.setUint8(out + 1, 0);
       dv.setUint16(out + 2, flags, true);
@@ -82,7 +83,7 @@ export function fdMetaCalls(ctx: WasiContext): Record<string, Syscall> {
     }) as Syscall,
 
     fd_fdstat_set_rights: ((fd: number, base: bigint, inheriting: bigint) => {
-      if (base >> 30n !== 0n || inheriting >> 30n !== 0n) throw new Errno(E.INVAL);
+      if (undefinedRights(base) || undefinedRights(inheriting)) throw new Errno(E.INVAL);
       // wasmtime: EBADF for stdio, whose rights are fixed.
       dropRights(fileOrDir(fd), Number(base), Number(inheriting));
       return E.SUCCESS;

@@ -1,6 +1,6 @@
 import { constants, ftruncateSync } from 'node:fs';
 import { STAT } from '../native/native-fs.js';
-import { E, Errno, FDFLAGS, FDFLAGS_ALL, LOOKUP_SYMLINK_FOLLOW, OFLAGS, OFLAGS_ALL, R, filetypeOfMode } from './abi.js';
+import { E, Errno, FDFLAGS, FDFLAGS_ALL, LOOKUP_SYMLINK_FOLLOW, OFLAGS, OFLAGS_ALL, R, filetypeOfMode, undefinedRights } from './abi.js';
 import type { Syscall } from './calls-proc.js';
 import { closeQuietly } from './fd-table.js';
 import { lstatModeAt, openStatAt, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from './open-at.js';
@@ -26,7 +26,7 @@ export function pathOpenCalls(ctx: WasiContext): Record<string, Syscall> {
       rightsBase: bigint, rightsInheriting: bigint, fdflags: number, out: number) => {
       // Flags and rights with bits preview1 does not define are EINVAL before anything else (wiggle).
       if ((dirflags & ~LOOKUP_SYMLINK_FOLLOW) !== 0 || (oflags & ~OFLAGS_ALL) !== 0 || (fdflags & ~FDFLAGS_ALL) !== 0 ||
-        rightsBase >> 30n !== 0n || rightsInheriting >> 30n !== 0n) throw new Errno(E.INVAL);
+        undefinedRights(rightsBase) || undefinedRights(rightsInheriting)) throw new Errno(E.INVAL);
       const dir = ctx.dirEntry(dirfd);
       needRight(dir, R.PATH_OPEN);
       const follow = (dirflags & LOOKUP_SYMLINK_FOLLOW) !== 0;

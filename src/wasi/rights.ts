@@ -18,7 +18,7 @@ import type { FdEntry } from './fd-table.js';
  * does a read of an fd opened write-only. That is what is done here.
  */
 
-export function reportedBase(e: FdEntry): number {
+function reportedBase(e: FdEntry): number {
   switch (e.kind) {
     case 'stdin': return R.FD_READ;
     case 'stdout':
@@ -37,9 +37,13 @@ function reportedInheriting(e: FdEntry): number {
   return e.preopen !== null ? PREOPEN_RIGHTS_INHERITING : reportedBase(e);
 }
 
-/** [base, inheriting] as fd_fdstat_get reports them. */
-export function heldRights(e: FdEntry): [number, number] {
-  return [reportedBase(e) & ~e.rightsDropped, reportedInheriting(e) & ~e.inheritingDropped];
+/** The base and inheriting rights fd_fdstat_get reports. */
+export function heldBase(e: FdEntry): number {
+  return reportedBase(e) & ~e.rightsDropped;
+}
+
+export function heldInheriting(e: FdEntry): number {
+  return reportedInheriting(e) & ~e.inheritingDropped;
 }
 
 /** ENOTCAPABLE when the guest dropped `right` on this fd. */
@@ -52,8 +56,9 @@ export function needRight(e: FdEntry, right: number): void {
  * else the rights not asked for are dropped for good.
  */
 export function dropRights(e: FdEntry, base: number, inheriting: number): void {
-  const [heldBase, heldInheriting] = heldRights(e);
-  if ((base & ~heldBase) !== 0 || (inheriting & ~heldInheriting) !== 0) throw new Errno(E.NOTCAPABLE);
-  e.rightsDropped |= heldBase & ~base;
-  e.inheritingDropped |= heldInheriting & ~inheriting;
+  const held = heldBase(e);
+  const heldInh = heldInheriting(e);
+  if ((base & ~held) !== 0 || (inheriting & ~heldInh) !== 0) throw new Errno(E.NOTCAPABLE);
+  e.rightsDropped |= held & ~base;
+  e.inheritingDropped |= heldInh & ~inheriting;
 }
