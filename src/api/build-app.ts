@@ -8,6 +8,7 @@ import { registerAuth } from './auth/index.js';
 import { registerClusterRouting } from './cluster/register-cluster-routing.js';
 import { statusOf } from './error-status.js';
 import { clientErrorHandler, HostPathRedactor } from './error-body.js';
+import { openapiTransform } from './openapi-transform.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { componentRoutes } from './routes/component-routes.js';
 import { jobRoutes } from './routes/job-routes.js';
@@ -58,6 +59,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
       info: { title: 'Warren', version: '1', description: 'A host for sandboxed WebAssembly workloads' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'PASETO v4.public' } } },
     },
+    transform: openapiTransform,
   });
   await app.register(multipart, { limits: { fileSize: MAX_FILES_ZIP_BYTES, files: 2, fields: 4, fieldSize: 1024 * 1024 } });
   const redactor = new HostPathRedactor(opts.node.ctx.layout.root);

@@ -17,7 +17,21 @@ export async function adminRoutes(app: FastifyInstance, { node, dev }: { node: W
       schema: {
         summary: 'Collect garbage: blobs and records no root reaches (grace period protects recent writes)',
         body: { type: 'object', properties: { dryRun: { type: 'boolean' }, graceMs: { type: 'integer', minimum: 0 } }, additionalProperties: false },
-        response: errorResponses,
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              kept: { type: 'integer' },
+              swept: { type: 'array', items: { type: 'object', properties: { integrity: { type: 'string' }, size: { type: 'number' } } } },
+              sweptBytes: { type: 'number' },
+              sweptRecords: { type: 'array', items: { type: 'string' } },
+              missing: { type: 'array', items: { type: 'string' } },
+              dryRun: { type: 'boolean' },
+            },
+            additionalProperties: true,
+          },
+          ...errorResponses,
+        },
       },
     },
     async (request) => {
@@ -29,10 +43,35 @@ export async function adminRoutes(app: FastifyInstance, { node, dev }: { node: W
   );
   app.post(
     '/v1/admin/verify',
-    { config: { role: 'admin' }, schema: { summary: "Verify every record's blobs and every blob's integrity", response: errorResponses } },
+    {
+      config: { role: 'admin' },
+      schema: {
+        summary: "Verify every record's blobs and every blob's integrity",
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              records: { type: 'integer' },
+              blobsChecked: { type: 'integer' },
+              missing: { type: 'array', items: { type: 'object', properties: { key: { type: 'string' }, integrity: { type: 'string' } } } },
+              corrupt: { type: 'array', items: { type: 'string' } },
+              badPages: { type: 'array', items: { type: 'object', properties: { key: { type: 'string' }, pack: { type: 'string' }, page: { type: 'integer' } } } },
+              pagesChecked: { type: 'integer' },
+            },
+            additionalProperties: true,
+          },
+          ...errorResponses,
+        },
+      },
+    },
     async () => verifyStore({ blobs: ctx.ports.blobs, registry: ctx.ports.registry }),
   );
-  app.get('/v1/admin/artifacts', { config: { role: 'admin' }, schema: { summary: 'Artifact maps (precompile DAGs) with sizes', response: errorResponses } }, async () => {
+  const artifactMapSchema = {
+    type: 'object',
+    properties: { engineId: { type: 'string' }, fq: { type: 'string' }, version: { type: 'string' }, artifacts: { type: 'integer' }, bytes: { type: 'number' }, current: { type: 'boolean' } },
+  } as const;
+  const artifactsSchema = { summary: 'Artifact maps (precompile DAGs) with sizes', response: { 200: { type: 'object', properties: { maps: { type: 'array', items: artifactMapSchema } } }, ...errorResponses } };
+  app.get('/v1/admin/artifacts', { config: { role: 'admin' }, schema: artifactsSchema }, async () => {
     const maps = await listArtifactMaps(ctx.ports.registry);
     return {
       maps: maps.map((m) => ({
@@ -52,7 +91,10 @@ export async function adminRoutes(app: FastifyInstance, { node, dev }: { node: W
       schema: {
         summary: 'Precompile a component version ahead of its first use',
         body: { type: 'object', required: ['fq'], properties: { fq: { type: 'string' }, version: { type: 'string' } } },
-        response: errorResponses,
+        response: {
+          200: { type: 'object', properties: { fq: { type: 'string' }, version: { type: 'string' }, engineId: { type: 'string' }, artifacts: { type: 'string', enum: ['ready'] } } },
+          ...errorResponses,
+        },
       },
     },
     async (request) => {

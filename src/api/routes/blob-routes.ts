@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { WarrenError } from '../../errors.js';
 import type { WarrenNode } from '../../services/warren-node.js';
 import { errorResponses } from './schemas.js';
+import { binaryContent } from '../openapi-transform.js';
 
 const integrityParam = {
   type: 'object',
@@ -17,7 +18,16 @@ export async function blobRoutes(app: FastifyInstance, { node }: { node: WarrenN
   const blobs = node.ctx.ports.blobs;
   app.get(
     '/v1/blobs/:integrity',
-    { config: { role: 'store-reader' }, schema: { summary: 'Blob bytes by SRI integrity', params: integrityParam, produces: ['application/octet-stream'], response: errorResponses } },
+    {
+      config: { role: 'store-reader' },
+      schema: {
+        summary: 'Blob bytes by SRI integrity',
+        params: integrityParam,
+        produces: ['application/octet-stream'],
+        response: errorResponses,
+        documentedResponses: { 200: { description: 'the blob', content: binaryContent('application/octet-stream') } },
+      },
+    },
     async (request, reply) => {
       const { integrity } = request.params as { integrity: string };
       const info = await blobs.info(integrity);

@@ -12,6 +12,7 @@ import { MAX_MODULE_BYTES } from '../build-app.js';
 import { zipUploadLimit } from '../../manifest/zip-limits.js';
 import { parseManifest } from '../../manifest/parse-manifest.js';
 import { readPushParts } from './read-push-parts.js';
+import { binaryContent } from '../openapi-transform.js';
 import { fqParam, fqVersionParams, errorResponses, componentVersionSchema } from './schemas.js';
 
 const namespaceOf = (fq: string) => fq.slice(0, fq.lastIndexOf('.'));
@@ -28,6 +29,22 @@ export async function componentRoutes(app: FastifyInstance, { node }: { node: Wa
         description:
           'multipart/form-data with parts `manifest` (warren.toml text, a field or a file part, at most 1 MiB; first), `module` (the main .wasm) and, when the manifest has [[files]], `files` (a zip made by `warren component push`). The manifest is checked, and the namespace authorized, before the other parts are read. Pushing the same bytes again is idempotent (200); different bytes under an existing version are 409 E_VERSION_EXISTS.',
         consumes: ['multipart/form-data'],
+        documentedBody: {
+          required: true,
+          content: {
+            'multipart/form-data': {
+              schema: {
+                type: 'object',
+                required: ['manifest', 'module'],
+                properties: {
+                  manifest: { type: 'string', description: 'warren.toml, as a field or a file part; first; at most 1 MiB' },
+                  module: { type: 'string', format: 'binary', description: 'the main module (.wasm)' },
+                  files: { type: 'string', format: 'binary', description: 'a zip of the [[files]] (as `warren component push` packs it), when the manifest has any' },
+                },
+              },
+            },
+          },
+        },
         querystring: {
           type: 'object',
           properties: { namespace: { type: 'string', description: "the manifest's namespace: when given, the caller's rights to it are checked before the body is read" } },
@@ -139,7 +156,16 @@ export async function componentRoutes(app: FastifyInstance, { node }: { node: Wa
 
   app.get(
     '/v1/components/:fq/versions/:version/module',
-    { config: { role: 'shared-reader' }, schema: { summary: 'The main module bytes', params: fqVersionParams, produces: ['application/wasm'] } },
+    {
+      config: { role: 'shared-reader' },
+      schema: {
+        summary: 'The main module bytes',
+        params: fqVersionParams,
+        produces: ['application/wasm'],
+        response: errorResponses,
+        documentedResponses: { 200: { description: 'the module; its digest in x-warren-digest', content: binaryContent('application/wasm') } },
+      },
+    },
     async (request, reply) => {
       const { fq, version } = request.params as { fq: string; version: string };
       authorizeNamespace(request, namespaceOf(fq), { hideAs404: true });

@@ -8,6 +8,7 @@ import { authorizeNamespace } from '../auth/index.js';
 import { statusOf } from '../error-status.js';
 import { errorResponses, fqParam } from './schemas.js';
 import { acceptComponentRefs } from './component-ref-hooks.js';
+import { binaryContent } from '../openapi-transform.js';
 
 /** Output up to this size is buffered so the exit code and stderr can go in headers. */
 const BUFFER_BEFORE_STREAMING = 1024 * 1024;
@@ -41,7 +42,11 @@ export async function jobRoutes(app: FastifyInstance, { node }: { node: WarrenNo
       config: { role: 'project' },
       schema: {
         summary: "Run a component's _start once: body = stdin, response = stdout",
+        description:
+          'The body is the guest\'s stdin. Raw (the default): the response is its stdout, with the exit code and stderr in the headers x-warren-exit-code and x-warren-stderr (URI-encoded), or in trailers once the output passed 1 MiB. `?format=json` (or Accept: application/json): one JSON document at the end. The fq may name a version, `sh.serval.loudify@1.0.0`.',
         params: fqParam,
+        documentedBody: { required: false, content: binaryContent('application/octet-stream') },
+        documentedResponses: { 200: { description: "stdout (raw), or the job's result (?format=json)", content: binaryContent('application/octet-stream') } },
         querystring: {
           type: 'object',
           properties: {

@@ -125,7 +125,7 @@ export async function uiRoutes(app: FastifyInstance, opts: UiRoutesOptions): Pro
 
   app.delete(
     '/ui/session',
-    { config: { role: 'public' }, schema: { summary: 'Log out of the console', tags: ['console'], response: { ...errorResponses } } },
+    { config: { role: 'public' }, schema: { summary: 'Log out of the console', tags: ['console'], response: { 204: { type: 'null', description: 'logged out; the cookie is cleared' }, ...errorResponses } } },
     async (request, reply) => {
       const id = sessionIdOf(request);
       const session = sessions.get(id);

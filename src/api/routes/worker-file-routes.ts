@@ -4,16 +4,16 @@ import { archiveWorkerDir } from '../../services/workers/archive-worker-dir.js';
 import { listWorkerFiles } from '../../services/workers/list-worker-files.js';
 import { readWorkerFile } from '../../services/workers/read-worker-file.js';
 import { errorResponses } from './schemas.js';
+import { binaryContent } from '../openapi-transform.js';
 import { authorizedWorker, workerIdParams } from './worker-routes.js';
 
-const pathQuery = (required: boolean) =>
+const guestPathParam = { type: 'string', maxLength: 4096, description: 'absolute guest path; no "..", symbolic links are never followed' } as const;
+/** `recursive` only where it means something (the listing): contents and archives ignore it. */
+const pathQuery = (required: boolean, recursive = false) =>
   ({
     type: 'object',
     ...(required ? { required: ['path'] } : {}),
-    properties: {
-      path: { type: 'string', maxLength: 4096, description: 'absolute guest path; no "..", symbolic links are never followed' },
-      recursive: { type: 'boolean' },
-    },
+    properties: { path: guestPathParam, ...(recursive ? { recursive: { type: 'boolean', description: 'every descendant, not only the children' } } : {}) },
   }) as const;
 
 const fileNodeSchema = {
@@ -52,7 +52,7 @@ export async function workerFileRoutes(app: FastifyInstance, { node }: { node: W
       schema: {
         summary: "List a worker's files: a directory's children (all descendants with recursive=true), or one file",
         params: workerIdParams,
-        querystring: pathQuery(false),
+        querystring: pathQuery(false, true),
         response: { 200: { type: 'object', properties: { nodes: { type: 'array', items: fileNodeSchema } } }, ...errorResponses },
       },
     },
@@ -68,7 +68,14 @@ export async function workerFileRoutes(app: FastifyInstance, { node }: { node: W
     '/v1/workers/:id/file-contents',
     {
       config: { role: 'project' },
-      schema: { summary: "A worker file's bytes", params: workerIdParams, querystring: pathQuery(true), produces: ['application/octet-stream'], response: { ...errorResponses } },
+      schema: {
+        summary: "A worker file's bytes",
+        params: workerIdParams,
+        querystring: pathQuery(true),
+        produces: ['application/octet-stream'],
+        response: { ...errorResponses },
+        documentedResponses: { 200: { description: 'the bytes; x-warren-permissions says read-only or read-write', content: binaryContent('application/octet-stream') } },
+      },
     },
     async (request, reply) => {
       const { id } = request.params as { id: string };
@@ -87,7 +94,14 @@ export async function workerFileRoutes(app: FastifyInstance, { node }: { node: W
     '/v1/workers/:id/archive',
     {
       config: { role: 'project' },
-      schema: { summary: 'A zip of a worker directory', params: workerIdParams, querystring: pathQuery(false), produces: ['application/zip'], response: { ...errorResponses } },
+      schema: {
+        summary: 'A zip of a worker directory',
+        params: workerIdParams,
+        querystring: pathQuery(false),
+        produces: ['application/zip'],
+        response: { ...errorResponses },
+        documentedResponses: { 200: { description: 'a zip of the directory (streamed)', content: binaryContent('application/zip') } },
+      },
     },
     async (request, reply) => {
       const { id } = request.params as { id: string };

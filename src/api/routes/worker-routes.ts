@@ -16,6 +16,7 @@ import { errorResponses } from './schemas.js';
 import { snapshotRoutes } from './snapshot-routes.js';
 import { workerFileRoutes } from './worker-file-routes.js';
 import { resolveWorkerRefs } from './worker-ref-hook.js';
+import { binaryContent } from '../openapi-transform.js';
 import { acceptComponentRefs } from './component-ref-hooks.js';
 
 const MAX_STDIN_BYTES = 64 * 1024 * 1024;
@@ -46,6 +47,25 @@ export const workerSchema = {
     lastCommit: { type: ['string', 'null'] },
     error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
   },
+} as const;
+
+/** What a JSON call answers (a stdin call answers stdout, its result in headers). */
+const invokeResultSchema = {
+  type: 'object',
+  properties: {
+    workerId: { type: 'string' },
+    version: { type: 'string' },
+    returns: { type: 'array', items: { type: ['number', 'string'] }, description: 'i64 and non-finite floats as strings' },
+    exitCode: { type: 'integer' },
+    started: { type: 'boolean' },
+    resumedFrom: { type: ['string', 'null'] },
+    durationMs: { type: 'number' },
+    replayed: { type: 'boolean' },
+    committed: { type: ['string', 'null'] },
+    stdout: { type: 'string' },
+    stderr: { type: 'string' },
+  },
+  additionalProperties: true,
 } as const;
 
 /** The worker of `id`, if the caller may see its namespace; another namespace's worker is 404. */
@@ -171,7 +191,10 @@ export async function workerRoutes(app: FastifyInstance, { node }: { node: Warre
       schema: {
         summary: 'Cancel a queued call by its idempotency key (it never runs; its caller gets 409 E_CANCELLED)',
         params: { type: 'object', required: ['id', 'key'], properties: { id: { type: 'string' }, key: { type: 'string', minLength: 1, maxLength: 200 } } },
-        response: errorResponses,
+        response: {
+          200: { type: 'object', properties: { cancelled: { type: 'boolean' }, worker: { type: 'string' }, idempotencyKey: { type: 'string' } } },
+          ...errorResponses,
+        },
       },
     },
     async (request) => {
@@ -196,7 +219,24 @@ export async function workerRoutes(app: FastifyInstance, { node }: { node: Warre
             'JSON body `{"export": "increment", "args": [1, 2]}` calls an exported function and answers `{returns, stdout, stderr, replayed, committed}`. An `Idempotency-Key` header (1-200 visible ASCII characters) makes the call at most once within 24 h: a retry with the key gets the first call\'s result (`replayed: true`; with `[snapshots] on_call` the key is durable with the call\'s snapshot, so it holds across a crash); `DELETE /v1/workers/{id}/invocations/{key}` cancels it while it is queued. Arguments follow the export\'s parameter types: i32 an integer from -2^31 to 2^32-1, i64 a decimal string (or a safe integer), f32/f64 a number (or "NaN", "Infinity", "-Infinity"); any type also takes its value as a decimal string. i64 results and non-finite float results come back as strings. Wrong arity or types are 400 E_BAD_ARGS naming the signature, e.g. `mix(i64, f64, i32) -> i64`. With `?stdin=1` or any non-JSON content type the body is stdin, `_start` runs (or `?export=`), the response is stdout, and the exit code and stderr are the headers `x-warren-exit-code` and `x-warren-stderr` (URI-encoded). Calls of one worker run one at a time. An `Idempotency-Key` header (1-200 visible ASCII characters) makes a call happen at most once within 24 h: a retry with the key gets the first result (`replayed: true`, header `x-warren-replayed: 1`); with `[snapshots] on_call` the key is made durable with the call\'s snapshot, so it holds across a crash of the node. `DELETE /v1/workers/{id}/invocations/{key}` cancels a call while it is queued.',
           params: workerIdParams,
           querystring: { type: 'object', properties: { stdin: { type: 'string', enum: ['1', 'true', '0', 'false'] }, export: { type: 'string', maxLength: 256 } } },
-          response: { ...errorResponses },
+          response: { 200: invokeResultSchema, ...errorResponses },
+          documentedBody: {
+            required: false,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['export'],
+                  properties: {
+                    export: { type: 'string', minLength: 1, maxLength: 256 },
+                    args: { type: 'array', items: { oneOf: [{ type: 'number' }, { type: 'string' }] }, description: 'typed by the export\'s signature; i64 as decimal strings' },
+                  },
+                },
+              },
+              ...binaryContent('application/octet-stream'),
+            },
+          },
+          documentedResponses: { 200: { description: 'JSON calls: the result; stdin calls: stdout, with x-warren-exit-code and x-warren-stderr', content: binaryContent('application/octet-stream') } },
         },
       },
       async (request, reply) => {
