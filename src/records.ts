@@ -85,6 +85,8 @@ export interface RecordedCall {
   returns?: (number | string)[];
   /** Exit code of `_start` (its stdout is not kept). */
   exitCode?: number;
+  /** A component function's return value as JSON. */
+  result?: unknown;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { WasiHost } from '../wasi/index.js';
 import { runWithDeadline } from './deadline.js';
+import { componentMemory, dropComponentInstance, hasComponentInstance, invokeComponentInstance, startComponentInstance } from './component-worker.js';
 import { classifyGuestError, timeoutError } from './guest-error.js';
 import { threadFdBudget } from './guest-fd-budget.js';
 import { guestMemory, linkGuest } from './link-guest.js';
@@ -61,6 +62,9 @@ export function showWorkerProgressIn(buffer: SharedArrayBuffer): void {
 
 export function liveInstance(workerId: string): LiveInstance {
   const inst = live.get(workerId);
+  if (!inst && hasComponentInstance(workerId)) {
+    throw Object.assign(new Error('snapshots of component workers are not supported yet: the instance keeps running'), { code: 'E_SNAPSHOT_FAILED', details: { worker: workerId } });
+  }
   if (!inst) throw Object.assign(new Error(`worker ${workerId} has no live instance in this thread`), { code: 'E_WORKER_STATE' });
   return inst;
 }
@@ -73,6 +77,7 @@ export function setLiveInstance(workerId: string, inst: LiveInstance): void {
 export function dropLiveInstance(workerId: string): void {
   live.get(workerId)?.wasi.close();
   live.delete(workerId);
+  dropComponentInstance(workerId);
 }
 
 /** Live instances in this thread (for tests and the bench). */
@@ -101,7 +106,7 @@ export function handleWorkerRequest(req: WorkerRequest, post: Post): void {
       return;
     }
     const inst = live.get(workerId);
-    const mem = inst?.memory ? { bytes: inst.memory.buffer.byteLength, maxBytes: inst.limits.memoryMaxBytes } : undefined;
+    const mem = inst?.memory ? { bytes: inst.memory.buffer.byteLength, maxBytes: inst.limits.memoryMaxBytes } : componentMemory(workerId);
     post({ type: 'error', id: req.id, error: classifyGuestError(err, mem) });
   } finally {
     if (progress) progress[0] = 0;
@@ -164,6 +169,8 @@ export function isReactor(instance: WebAssembly.Instance): boolean {
 registerWorkerOp('start', (req) => {
   const p = req.payload;
   dropLiveInstance(p.workerId);
+  const component = modulesOf(p).component;
+  if (component) return startComponentInstance(p, component);
   const inst = createInstance(p);
   live.set(p.workerId, inst);
   const reactor = isReactor(inst.instance);
@@ -174,6 +181,7 @@ registerWorkerOp('start', (req) => {
 
 registerWorkerOp('invoke', (req, post) => {
   const p = req.payload;
+  if (hasComponentInstance(p.workerId)) return invokeComponentInstance(req, post);
   const inst = liveInstance(p.workerId);
   inst.io.stdin = p.stdin ?? new Uint8Array(0);
   inst.io.stdout = new OutputBatcher((chunk) => post({ type: 'stdout', id: req.id, chunk }));

@@ -30,6 +30,8 @@ export interface InvokePayload {
   /** Already checked against the export's signature (coerceExportArgs): BigInt for i64. */
   args?: WasmArg[];
   stdin?: Uint8Array;
+  /** A typed call of a component's function: where jco's exports have it, its arguments as jco values. */
+  call?: { path: string[]; args: unknown[]; throwsResult: boolean };
 }
 
 /**
@@ -71,7 +73,9 @@ export type InvokeResult =
   /** An export: its return values (i64 and non-finite floats as strings: JSON has neither). */
   | { returns: (number | string)[]; memoryBytes: number }
   /** `_start`: the exit code, and whether a limit cut the call short. */
-  | { exitCode: number; memoryBytes: number; outputLimitExceeded: boolean; diskQuotaExceeded: boolean };
+  | { exitCode: number; memoryBytes: number; outputLimitExceeded: boolean; diskQuotaExceeded: boolean }
+  /** A component function: the jco value it returned, or the err payload of its WIT result. */
+  | { component: { value: unknown } | { error: unknown }; memoryBytes: number };
 
 export interface WorkerOps {
   start: { payload: StartWorkerPayload; result: StartedInstance };

@@ -91,6 +91,11 @@ export class InputStream {
     private readonly onDrop: () => void = () => undefined,
   ) {}
 
+  /** Readable again after its end (a command worker's next call brings new stdin). */
+  reopen(): void {
+    this.ended = false;
+  }
+
   read(len: bigint): Uint8Array {
     if (this.ended) throw CLOSED;
     if (len === 0n) return new Uint8Array(0);

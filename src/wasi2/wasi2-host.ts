@@ -24,6 +24,7 @@ export class Wasi2Host implements PollContext {
   private readonly args: string[];
   private readonly env: [string, string][];
   private readonly preopens: [Descriptor, string][];
+  private stdin!: InputStream;
 
   constructor(opts: WasiHostOptions) {
     this.bridge = new Preview1Bridge(opts);
@@ -46,6 +47,12 @@ export class Wasi2Host implements PollContext {
     return this.bridge.host.diskQuotaExceeded;
   }
 
+  /** New stdin for the next run of a command worker (the stdin/stdout convention). */
+  setStdin(stdin: Uint8Array): void {
+    this.bridge.host.setStdin(stdin);
+    this.stdin.reopen();
+  }
+
   /** Closes every host fd the run holds. */
   close(): void {
     this.bridge.host.close();
@@ -53,7 +60,7 @@ export class Wasi2Host implements PollContext {
 
   private buildImports(): Record<string, Record<string, unknown>> {
     const bridge = this.bridge;
-    const stdin = new InputStream(this, (max) => {
+    const stdin = (this.stdin = new InputStream(this, (max) => {
       const [iov, buf] = bridge.iovec(max);
       try {
         bridge.call('fd_read', 0, iov, 1, bridge.out(0));
@@ -61,7 +68,7 @@ export class Wasi2Host implements PollContext {
         throw failed(`stdin: errno ${String(errno)}`);
       }
       return bridge.copy(buf, bridge.u32(bridge.out(0)));
-    });
+    }));
     const output = (fd: number) =>
       new OutputStream(this, (bytes) => {
         let done = 0;

@@ -265,11 +265,13 @@ function parseInvokeBody(body: Buffer): { export: string; args: unknown } {
   } catch {
     throw new WarrenError('E_BAD_REQUEST', 'invoke body is not valid JSON: send {"export": NAME, "args": [numbers or decimal strings]}, or stdin with ?stdin=1');
   }
-  const p = parsed as { export?: unknown; args?: unknown };
-  if (typeof p !== 'object' || p === null || typeof p.export !== 'string' || p.export.length === 0 || p.export.length > 256) {
-    throw new WarrenError('E_BAD_REQUEST', 'invoke body needs "export": the name of an exported function', { field: 'export' });
+  const p = parsed as { export?: unknown; function?: unknown; args?: unknown };
+  // `function` is how a component's typed call names it (`{"function": "add", "args": ["apple", 3]}`).
+  const name = typeof p === 'object' && p !== null ? (p.function ?? p.export) : undefined;
+  if (typeof name !== 'string' || name.length === 0 || name.length > 256) {
+    throw new WarrenError('E_BAD_REQUEST', 'invoke body needs "export" (or "function" for a component): the name of an exported function', { field: 'export' });
   }
-  return { export: p.export, args: p.args ?? [] };
+  return { export: name, args: p.args ?? [] };
 }
 
 async function invokeJson(node: WarrenNode, id: string, call: { export: string; args: unknown }, idempotencyKey: string | undefined): Promise<Record<string, unknown>> {

@@ -16,6 +16,7 @@ import { updateWorkerRecord } from './update-worker-record.js';
 import { exportSignature } from './export-signatures.js';
 import { coerceExportArgs } from '../../runtime/coerce-export-args.js';
 import { checkCallableExport } from './check-callable-export.js';
+import { argumentsToJs, findComponentFunction, resultToJson, returnsResult, type ComponentFunction } from '../components/wit-values.js';
 
 export interface InvokeWorkerInput {
   /** An exported function; absent = the stdin/stdout convention (`_start`). */
@@ -41,6 +42,8 @@ export interface InvokeWorkerResult {
   version: string;
   /** Values returned by the export (i64 and non-finite floats as strings); absent for `_start`. */
   returns?: (number | string)[];
+  /** A component function's return value as JSON (the WIT ↔ JSON mapping of wit-values.ts); null for none. */
+  result?: unknown;
   /** Exit code of `_start`; absent for exports. */
   exitCode?: number;
   /** True when this call started a fresh instance (first call, after an update, or no snapshot to go back to). */
@@ -111,9 +114,19 @@ async function invokeNow(ctx: NodeContext, workerId: string, input: InvokeWorker
   // Arguments are checked against the export's signature before anything changes: a call with
   // wrong ones neither resumes, nor marks, nor reaches the worker.
   let args: InvokePayload['args'];
+  // A component's functions take typed values (JSON per the WIT mapping), checked against its world.
+  let call: InvokePayload['call'];
+  let target: ComponentFunction | null = null;
   try {
-    if (input.export) checkCallableExport(input.export);
-    args = input.export ? coerceExportArgs(input.export, await exportSignature(ctx, version, input.export), input.args ?? []) : undefined;
+    if (version.world) {
+      if (input.export) {
+        target = findComponentFunction(version.world, input.export);
+        call = { path: target.jsPath, args: argumentsToJs(target, input.args ?? []), throwsResult: returnsResult(target) };
+      }
+    } else {
+      if (input.export) checkCallableExport(input.export);
+      args = input.export ? coerceExportArgs(input.export, await exportSignature(ctx, version, input.export), input.args ?? []) : undefined;
+    }
   } catch (err) {
     ctx.metrics.invocations.inc({ outcome: 'error' });
     if (isWarrenError(err)) err.details.worker = workerId;
@@ -134,14 +147,14 @@ async function invokeNow(ctx: NodeContext, workerId: string, input: InvokeWorker
     if (!input.export && inst.reactor) {
       throw new WarrenError('E_BAD_REQUEST', `worker ${workerId} runs a reactor module (no _start): name an export to call`, { id: workerId });
     }
-    const payload: InvokePayload = { workerId, export: input.export, args, stdin: input.stdin };
+    const payload: InvokePayload = call ? { workerId, call } : { workerId, export: input.export, args, stdin: input.stdin };
     const result = await callWorkerOp(inst.slot, 'invoke', payload, { timeoutMs: timeout, onStdout: input.onStdout, onStderr: input.onStderr });
     inst.lastUsed = Date.now();
     inst.memoryBytes = result.memoryBytes;
     if ('outputLimitExceeded' in result && result.outputLimitExceeded) {
       throw new WarrenError('E_OUTPUT_LIMIT', `worker wrote more than ${ctx.maxOutputBytes} bytes of output and was cut off`, { limitBytes: ctx.maxOutputBytes });
     }
-    const outcome = 'returns' in result ? { returns: result.returns } : { exitCode: result.exitCode };
+    const outcome = 'component' in result ? { result: resultToJson(target!, result.component) } : 'returns' in result ? { returns: result.returns } : { exitCode: result.exitCode };
     const recordedCall: RecordedCall = { at: new Date().toISOString(), version: record.version, ...outcome };
     let committed: string | null = null;
     if (onCall !== 'none') {

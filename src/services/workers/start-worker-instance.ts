@@ -30,7 +30,7 @@ export async function prepareWorkerStart(ctx: NodeContext, record: WorkerRecord)
   const readOnly = await findReadOnlyFiles(ctx.ports.blobs, paths.root, tree);
   const payload: StartWorkerPayload = {
     workerId: record.id,
-    modules: { main: modules.main, extensions: modules.extensions },
+    modules: { main: modules.main, extensions: modules.extensions, ...(modules.component ? { component: modules.component } : {}) },
     modulesKey: modules.key,
     args: [version.name, ...record.args],
     env: { ...settings.env, ...record.env },

@@ -1,0 +1,94 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { isWarrenError } from '../../src/errors.js';
+import type { WorkerRecord } from '../../src/records.js';
+import { startTestServer, type TestServer } from '../support/start-server.js';
+import { makeTempDir } from '../support/temp-dir.js';
+import { pushComponentWasm } from './component-fixtures.js';
+
+let server: TestServer;
+const work = makeTempDir('warren-components-worker-');
+let worker: WorkerRecord;
+
+before(async () => {
+  server = await startTestServer();
+  const pushed = await pushComponentWasm(server.client, work.path, 'comp', 'typed', 'typed.component.wasm');
+  assert.equal(pushed.status, 201, JSON.stringify(pushed.body));
+  worker = await server.client.json<WorkerRecord>('POST', '/v1/workers', { component: 'comp.typed', name: 'shop' });
+});
+after(async () => {
+  await server.close();
+  work.dispose();
+});
+
+const call = (fn: string, args: unknown[], id = worker.id) =>
+  server.client.json<{ result: unknown; started: boolean }>('POST', `/v1/workers/${id}/invoke`, { function: fn, args });
+
+test('a component worker keeps its instance between calls: a JS Map in the guest grows call after call', async () => {
+  assert.deepEqual((await call('add', ['apple', 3])).result, 3);
+  assert.deepEqual((await call('add', ['apple', 2])).result, 5);
+  assert.deepEqual((await call('warren:fixtures/inventory#add', ['pear', 1])).result, 2 - 1);
+  const items = await call('items', []);
+  assert.equal(items.started, false);
+  assert.deepEqual(items.result, [{ name: 'apple', count: 5 }, { name: 'pear', count: 1 }]);
+  assert.deepEqual((await call('take', ['apple', 2])).result, { ok: 3 });
+  assert.deepEqual((await call('take', ['apple', 10])).result, { err: 'only 3 apple' });
+  assert.equal((await call('clear', [])).result, null);
+  assert.deepEqual((await call('items', [])).result, []);
+});
+
+test('typed round trips of every WIT value kind, as JSON', async () => {
+  const sample = {
+    flag: true, tiny: -128, octet: 255, short: -32768, half: 65535, int: -2147483648, uint: 4294967295,
+    long: '-9223372036854775808', ulong: '18446744073709551615', single: 1.5, double: -0.25, letter: 'é', text: 'hello \u{1F600}',
+  };
+  assert.deepEqual((await call('echo-sample', [sample])).result, sample, 'record of every primitive (s64/u64 as decimal strings)');
+  assert.deepEqual((await call('mirror-shape', [{ tag: 'rect', value: [2, 3] }])).result, { tag: 'rect', value: [3, 2] }, 'variant with a tuple payload');
+  assert.deepEqual((await call('mirror-shape', [{ tag: 'point' }])).result, { tag: 'point' }, 'variant case without payload');
+  assert.equal((await call('area', [{ tag: 'rect', value: [2, 4] }])).result, 8);
+  assert.equal((await call('next-color', ['blue'])).result, 'red', 'enum');
+  assert.deepEqual((await call('toggle', [['read']])).result, ['write', 'exec'], 'flags as the array of set flags');
+  assert.equal((await call('measure', [null])).result, null, 'option none');
+  assert.equal((await call('measure', ['four'])).result, 4, 'option some');
+  assert.deepEqual((await call('divide', ['7', '2'])).result, { ok: '3' }, 'result ok with s64');
+  assert.deepEqual((await call('divide', ['7', '0'])).result, { err: 'division by zero' }, 'result err');
+  assert.deepEqual((await call('invert', [[0, 1, 255]])).result, [255, 254, 0], 'list<u8>');
+  assert.deepEqual((await call('pairs', [[['a', 1], ['b', 2]]])).result, [3, 'a,b'], 'list of tuples, tuple result');
+  assert.equal((await call('nested', [null])).result, null, 'option<option<u32>>: none');
+  assert.deepEqual((await call('nested', [{ some: null }])).result, { some: null }, 'some(none)');
+  assert.deepEqual((await call('nested', [{ some: 7 }])).result, { some: 7 }, 'some(some(7))');
+  assert.equal((await call('hello', ['warren'])).result, 'hello warren', 'a world-level function');
+});
+
+test('a mistyped call is 400 E_BAD_ARGS naming the signature, and changes nothing', async () => {
+  const refused = async (fn: string, args: unknown, why: RegExp) => {
+    const err = await server.client.json('POST', `/v1/workers/${worker.id}/invoke`, { function: fn, args }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    assert.ok(isWarrenError(err), `${fn} ${JSON.stringify(args)} was accepted`);
+    assert.equal(err.code, 'E_BAD_ARGS');
+    assert.equal(err.details.status, 400);
+    assert.match(err.message, why);
+  };
+  await refused('add', [3, 'apple'], /argument name: expected a string, got 3; expected add: func\(name: string, count: u32\) -> u32/);
+  await refused('add', ['apple'], /2 arguments expected, got 1/);
+  await refused('add', ['apple', -1], /-1 is out of range for u32/);
+  await refused('add', ['apple', 4294967296], /out of range for u32/);
+  await refused('next-color', ['purple'], /expected one of red, green, blue/);
+  await refused('echo-sample', [{ flag: true }], /missing field tiny/);
+  await refused('mirror-shape', [{ tag: 'hexagon' }], /expected \{"tag"/);
+  await refused('toggle', [['fly']], /flags from read, write, exec/);
+  await refused('divide', ['1.5', '2'], /expected an integer for s64/);
+  assert.deepEqual((await call('items', [])).result, []);
+  const missing = await server.client.json('POST', `/v1/workers/${worker.id}/invoke`, { function: 'nope', args: [] }).catch((e: unknown) => e);
+  assert.ok(isWarrenError(missing) && missing.code === 'E_NOT_FOUND', String(missing));
+});
+
+test('pausing a component worker fails with a clear error, and the worker keeps its state', async () => {
+  await call('add', ['fig', 1]);
+  const err = await server.client.json('POST', `/v1/workers/${worker.id}/pause`, {}).catch((e: unknown) => e);
+  assert.ok(isWarrenError(err), 'the pause was refused');
+  assert.match(err.message, /component workers/);
+  assert.deepEqual((await call('items', [])).result, [{ name: 'fig', count: 1 }]);
+});
