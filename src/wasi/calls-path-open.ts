@@ -33,7 +33,9 @@ export function pathOpenCalls(ctx: WasiContext): Record<string, Syscall> {
       // Rights the directory no longer passes on are not granted, whatever is asked for.
       const rights = Number(rightsBase) & ~dir.inheritingDropped;
       const wantWrite = (rights & R.FD_WRITE) !== 0;
-      const wantRead = (rights & (R.FD_READ | R.FD_READDIR)) !== 0;
+      // wasmtime opens for reading only when FD_READ is asked for (a directory too: without it,
+      // it reports no FD_READ/FD_READDIR, yet lists).
+      const wantRead = (rights & R.FD_READ) !== 0;
       const creat = (oflags & OFLAGS.CREAT) !== 0;
       const excl = (oflags & OFLAGS.EXCL) !== 0;
       const trunc = (oflags & OFLAGS.TRUNC) !== 0;
@@ -104,7 +106,7 @@ export function pathOpenCalls(ctx: WasiContext): Record<string, Syscall> {
           hostPath: p.mountRel === '' ? p.mount.hostPath : `${p.mount.hostPath}/${p.mountRel}`,
           offset: 0,
           fdflags: fdflags & (FDFLAGS.APPEND | FDFLAGS.NONBLOCK | FDFLAGS.DSYNC | FDFLAGS.RSYNC | FDFLAGS.SYNC),
-          readable: wantRead || kind === 'dir',
+          readable: wantRead,
           writable: wantWrite && kind === 'file',
           readOnly,
           rightsDropped: dir.inheritingDropped,

@@ -68,9 +68,10 @@ describe('preview1 as wasmtime answers it', () => {
       stdin_base: R.FD_READ, stdout_base: R.FD_WRITE,
       // p1 fd_fdstat_get for other fds: every right, less FD_SEEK and FD_FILESTAT_SET_SIZE for a
       // directory, FD_READ/FD_READDIR without READ, FD_WRITE without WRITE; inheriting = base.
-      // A directory is never opened for writing (suite: directory_seek, seek is EBADF).
-      dir_base: RIGHTS_ALL & ~(R.FD_SEEK | R.FD_FILESTAT_SET_SIZE | R.FD_WRITE),
-      dir_inheriting: RIGHTS_ALL & ~(R.FD_SEEK | R.FD_FILESTAT_SET_SIZE | R.FD_WRITE),
+      // p1 path_open opens for READ only when FD_READ is asked for, a directory never for WRITE
+      // (suite: directory_seek asks for FD_SEEK alone; seeking is EBADF).
+      dir_base: RIGHTS_ALL & ~(R.FD_SEEK | R.FD_FILESTAT_SET_SIZE | R.FD_WRITE | R.FD_READ | R.FD_READDIR),
+      dir_inheriting: RIGHTS_ALL & ~(R.FD_SEEK | R.FD_FILESTAT_SET_SIZE | R.FD_WRITE | R.FD_READ | R.FD_READDIR),
       dir_seek: E.BADF,
       rw_base: RIGHTS_ALL,
       ro_base: RIGHTS_ALL & ~R.FD_WRITE, ro_write: E.BADF,
@@ -85,6 +86,9 @@ describe('preview1 as wasmtime answers it', () => {
       // p1 fd_fdstat_set_rights: get_fd, which is EBADF for stdio and unknown fds; a rights value
       // with bits preview1 lacks fails wiggle's flags check (InvalidFlagValue -> EINVAL).
       set_rights_stdout: E.BADF, set_rights_badfd: E.BADF, set_rights_undefined_bit: E.INVAL,
+      // p2 read_directory checks the directory's permissions, not its open mode.
+      readdir_unreported: E.SUCCESS, open_dir_read: E.SUCCESS,
+      dir_read_base: RIGHTS_ALL & ~(R.FD_SEEK | R.FD_FILESTAT_SET_SIZE | R.FD_WRITE),
       // suite path_open_read_without_rights: a right dropped from a directory's inheriting rights
       // is not given to a file opened from it, and reading that file is EBADF.
       drop_inherit_read: E.SUCCESS, dir_inheriting_has_read: 0, open_after_inherit_drop: E.SUCCESS,
