@@ -43,6 +43,7 @@ export type ErrorCode =
   | 'E_FORBIDDEN'
   | 'E_INTEGRITY'
   | 'E_UNAVAILABLE'
+  | 'E_BUSY'
   | 'E_TOO_MANY_FILES'
   | 'E_MANIFEST_TOO_LARGE'
   | 'E_MANIFEST_TOO_MANY_ENTRIES'

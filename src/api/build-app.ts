@@ -66,7 +66,9 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   app.setErrorHandler((err: FastifyError | WarrenError, request, reply) => {
     const warren = toWarrenError(err);
     const status = statusOf(warren.code);
-    if (status >= 500) request.log.error({ err, code: warren.code, method: request.method, url: request.url }, 'request failed');
+    if (status >= 500 && warren.code !== 'E_BUSY') request.log.error({ err, code: warren.code, method: request.method, url: request.url }, 'request failed');
+    // E_BUSY (a full queue) says when to come back.
+    if (typeof warren.details.retryAfterSeconds === 'number') void reply.header('retry-after', String(warren.details.retryAfterSeconds));
     void reply.status(status).send(redactor.body(warren));
   });
   app.setNotFoundHandler((request, reply) => {

@@ -45,6 +45,7 @@ export const ERROR_STATUS: Partial<Record<ErrorCode, number>> = {
   E_DISK_QUOTA: 507,
   E_INTEGRITY: 500,
   E_UNAVAILABLE: 503,
+  E_BUSY: 503,
   E_TOO_MANY_FILES: 503,
   E_INTERNAL: 500,
 };

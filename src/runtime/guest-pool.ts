@@ -7,7 +7,7 @@ import { GuestThread } from './guest-thread.js';
 import { InlineJobs } from './inline-jobs.js';
 import { InstanceThreads } from './instance-threads.js';
 import { OwnThreadSlot, type InstanceSlot } from './instance-slot.js';
-import { BACKSTOP_GRACE_MS, JobLanes } from './job-lanes.js';
+import { BACKSTOP_GRACE_MS, DEFAULT_MAX_WAITING_JOBS, JobLanes } from './job-lanes.js';
 import type { RunJobRequest, ThreadReply } from './thread-protocol.js';
 
 const MAX_LINKED_SETS_PER_THREAD = 64;
@@ -41,6 +41,8 @@ export interface PoolOptions {
   backstopGraceMs?: number;
   /** Wall-clock ms as job lanes read it against the start times their threads write (tests move it on). */
   now?: () => number;
+  /** Jobs that may wait for a thread (every lane full) before the next is refused with E_BUSY; default JobLanes' DEFAULT_MAX_WAITING_JOBS. */
+  maxWaitingJobs?: number;
 }
 
 export const DEFAULT_INLINE_BUDGET_MS = 0;
@@ -70,6 +72,7 @@ export class GuestPool {
   private closed = false;
   readonly jobThreads: number;
   readonly spareThreads: number;
+  private readonly maxWaitingJobs: number;
   /** The threads hosting live worker instances; null without the deadline addon (a thread per worker then). */
   readonly instances: InstanceThreads | null;
   readonly stats = { jobsRun: 0, timeouts: 0, threadsSpawned: 0 };
@@ -85,10 +88,11 @@ export class GuestPool {
       ? new InstanceThreads(Math.max(1, opts.guestThreads ?? Math.min(16, 2 * availableParallelism())), opts.backstopGraceMs ?? BACKSTOP_GRACE_MS, () => this.stats.threadsSpawned++)
       : null;
     this.spareThreads = this.instances ? 0 : Math.max(0, opts.spareThreads ?? 2);
+    this.maxWaitingJobs = opts.maxWaitingJobs ?? DEFAULT_MAX_WAITING_JOBS;
     const budget = opts.inlineBudgetMs ?? DEFAULT_INLINE_BUDGET_MS;
     this.inline = runWithDeadline && budget > 0 ? new InlineJobs(runWithDeadline, budget) : null;
     this.lanes = runWithDeadline
-      ? new JobLanes(this.jobThreads, () => this.spawn(), () => this.stats.timeouts++, opts.backstopGraceMs, opts.now)
+      ? new JobLanes(this.jobThreads, () => this.spawn(), () => this.stats.timeouts++, opts.backstopGraceMs, opts.now, opts.maxWaitingJobs)
       : null;
     if (!this.lanes) for (let i = 0; i < this.jobThreads; i++) this.addJobThread();
     for (let i = 0; i < this.spareThreads; i++) this.spares.push(this.spawn());
@@ -200,6 +204,9 @@ export class GuestPool {
       this.release(t);
       throw err;
     });
+    if (this.waiting.length >= this.maxWaitingJobs) {
+      return Promise.reject(new WarrenError('E_BUSY', `${this.waiting.length} jobs are waiting for a thread already; retry later`, { waiting: this.waiting.length, retryAfterSeconds: 1 }));
+    }
     return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 

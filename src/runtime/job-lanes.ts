@@ -7,6 +7,8 @@ import type { BatchedJob, JobBatchRequest, RunJobRequest, ThreadReply } from './
 const MAX_SETS_PER_THREAD = 64;
 /** Jobs queued on one thread at most; past that they wait on the API thread for the shortest lane. */
 const MAX_DEPTH = 64;
+/** Jobs waiting on the API thread at most (every lane full); past that a job is refused with E_BUSY. */
+export const DEFAULT_MAX_WAITING_JOBS = 4096;
 /**
  * Jobs pile onto the first lane whose queue should drain within this (by its recent job times),
  * so fast jobs travel in large batches to few threads; slower work spreads over the lanes.
@@ -29,6 +31,8 @@ export interface LaneJob {
   /** The request as the caller gave it: kept whole so the job can go to another lane. */
   request: Omit<RunJobRequest, 'id'>;
   timeoutMs: number;
+  /** When it arrived (ms since the epoch): its timeout counts from here, waiting included. */
+  arrivedAt: number;
   /** Output chunks streamed before the final reply. */
   onReply: (r: ThreadReply) => void;
   resolve: (r: ThreadReply) => void;
@@ -86,6 +90,7 @@ export class JobLanes {
     private readonly backstopGraceMs = BACKSTOP_GRACE_MS,
     /** Read against the job start times threads write (Date.now() there). */
     private readonly now: () => number = Date.now,
+    private readonly maxWaiting = DEFAULT_MAX_WAITING_JOBS,
   ) {
     for (let i = 0; i < count; i++) this.lanes.push(this.newLane());
     this.backstop = setInterval(() => this.checkDeadlines(), BACKSTOP_CHECK_MS);
@@ -95,10 +100,11 @@ export class JobLanes {
   run(request: Omit<RunJobRequest, 'id'>, timeoutMs: number, onReply: (r: ThreadReply) => void): Promise<ThreadReply> {
     if (this.closed) return Promise.reject(new WarrenError('E_UNAVAILABLE', 'the guest pool is closed'));
     return new Promise((resolve, reject) => {
-      const job: LaneJob = { id: 0, streamed: false, request, timeoutMs, onReply, resolve, reject };
+      const job: LaneJob = { id: 0, streamed: false, request, timeoutMs, arrivedAt: Date.now(), onReply, resolve, reject };
       const lane = this.shortestLane();
       if (lane) this.dispatch(lane, job);
-      else this.waiting.push(job);
+      else if (this.waiting.length < this.maxWaiting) this.waiting.push(job);
+      else reject(new WarrenError('E_BUSY', `${this.waiting.length} jobs are waiting for a thread already; retry later`, { waiting: this.waiting.length, retryAfterSeconds: 1 }));
     });
   }
 
@@ -189,7 +195,7 @@ export class JobLanes {
       end += r.stdin.byteLength;
       const id = thread.nextCallId();
       job.id = id;
-      const wire: BatchedJob = { id, ref, stdinEnd: end, args: r.args, env: r.env, limits: r.limits, timeoutMs: job.timeoutMs };
+      const wire: BatchedJob = { id, ref, stdinEnd: end, args: r.args, env: r.env, limits: r.limits, timeoutMs: job.timeoutMs, deadlineAt: job.arrivedAt + job.timeoutMs };
       if (r.mounts) wire.mounts = r.mounts;
       batch.jobs.push(wire);
       thread.expect(

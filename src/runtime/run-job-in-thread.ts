@@ -56,7 +56,11 @@ export function runJobBatchInThread(batch: JobBatchRequest, post: Post): void {
     const stdin = batch.stdin.subarray(stdinStart, job.stdinEnd);
     stdinStart = job.stdinEnd;
     const set = batchSets.get(job.ref);
-    if (!set) {
+    // Its timeout counts from its arrival on the API thread: what it waited comes off its run.
+    const budgetMs = job.deadlineAt === undefined ? job.timeoutMs : Math.min(job.timeoutMs, job.deadlineAt - Date.now());
+    if (budgetMs <= 0) {
+      hold({ type: 'error', id: job.id, error: timeoutError(job.timeoutMs).toJSON(), runMs: 0 });
+    } else if (!set) {
       hold({ type: 'error', id: job.id, error: { code: 'E_INTERNAL', message: `guest thread lost linked set ${job.ref}`, details: {} } });
     } else {
       // Finished jobs do not wait behind one that may be slow (or whose time is not known yet).
@@ -66,7 +70,7 @@ export function runJobBatchInThread(batch: JobBatchRequest, post: Post): void {
         progress[1] = Date.now();
         progress[0] = job.id;
       }
-      const runMs = runOne(fields, set.modules, hold);
+      const runMs = runOne(fields, set.modules, hold, budgetMs);
       if (progress) progress[0] = 0;
       set.avgMs = set.avgMs === null ? runMs : set.avgMs + 0.2 * (runMs - set.avgMs);
     }
@@ -76,12 +80,12 @@ export function runJobBatchInThread(batch: JobBatchRequest, post: Post): void {
 }
 
 /** One job: output streamed back in chunks; the last chunk rides on the final reply. Returns its run time, ms. */
-function runOne(req: JobFields, modules: LinkedModules, post: Post): number {
+function runOne(req: JobFields, modules: LinkedModules, post: Post, budgetMs = req.timeoutMs): number {
   const stdout = new OutputBatcher((chunk) => post({ type: 'stdout', id: req.id, chunk }));
   const stderr = new OutputBatcher((chunk) => post({ type: 'stderr', id: req.id, chunk }));
   const io = { stdout: (c: Uint8Array) => stdout.write(c), stderr: (c: Uint8Array) => stderr.write(c) };
   const started = performance.now();
-  const outcome = req.timeoutMs !== undefined ? runWithOwnDeadline(req, modules, io, req.timeoutMs) : runner.run(req, modules, io);
+  const outcome = req.timeoutMs !== undefined ? runWithOwnDeadline(req, modules, io, budgetMs ?? req.timeoutMs, req.timeoutMs) : runner.run(req, modules, io);
   const runMs = performance.now() - started;
   if (outcome.ok) {
     // One message per small job, not three.
@@ -98,10 +102,10 @@ function runOne(req: JobFields, modules: LinkedModules, post: Post): number {
  * The job's timeout enforced on this thread (the thread lives on and runs the jobs queued behind
  * it). TerminateExecution stops guest code, host code and a sleep (Atomics.wait) alike.
  */
-function runWithOwnDeadline(req: JobFields, modules: LinkedModules, io: Parameters<JobRunner['run']>[2], timeoutMs: number): JobRunOutcome {
+function runWithOwnDeadline(req: JobFields, modules: LinkedModules, io: Parameters<JobRunner['run']>[2], budgetMs: number, timeoutMs: number): JobRunOutcome {
   if (!runWithDeadline) throw new Error('a job with its own deadline needs the deadline addon');
   try {
-    return runWithDeadline(() => runner.run(req, modules, io), timeoutMs);
+    return runWithDeadline(() => runner.run(req, modules, io), budgetMs);
   } catch (err) {
     if ((err as { code?: unknown } | null)?.code !== 'E_DEADLINE') throw err;
     // Stopped anywhere, even inside the host's own code: the next job gets a clean runner, and

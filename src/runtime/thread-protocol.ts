@@ -70,6 +70,8 @@ export interface BatchedJob {
   env: Record<string, string>;
   limits: GuestLimits;
   timeoutMs: number;
+  /** Its deadline (ms since the epoch, counted from its arrival): the time it waited comes off its run. */
+  deadlineAt?: number;
   /** Absent for jobs (no files); a mount table for other one-shot runs. */
   mounts?: MountTable;
 }

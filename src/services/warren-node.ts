@@ -20,6 +20,7 @@ import { pauseLiveWorkers } from './snapshots/pause-live-workers.js';
 import { startIdleEviction } from './snapshots/evict-idle-workers.js';
 import { resolveZipLimits, type ZipLimits } from '../manifest/zip-limits.js';
 import { DataDirLock } from './data-dir-lock.js';
+import { liveWorkersOf } from './workers/live-workers.js';
 
 export interface WarrenNodeOptions {
   dataDir?: string;
@@ -42,6 +43,8 @@ export interface WarrenNodeOptions {
   cluster?: Partial<ClusterOptions>;
   /** Pause workers whose instance has been idle longer than this (they resume on their next call). */
   idleEvictMs?: number;
+  /** Calls one worker may have queued or running; past it a call is refused (503 E_BUSY). Default: live-workers' DEFAULT_MAX_QUEUED_CALLS. */
+  maxQueuedCalls?: number;
   /** Pause the least recently used workers past this many live instances. */
   maxLiveWorkers?: number;
   /** Pause the least recently used workers while live instances' linear memory sums past this. */
@@ -105,6 +108,7 @@ export class WarrenNode {
       zipLimits,
     };
     ctx.metrics.observeJobLanes(() => ctx.pool.lanes);
+    if (opts.maxQueuedCalls !== undefined) liveWorkersOf(ctx).maxQueuedCalls = opts.maxQueuedCalls;
     try {
       await ctx.versions.start();
     } catch (err) {

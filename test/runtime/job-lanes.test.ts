@@ -189,6 +189,9 @@ describe('job lanes', { skip: process.env.WARREN_NO_NATIVE === '1' ? 'WARREN_NO_
     const one = new GuestPool({ jobThreads: 2, spareThreads: 0, inlineBudgetMs: 0 });
     try {
       const stuck = { ...request('fifo', ['read', '/in/pipe']), mounts: new MountTableBuilder().mount('/in', dir.path, 'ro').build() };
+      // The lane's thread is up first: the stuck job's 200 ms count from its arrival, and a
+      // thread still starting would use them up before the job reaches its open().
+      assert.equal((await one.runJob(request('fifo', ['exit', '0']), { timeoutMs: GENEROUS_MS })).exitCode, 0);
       const spawned = one.stats.threadsSpawned;
       const blocked = one.runJob(stuck, { timeoutMs: 200 });
       // Same linked set, queued at once: they share the stuck job's batch on its thread. Their
@@ -215,5 +218,58 @@ describe('job lanes', { skip: process.env.WARREN_NO_NATIVE === '1' ? 'WARREN_NO_
     assert.equal(lines[0], 'line 0 of output');
     assert.equal(lines.at(-1), 'line 199999 of output');
     assert.equal(small.text, 'args OK argc=2\n');
+  });
+});
+
+describe('job admission', { skip: runWithDeadline === null ? 'no deadline addon (WARREN_NO_NATIVE=1): one job per thread' : false }, () => {
+  const probe = loadFixture('wasi_probe.wasm');
+  const request = (ops: string[]): Omit<RunJobRequest, 'id'> => ({
+    type: 'run-job',
+    modules: { main: probe, extensions: [] },
+    modulesKey: 'admission',
+    args: ['probe', ...ops],
+    env: {},
+    stdin: new Uint8Array(0),
+    mounts: null,
+    limits: { maxOutputBytes: 1 << 20, memoryMaxBytes: null },
+    recycledMemory: null,
+  });
+
+  it("a job's timeout counts from its arrival: one that waited past it behind a spinner times out without running", async () => {
+    const keepAlive = setInterval(() => undefined, 1000);
+    const one = new GuestPool({ jobThreads: 1, spareThreads: 0, inlineBudgetMs: 0, backstopGraceMs: GENEROUS_MS });
+    try {
+      // The spinner holds the one thread for its 1,000 ms; the quick job behind it has 500 ms
+      // in all, so it is past its deadline before it could start, however fast the machine.
+      const spinner = one.runJob(request(['spin']), { timeoutMs: 1000 });
+      const quick = one.runJob(request(['exit', '7']), { timeoutMs: 500 });
+      await assert.rejects(spinner, { code: 'E_TIMEOUT' });
+      await assert.rejects(quick, { code: 'E_TIMEOUT' });
+      const later = await one.runJob(request(['exit', '7']), { timeoutMs: GENEROUS_MS });
+      assert.equal(Number(later.exitCode), 7, 'a job arriving now runs');
+    } finally {
+      await one.close();
+      clearInterval(keepAlive);
+    }
+  });
+
+  it('jobs waiting for a thread are bounded: past maxWaitingJobs a job is refused with E_BUSY at once', async () => {
+    const keepAlive = setInterval(() => undefined, 1000);
+    const one = new GuestPool({ jobThreads: 1, spareThreads: 0, inlineBudgetMs: 0, backstopGraceMs: GENEROUS_MS, maxWaitingJobs: 2 });
+    try {
+      // A lane holds 64 jobs; the spinner first, so none of them ends while the rest are queued.
+      const spinner = one.runJob(request(['spin']), { timeoutMs: 1000 });
+      const accepted = Array.from({ length: 63 + 2 }, (_, i) => one.runJob(request(['exit', String(i % 100)]), { timeoutMs: GENEROUS_MS }));
+      await assert.rejects(one.runJob(request(['exit', '1']), { timeoutMs: GENEROUS_MS }), (err: { code: string; details: { retryAfterSeconds: number } }) => {
+        assert.equal(err.code, 'E_BUSY');
+        assert.equal(err.details.retryAfterSeconds, 1);
+        return true;
+      });
+      await assert.rejects(spinner, { code: 'E_TIMEOUT' });
+      (await Promise.all(accepted)).forEach((r, i) => assert.equal(Number(r.exitCode), i % 100));
+    } finally {
+      await one.close();
+      clearInterval(keepAlive);
+    }
   });
 });

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runWithDeadline } from '../../src/runtime/deadline.js';
 import type { WorkerRecord } from '../../src/records.js';
+import { liveWorkersOf } from '../../src/services/workers/live-workers.js';
 import { startTestServer, type TestServer } from '../support/start-server.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { call, createWorker, failure, pushTestComponent } from './worker-fixtures.js';
@@ -96,4 +97,28 @@ test('20 concurrent calls of each of 4 workers on 2 threads: every worker counts
   const workers = await Promise.all([0, 1, 2, 3].map((i) => createWorker(c, 'pool.app', `counter-${i}`)));
   const results = await Promise.all(workers.map((w) => Promise.all(Array.from({ length: 20 }, () => call(c, w.id, 'increment')))));
   for (const values of results) assert.deepEqual([...values].sort((x, y) => x - y), Array.from({ length: 20 }, (_, i) => i + 1));
+});
+
+test("a worker's call queue is bounded: past maxQueuedCalls a call is 503 E_BUSY with Retry-After, and calls are taken again once it drains", async () => {
+  const s = servers[0] ?? (await server(1));
+  const c = s.client;
+  const live = liveWorkersOf(s.node.ctx);
+  const w = await createWorker(c, 'pool.app', 'crowded');
+  assert.equal(await call(c, w.id, 'increment'), 1);
+  live.maxQueuedCalls = 3;
+  try {
+    const waiting = call(c, w.id, 'wait_go');
+    const queued = [call(c, w.id, 'increment'), call(c, w.id, 'increment')];
+    await until(() => live.queuedCallsOf(w.id) === 3);
+    const raw = await fetch(`${s.url}/v1/workers/${w.id}/invoke`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ export: 'increment', args: [] }) });
+    assert.equal(raw.status, 503);
+    assert.equal(raw.headers.get('retry-after'), '1');
+    assert.equal(((await raw.json()) as { error: { code: string } }).error.code, 'E_BUSY');
+    writeFileSync(join(s.dataDir, 'workers', w.id, 'root', 'go'), '');
+    assert.equal(await waiting, 1);
+    assert.deepEqual((await Promise.all(queued)).sort(), [2, 3], 'the refused calls never ran');
+    assert.equal(await call(c, w.id, 'increment'), 4, 'a drained queue takes calls again');
+  } finally {
+    live.maxQueuedCalls = 256;
+  }
 });

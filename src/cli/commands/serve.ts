@@ -28,6 +28,7 @@ interface ServeOptions {
   guestFds?: string;
   metricsPublic?: boolean;
   guestThreads?: string;
+  maxQueuedCalls?: string;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -52,6 +53,7 @@ export function registerServeCommand(program: Command): void {
     .option('--zip-max-entries <n>', 'component push: refuse a files zip with more entries than this (files and directories)', String(DEFAULT_ZIP_LIMITS.maxEntries))
     .option('--metrics-public', 'serve /metrics without a token (default: a token of role admin, shared-reader or node)')
     .option('--guest-fds <n>', 'host file descriptors all guests may hold together (past it a guest\'s open is EMFILE); default: the open-file limit less a reserve for the host')
+    .option('--max-queued-calls <n>', 'calls one worker may have waiting or running; past it a call is 503 E_BUSY with Retry-After (default 256)')
     .option('--guest-threads <n>', 'threads that host every live worker instance, many each (default: twice the cores, at most 16); without the deadline addon each live worker has a thread of its own')
     .addHelpText('after', '\nExamples:\n  warren serve                  # embedded storage in $WARREN_HOME or ~/.warren\n  warren serve --port 0 --dev\n  warren serve --nats nats://127.0.0.1:4222 --node-id a\n  warren serve --metrics-public  # Prometheus scrapes without a token\n  warren serve --zip-max-total 20GiB --zip-max-entry 4GiB --zip-max-entries 500000\n\nZip limits are absolute sizes, never compression ratios: a 1 GiB file of zeros is a legitimate file.\n')
     .action(async (opts: ServeOptions, cmd: Command) => {
@@ -73,6 +75,7 @@ export function registerServeCommand(program: Command): void {
         },
         guestFds: opts.guestFds === undefined ? undefined : parsePositiveInt(opts.guestFds, 'guest-fds'),
         guestThreads: opts.guestThreads === undefined ? undefined : parsePositiveInt(opts.guestThreads, 'guest-threads'),
+        maxQueuedCalls: opts.maxQueuedCalls === undefined ? undefined : parsePositiveInt(opts.maxQueuedCalls, 'max-queued-calls'),
         cluster: {
           heartbeatMs: parseDuration(opts.heartbeat, 'heartbeat'),
           deadAfterMs: parseDuration(opts.deadAfter, 'dead-after'),

@@ -68,7 +68,7 @@ const FATAL: ReadonlySet<string> = new Set<ErrorCode>(['E_TRAP', 'E_TIMEOUT', 'E
  */
 export function invokeWorker(ctx: NodeContext, workerId: string, input: InvokeWorkerInput): Promise<InvokeWorkerResult> {
   const live = liveWorkersOf(ctx);
-  if (input.idempotencyKey === undefined) return live.enqueue(workerId, () => invokeNow(ctx, workerId, input));
+  if (input.idempotencyKey === undefined) return live.enqueue(workerId, () => invokeNow(ctx, workerId, input), { admit: true });
   const key = checkIdempotencyKey(input.idempotencyKey);
   const joined = live.pendingCall(workerId, key) as PendingCall<InvokeWorkerResult> | undefined;
   if (joined) return joined.promise.then((r) => ({ ...r, replayed: true }));
@@ -77,7 +77,7 @@ export function invokeWorker(ctx: NodeContext, workerId: string, input: InvokeWo
     if (call.cancelled) throw new WarrenError('E_CANCELLED', `the call with idempotency key ${key} was cancelled before it ran`, { worker: workerId, idempotencyKey: key });
     call.running = true;
     return invokeNow(ctx, workerId, { ...input, idempotencyKey: key });
-  });
+  }, { admit: true });
   live.addPendingCall(workerId, key, call);
   void call.promise.then(
     () => live.dropPendingCall(workerId, key, call),

@@ -1,3 +1,4 @@
+import { WarrenError } from '../../errors.js';
 import type { PageMap, RecordedCall } from '../../records.js';
 import { findRecordedCall, withRecordedCall } from './idempotent-calls.js';
 import type { InstanceSlot } from '../../runtime/instance-slot.js';
@@ -43,8 +44,15 @@ export interface PendingCall<T = unknown> {
   cancelled: boolean;
 }
 
+/** Calls one worker may have waiting or running before the next is refused with E_BUSY. */
+export const DEFAULT_MAX_QUEUED_CALLS = 256;
+
 export class LiveWorkers {
   private readonly queues = new Map<string, Promise<void>>();
+  /** Calls (`admit`) waiting or running per worker. */
+  private readonly queuedCalls = new Map<string, number>();
+  /** Past this many calls of one worker in its queue, another is refused (503 E_BUSY, Retry-After) instead of queued without bound. */
+  maxQueuedCalls = DEFAULT_MAX_QUEUED_CALLS;
   private readonly instances = new Map<string, LiveInstance>();
   /** Keyed calls queued or running, by worker then key: a second call with the key joins the first. */
   private readonly pending = new Map<string, Map<string, PendingCall>>();
@@ -80,7 +88,25 @@ export class LiveWorkers {
     this.recorded.delete(workerId);
   }
 
-  enqueue<T>(workerId: string, task: () => Promise<T>): Promise<T> {
+  /** Calls of the worker queued or running now. */
+  queuedCallsOf(workerId: string): number {
+    return this.queuedCalls.get(workerId) ?? 0;
+  }
+
+  /**
+   * Runs `task` after the worker's earlier operations. A call (`admit`) is refused with E_BUSY
+   * when the worker already has `maxQueuedCalls` calls queued or running.
+   */
+  enqueue<T>(workerId: string, task: () => Promise<T>, opts: { admit?: boolean } = {}): Promise<T> {
+    if (opts.admit) {
+      const queued = this.queuedCalls.get(workerId) ?? 0;
+      if (queued >= this.maxQueuedCalls) {
+        return Promise.reject(
+          new WarrenError('E_BUSY', `worker ${workerId} has ${queued} calls queued already; retry later`, { worker: workerId, queued, retryAfterSeconds: 1 }),
+        );
+      }
+      this.queuedCalls.set(workerId, queued + 1);
+    }
     const previous = this.queues.get(workerId) ?? Promise.resolve();
     const run = previous.then(task);
     const tail = run.then(
@@ -90,6 +116,10 @@ export class LiveWorkers {
     this.queues.set(workerId, tail);
     void tail.then(() => {
       if (this.queues.get(workerId) === tail) this.queues.delete(workerId);
+      if (!opts.admit) return;
+      const left = (this.queuedCalls.get(workerId) ?? 1) - 1;
+      if (left > 0) this.queuedCalls.set(workerId, left);
+      else this.queuedCalls.delete(workerId);
     });
     return run;
   }
