@@ -142,6 +142,38 @@ test('pause the worker and resume it from the snapshot timeline; its memory come
   await screenshot(page, 'worker-snapshots');
 });
 
+test('commit and fork from the timeline, filter the list, update to 1.1.0 with the outcome shown', async () => {
+  const pushed = await warren(['component', 'push', join(repoRoot, 'examples/counter/warren-1.1.0.toml')]);
+  assert.equal(pushed.code, 0, pushed.stderr);
+  const { page } = browser;
+  await page.goto(`${server.url}/ui/workers/${encodeURIComponent(workerId)}`);
+  await page.getByRole('group', { name: 'Snapshot actions' }).getByRole('button', { name: 'Commit' }).click();
+  await page.getByTestId('snapshot-outcome').filter({ hasText: /^Committed snapshot \S+/ }).waitFor();
+  await page.getByTestId('snapshot-timeline').getByText('commit', { exact: true }).waitFor();
+
+  await page.getByLabel('Fork into a new worker named').fill('e2e-fork');
+  await page.getByRole('button', { name: 'Fork' }).click();
+  await page.getByRole('link', { name: 'e2e-fork' }).click();
+  await page.getByRole('heading', { name: 'Worker sh.warren/e2e-fork' }).waitFor();
+  await page.getByLabel('Export', { exact: true }).fill('increment');
+  await page.getByRole('button', { name: 'Invoke' }).click();
+  assert.equal(await textOf(page, 'invoke-returns'), '[4]', "the fork goes on from the commit's memory");
+
+  await page.goto(`${server.url}/ui/workers`);
+  await page.getByLabel('Filter').fill('name == e2e-fork');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.waitForURL(/\?filter=/);
+  await page.getByRole('link', { name: 'e2e-fork' }).waitFor();
+  assert.equal(await page.getByRole('link', { name: 'e2e-counter' }).count(), 0, 'the filter left e2e-counter out');
+
+  await page.goto(`${server.url}/ui/workers/${encodeURIComponent(workerId)}`);
+  await page.getByLabel('Version').selectOption('1.1.0');
+  await page.getByRole('button', { name: 'Update' }).click();
+  assert.match(await textOf(page, 'update-outcome'), /^Moved from 1\.0\.0 to 1\.1\.0/);
+  await page.getByRole('link', { name: 'sh.warren.counter' }).locator('..').filter({ hasText: '@1.1.0' }).waitFor();
+  await screenshot(page, 'worker-updated');
+});
+
 test('the admin pages: tokens, cluster, metrics charts', async () => {
   const { page } = browser;
   const nav = page.getByRole('navigation', { name: 'Pages' });
@@ -161,7 +193,7 @@ test('the admin pages: tokens, cluster, metrics charts', async () => {
 
   await nav.getByRole('link', { name: 'Metrics' }).click();
   const totals = page.getByTestId('metric-totals');
-  await totals.getByText('3', { exact: true }).waitFor(); // three worker calls so far
+  await totals.getByText('4', { exact: true }).waitFor(); // four worker calls so far
   await page.getByRole('img', { name: /^Calls per second: now/ }).waitFor();
   await screenshot(page, 'metrics');
 });
@@ -170,6 +202,8 @@ test('a project token is refused another namespace by the API, whatever the page
   const made = await warren(['token', 'create', '--role', 'project', '--namespace', 'sh.serval', '--sub', 'serval-dev']);
   assert.equal(made.code, 0, made.stderr);
   const projectToken = made.stdout.trim();
+  const loudify = await warren(['component', 'push', join(repoRoot, 'examples/loudify')]);
+  assert.equal(loudify.code, 0, loudify.stderr);
   const { page } = browser;
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.waitForURL(/\/ui\/login$/);
@@ -181,12 +215,20 @@ test('a project token is refused another namespace by the API, whatever the page
   await page.keyboard.press('Tab');
   await page.keyboard.press('Enter');
   await page.getByText('serval-dev').waitFor();
-  await page.getByText('No components.', { exact: false }).waitFor();
+  // Its namespace's components only: the API lists sh.serval.loudify, not sh.warren.counter.
+  await page.getByRole('link', { name: 'sh.serval.loudify' }).waitFor();
+  assert.equal(await page.getByRole('link', { name: 'sh.warren.counter' }).count(), 0);
 
   await page.goto(`${server.url}/ui/workers/${encodeURIComponent(workerId)}`);
   await page.getByRole('alert').filter({ hasText: 'E_NOT_FOUND' }).waitFor();
 
   await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Jobs' }).click();
+  await page.getByLabel('Component').fill('sh.serval.loudify');
+  await page.getByLabel('Stdin').fill('let it all out');
+  await page.getByRole('button', { name: 'Run' }).click();
+  assert.equal(await textOf(page, 'job-stdout'), 'LET IT ALL OUT');
+  assert.equal(await textOf(page, 'job-exit-code'), '0');
+  await screenshot(page, 'jobs');
   await page.getByLabel('Component').fill('sh.warren.counter');
   await page.getByRole('button', { name: 'Run' }).click();
   const refused = page.getByRole('alert');
