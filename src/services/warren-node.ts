@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
 import { dataLayout, resolveDataDir } from '../config.js';
 import { cleanStaging } from './clean-staging.js';
+import { checkNativeAddons } from '../native/check-native-addons.js';
 import { openEmbeddedPorts, type Ports } from '../ports/open-ports.js';
 import { GuestPool } from '../runtime/guest-pool.js';
 import { ComponentVersionCache } from './components/version-cache.js';
@@ -90,6 +91,7 @@ export class WarrenNode {
     mkdirSync(layout.workers, { recursive: true });
     await cleanStaging(layout);
     const logger = opts.logger ?? pino({ level: process.env.WARREN_LOG ?? 'warn' });
+    checkNativeAddons(logger);
     const nodeId = opts.nodeId ?? persistentNodeId(layout.root);
     const ports: Ports = opts.nats?.length
       ? await (await import('../ports/nats/open-nats-ports.js')).openNatsPorts({ servers: opts.nats, dataDir, nodeId })
