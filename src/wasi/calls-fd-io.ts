@@ -115,7 +115,10 @@ export function fdIoCalls(ctx: WasiContext): Record<string, Syscall> {
     fd_pwrite: ((fd: number, iovs: number, n: number, offset: bigint, out: number) => {
       const e = ctx.fds.get(fd);
       writable(e);
-      const total = writeFile(e, iovs, n, Number(offset));
+      // In append mode the offset is ignored and the bytes go to the end, as Linux's pwrite does
+      // and wasmtime's fd_pwrite with it.
+      const pos = (e.fdflags & FDFLAGS.APPEND) !== 0 ? fstatSync(e.hostFd).size : Number(offset);
+      const total = writeFile(e, iovs, n, pos);
       ctx.view().setUint32(out, total, true);
       return E.SUCCESS;
     }) as Syscall,

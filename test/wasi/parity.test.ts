@@ -227,6 +227,8 @@ describe('preview1 as wasmtime answers it', () => {
       poll_read_dir: `${E.BADF} events=0`, poll_badfd: `${E.BADF} events=0`,
       poll_cputime_of_two: `${E.INVAL} events=0`, poll_unknown_clock: `${E.INVAL} events=0`,
       poll_undefined_clock_flag: `${E.INVAL} events=0`, poll_unknown_type: `${E.INVAL} events=0`,
+      // p1 fd_write_impl: in append mode the write is an append whatever fd_pwrite's offset.
+      open_append: E.SUCCESS, pwrite_append_1: E.SUCCESS, pwrite_append_2: E.SUCCESS,
       // p1: fd_readdir uses get_dir_fd, fd_sync/fd_datasync/fd_advise/fd_allocate get_file_fd,
       // fd_fdstat_set_flags get_file_mut (EBADF for anything else); fd_seek/fd_tell
       // get_seekable (ESPIPE for stdio, EBADF for directories); fd_pwrite on stdout and
@@ -241,5 +243,6 @@ describe('preview1 as wasmtime answers it', () => {
       prestat_file: E.BADF, prestat_dir_name_file: E.NOTDIR, prestat_dir_name_short: E.NAMETOOLONG,
     });
     assert.equal(readFileSync(join(dir, 'data'), 'utf8'), 'abcd');
+    assert.equal(readFileSync(join(dir, 'appended'), 'utf8'), 'xyxy');
   });
 });
