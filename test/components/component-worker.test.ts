@@ -1,9 +1,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { isWarrenError } from '../../src/errors.js';
 import type { WorkerRecord } from '../../src/records.js';
 import { startTestServer, type TestServer } from '../support/start-server.js';
-import { makeTempDir } from '../support/temp-dir.js';
+import { makeTempDir, repoRoot } from '../support/temp-dir.js';
 import { pushComponentWasm } from './component-fixtures.js';
 
 let server: TestServer;
@@ -91,4 +93,42 @@ test('pausing a component worker fails with a clear error, and the worker keeps 
   assert.ok(isWarrenError(err), 'the pause was refused');
   assert.match(err.message, /component workers/);
   assert.deepEqual((await call('items', [])).result, [{ name: 'fig', count: 1 }]);
+});
+
+function warren(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [join(repoRoot, 'bin/warren.js'), '--server', server.url, '--token', server.adminToken, ...args], { encoding: 'utf8' }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+    child.stdin?.end(stdin);
+  });
+}
+
+test('warren worker invoke takes WAVE and prints WAVE', async () => {
+  const cli = await server.client.json<WorkerRecord>('POST', '/v1/workers', { component: 'comp.typed', name: 'cli-shop' });
+  const inv = (text: string) => warren(['worker', 'invoke', cli.id, text]);
+  assert.deepEqual(await inv('add("kiwi", 2)'), { code: 0, stdout: '2\n', stderr: '' });
+  assert.equal((await inv('items()')).stdout, '[{name: "kiwi", count: 2}]\n');
+  assert.equal((await inv('take("kiwi", 5)')).stdout, 'err("only 2 kiwi")\n');
+  assert.equal((await inv('warren:fixtures/kinds#mirror-shape(rect((2, 3.5)))')).stdout, 'rect((3.5, 2))\n');
+  assert.equal((await inv("echo-sample({flag: false, tiny: -1, octet: 2, short: 3, half: 4, int: 5, uint: 6, long: -7, ulong: 18446744073709551615, single: nan, double: -inf, letter: '\\u{1F600}', text: \"a\\\"b\"})")).stdout,
+    "{flag: false, tiny: -1, octet: 2, short: 3, half: 4, int: 5, uint: 6, long: -7, ulong: 18446744073709551615, single: nan, double: -inf, letter: '\u{1F600}', text: \"a\\\"b\"}\n");
+  assert.equal((await inv('toggle({read, exec})')).stdout, '{write}\n');
+  assert.equal((await inv('nested(some(none))')).stdout, 'some(none)\n');
+  assert.equal((await inv('measure(none)')).stdout, 'none\n');
+  const bad = await inv('add(3, "apple")');
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /expected a "string".*add: func\(name: string, count: u32\) -> u32|WAVE: expected a "string"/);
+});
+
+test('a command component worker: the stdin/stdout convention, its memory kept between calls', async () => {
+  const pushed = await pushComponentWasm(server.client, work.path, 'comp', 'echo', 'worker_echo.component.wasm');
+  assert.equal(pushed.status, 201, JSON.stringify(pushed.body));
+  const echo = await server.client.json<WorkerRecord>('POST', '/v1/workers', { component: 'comp.echo', name: 'echo' });
+  const first = await warren(['worker', 'invoke', echo.id, '--stdin', '-'], 'hello');
+  assert.equal(first.stdout, 'HELLO');
+  assert.match(first.stderr, /call 1/);
+  const second = await warren(['worker', 'invoke', echo.id, '--stdin', '-'], 'again');
+  assert.equal(second.stdout, 'AGAIN');
+  assert.match(second.stderr, /call 2/, 'the instance (and its C static) lived on between calls');
 });

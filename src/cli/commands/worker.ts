@@ -6,6 +6,7 @@ import type { SnapshotRecord, WorkerRecord } from '../../records.js';
 import type { SnapshotStats } from '../../services/snapshots/take-snapshot.js';
 import { readAll, type ApiClient } from '../api-client.js';
 import { withConnection } from '../connect.js';
+import { invokeComponentCall } from '../invoke-component.js';
 import { printJson, printTable } from '../output.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -99,7 +100,7 @@ export function registerWorkerCommand(program: Command): void {
     .option('--stdin <file>', 'stdin/stdout convention: FILE or - as stdin, stdout printed, exit code returned')
     .option('--idempotency-key <key>', 'run the call at most once: a retry with the same key (within 24 h) prints the first result')
     .description('call a worker: an export with numbers, or _start with stdin (--stdin)')
-    .addHelpText('after', '\nExamples:\n  warren worker invoke w_… increment\n  warren worker invoke w_… add 2 3\n  warren worker invoke w_… mix 9007199254740993 2.5 -1    # mix(i64, f64, i32) -> i64\n  echo hi | warren worker invoke w_… --stdin -\n  warren worker invoke w_… increment --idempotency-key order-42   # safe to retry after a timeout or a crash\n')
+    .addHelpText('after', '\nExamples:\n  warren worker invoke w_… \'add("apple", 3)\'   # a component function, arguments in WAVE\n  warren worker invoke w_… increment\n  warren worker invoke w_… add 2 3\n  warren worker invoke w_… mix 9007199254740993 2.5 -1    # mix(i64, f64, i32) -> i64\n  echo hi | warren worker invoke w_… --stdin -\n  warren worker invoke w_… increment --idempotency-key order-42   # safe to retry after a timeout or a crash\n')
     .action(async (id: string, exportName: string | undefined, numbers: string[], opts: { stdin?: string; idempotencyKey?: string }, cmd: Command) => {
       // Sent as the strings they are: the server reads them by the export's parameter types
       // (E_BAD_ARGS naming the signature when one does not fit), so an i64 beyond 2^53 keeps
@@ -109,6 +110,8 @@ export function registerWorkerCommand(program: Command): void {
       const exitCode = await withConnection(cmd, async (client, g) => {
         const keyHeader: Record<string, string> = opts.idempotencyKey === undefined ? {} : { 'idempotency-key': opts.idempotencyKey };
         if (opts.stdin !== undefined) return invokeWithStdin(client, id, opts.stdin, exportName, g.json ?? false, keyHeader);
+        // A component's function, typed in WAVE: `add("apple", 3)`, `items()`.
+        if (exportName?.includes('(')) return invokeComponentCall(client, id, [exportName, ...numbers].join(' '), g.json ?? false, keyHeader).then(() => 0);
         const res = await client.json<{ returns: unknown[]; stdout: string; stderr: string }>('POST', workerPath(id, '/invoke'), { export: exportName, args }, keyHeader);
         if (g.json) printJson(res);
         else {
