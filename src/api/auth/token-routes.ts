@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { SchemaTypes } from '../schema-types.js';
 import type { TokenRecord } from '../../records.js';
 import { parseTtl, type TokenRole, type TokenService } from '../../services/tokens/index.js';
 import { errorResponses } from '../routes/schemas.js';
@@ -20,7 +21,8 @@ interface CreateTokenBody {
 export type TokenRecordWithStatus = TokenRecord & { status: 'active' | 'expired' | 'revoked' };
 
 /** `POST|GET /v1/tokens`, `DELETE /v1/tokens/{jti}`: admin only. The token text is shown once, at creation. */
-export async function tokenRoutes(app: FastifyInstance, { tokens }: TokenRoutesOptions): Promise<void> {
+export async function tokenRoutes(fastify: FastifyInstance, { tokens }: TokenRoutesOptions): Promise<void> {
+  const app = fastify.withTypeProvider<SchemaTypes>();
   app.post(
     '/v1/tokens',
     {
@@ -36,7 +38,7 @@ export async function tokenRoutes(app: FastifyInstance, { tokens }: TokenRoutesO
       },
     },
     async (request, reply) => {
-      const body = request.body as CreateTokenBody;
+      const body = request.body;
       const namespaces = body.namespaces ?? [];
       const issuer = requirePrincipal(request).sub;
       const sub = body.sub ?? (namespaces.length ? `${body.role}:${namespaces.join(',')}` : body.role);
@@ -71,7 +73,7 @@ export async function tokenRoutes(app: FastifyInstance, { tokens }: TokenRoutesO
       },
     },
     async (request) => {
-      const { jti } = request.params as { jti: string };
+      const { jti } = request.params;
       const record = await tokens.revoke(jti);
       request.log.info({ jti, revoker: requirePrincipal(request).sub }, 'token revoked');
       return withStatus(record);

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { SchemaTypes } from '../schema-types.js';
 import type { WarrenNode } from '../../services/warren-node.js';
 import { collectGarbage } from '../../services/gc/collect-garbage.js';
 import { verifyStore } from '../../services/gc/verify-store.js';
@@ -8,7 +9,9 @@ import { loadLinkedModules } from '../../services/components/load-linked-modules
 import { REGISTRY_PREFIX } from '../../records.js';
 import { errorResponses } from './schemas.js';
 
-export async function adminRoutes(app: FastifyInstance, { node, dev }: { node: WarrenNode; dev: boolean }): Promise<void> {
+export async function adminRoutes(fastify: FastifyInstance, { node, dev }: { node: WarrenNode; dev: boolean }): Promise<void> {
+  // Handlers read params, query and body as their schemas type them (no casts).
+  const app = fastify.withTypeProvider<SchemaTypes>();
   const ctx = node.ctx;
   app.post(
     '/v1/admin/gc',
@@ -35,7 +38,7 @@ export async function adminRoutes(app: FastifyInstance, { node, dev }: { node: W
       },
     },
     async (request) => {
-      const body = (request.body ?? {}) as { dryRun?: boolean; graceMs?: number };
+      const body = request.body ?? {};
       const res = await collectGarbage({ blobs: ctx.ports.blobs, registry: ctx.ports.registry, engineId: ctx.engineId, dryRun: Boolean(body.dryRun), graceMs: body.graceMs });
       if (!res.dryRun) ctx.metrics.gcSweptBlobs.inc(res.swept.length);
       return res;
@@ -98,7 +101,7 @@ export async function adminRoutes(app: FastifyInstance, { node, dev }: { node: W
       },
     },
     async (request) => {
-      const { fq, version } = request.body as { fq: string; version?: string };
+      const { fq, version } = request.body;
       const record = await getComponentVersion(ctx.ports.registry, fq, version);
       await loadLinkedModules(ctx, record);
       return { fq: record.fq, version: record.version, engineId: ctx.engineId, artifacts: 'ready' };

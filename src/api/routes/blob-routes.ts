@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { SchemaTypes } from '../schema-types.js';
 import { WarrenError } from '../../errors.js';
 import type { WarrenNode } from '../../services/warren-node.js';
 import { errorResponses } from './schemas.js';
@@ -14,7 +15,8 @@ const integrityParam = {
  * Blobs by integrity: what node caches and shared readers read. Not project tokens: a digest
  * names no namespace, so one would read any namespace's modules, files and snapshots.
  */
-export async function blobRoutes(app: FastifyInstance, { node }: { node: WarrenNode }): Promise<void> {
+export async function blobRoutes(fastify: FastifyInstance, { node }: { node: WarrenNode }): Promise<void> {
+  const app = fastify.withTypeProvider<SchemaTypes>();
   const blobs = node.ctx.ports.blobs;
   app.get(
     '/v1/blobs/:integrity',
@@ -29,7 +31,7 @@ export async function blobRoutes(app: FastifyInstance, { node }: { node: WarrenN
       },
     },
     async (request, reply) => {
-      const { integrity } = request.params as { integrity: string };
+      const { integrity } = request.params;
       const info = await blobs.info(integrity);
       if (!info) throw new WarrenError('E_NOT_FOUND', `blob ${integrity} not found`, { integrity });
       return reply.header('content-type', 'application/octet-stream').header('content-length', info.size).header('x-warren-integrity', integrity).send(blobs.stream(integrity));
@@ -39,7 +41,7 @@ export async function blobRoutes(app: FastifyInstance, { node }: { node: WarrenN
     '/v1/blobs/:integrity',
     { config: { role: 'store-reader' }, schema: { summary: 'Does the store hold this blob', params: integrityParam } },
     async (request, reply) => {
-      const { integrity } = request.params as { integrity: string };
+      const { integrity } = request.params;
       const info = await blobs.info(integrity);
       if (!info) return reply.status(404).send();
       return reply.header('content-length', info.size).status(200).send();

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { SchemaTypes } from '../schema-types.js';
 import type { WarrenNode } from '../../services/warren-node.js';
 import { getComponentVersion } from '../../services/components/component-keys.js';
 import { loadFileTree } from '../../services/workers/load-file-tree.js';
@@ -10,7 +11,8 @@ import { errorResponses, fqVersionParams } from './schemas.js';
  * checked per namespace like the version itself. The tree blob is also readable by digest, but
  * only by roles not scoped to namespaces (store-reader); this is the console's file tree.
  */
-export async function componentFileRoutes(app: FastifyInstance, { node }: { node: WarrenNode }): Promise<void> {
+export async function componentFileRoutes(fastify: FastifyInstance, { node }: { node: WarrenNode }): Promise<void> {
+  const app = fastify.withTypeProvider<SchemaTypes>();
   app.get(
     '/v1/components/:fq/versions/:version/files',
     {
@@ -33,7 +35,7 @@ export async function componentFileRoutes(app: FastifyInstance, { node }: { node
       },
     },
     async (request) => {
-      const { fq, version } = request.params as { fq: string; version: string };
+      const { fq, version } = request.params;
       authorizeNamespace(request, fq.slice(0, fq.lastIndexOf('.')), { hideAs404: true });
       const record = await getComponentVersion(node.ctx.ports.registry, fq, version);
       const tree = await loadFileTree(node.ctx.ports.blobs, record.fileTree);

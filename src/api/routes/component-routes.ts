@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import type { SchemaTypes } from '../schema-types.js';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -17,7 +18,8 @@ import { fqParam, fqVersionParams, errorResponses, componentVersionSchema } from
 
 const namespaceOf = (fq: string) => fq.slice(0, fq.lastIndexOf('.'));
 
-export async function componentRoutes(app: FastifyInstance, { node }: { node: WarrenNode }): Promise<void> {
+export async function componentRoutes(fastify: FastifyInstance, { node }: { node: WarrenNode }): Promise<void> {
+  const app = fastify.withTypeProvider<SchemaTypes>();
   const ctx = node.ctx;
 
   app.post(
@@ -55,7 +57,7 @@ export async function componentRoutes(app: FastifyInstance, { node }: { node: Wa
     async (request, reply) => {
       if (!request.isMultipart()) throw new WarrenError('E_BAD_REQUEST', 'push a component as multipart/form-data with parts manifest, module and files');
       // Named in the query, the namespace is authorized before a byte of the body is read.
-      const claimed = (request.query as { namespace?: string }).namespace;
+      const claimed = request.query.namespace;
       if (claimed !== undefined) {
         try {
           authorizeNamespace(request, claimed);
@@ -133,12 +135,12 @@ export async function componentRoutes(app: FastifyInstance, { node }: { node: Wa
     response: { 200: { type: 'object', properties: { fq: { type: 'string' }, versions: { type: 'array', items: componentVersionSchema } } }, ...errorResponses },
   };
   app.get('/v1/components/:fq', { config: { role: 'shared-reader' }, schema: showSchema }, async (request) => {
-    const { fq } = request.params as { fq: string };
+    const { fq } = request.params;
     authorizeNamespace(request, namespaceOf(fq), { hideAs404: true });
     return showComponent(ctx, fq);
   });
   app.head('/v1/components/:fq', { config: { role: 'shared-reader' }, schema: { summary: 'Does the component exist', params: fqParam } }, async (request, reply) => {
-    const { fq } = request.params as { fq: string };
+    const { fq } = request.params;
     authorizeNamespace(request, namespaceOf(fq), { hideAs404: true });
     await showComponent(ctx, fq);
     return reply.status(200).send();
@@ -148,7 +150,7 @@ export async function componentRoutes(app: FastifyInstance, { node }: { node: Wa
     '/v1/components/:fq/versions/:version',
     { config: { role: 'shared-reader' }, schema: { summary: 'One component version', params: fqVersionParams, response: { 200: componentVersionSchema, ...errorResponses } } },
     async (request) => {
-      const { fq, version } = request.params as { fq: string; version: string };
+      const { fq, version } = request.params;
       authorizeNamespace(request, namespaceOf(fq), { hideAs404: true });
       return getComponentVersion(ctx.ports.registry, fq, version);
     },
@@ -167,7 +169,7 @@ export async function componentRoutes(app: FastifyInstance, { node }: { node: Wa
       },
     },
     async (request, reply) => {
-      const { fq, version } = request.params as { fq: string; version: string };
+      const { fq, version } = request.params;
       authorizeNamespace(request, namespaceOf(fq), { hideAs404: true });
       const { record, bytes } = await getModuleBytes(ctx, fq, version);
       return reply.header('content-type', 'application/wasm').header('x-warren-digest', record.module.digest).send(bytes);
@@ -181,7 +183,7 @@ export async function componentRoutes(app: FastifyInstance, { node }: { node: Wa
       schema: { summary: 'Delete a version (refused with E_IN_USE while workers use it)', params: fqVersionParams, response: { 200: componentVersionSchema, ...errorResponses } },
     },
     async (request) => {
-      const { fq, version } = request.params as { fq: string; version: string };
+      const { fq, version } = request.params;
       authorizeNamespace(request, namespaceOf(fq), { hideAs404: true });
       return deleteComponentVersion(ctx, fq, version);
     },

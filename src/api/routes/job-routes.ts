@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import type { SchemaTypes } from '../schema-types.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WarrenError, isWarrenError } from '../../errors.js';
 import type { WarrenNode } from '../../services/warren-node.js';
@@ -31,7 +32,8 @@ interface RunQuery {
  * HTTP trailers (with `x-warren-error` if the job failed after output began). `?format=json`
  * returns `{exitCode, stdout, stderr, ...}` at the end.
  */
-export async function jobRoutes(app: FastifyInstance, { node }: { node: WarrenNode }): Promise<void> {
+export async function jobRoutes(fastify: FastifyInstance, { node }: { node: WarrenNode }): Promise<void> {
+  const app = fastify.withTypeProvider<SchemaTypes>();
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_STDIN_BYTES }, (_req, body, done) => done(null, body));
   acceptComponentRefs(app);
@@ -76,8 +78,8 @@ export async function jobRoutes(app: FastifyInstance, { node }: { node: WarrenNo
       },
     },
     async (request, reply) => {
-      const { fq } = request.params as { fq: string };
-      const q = request.query as RunQuery;
+      const { fq } = request.params;
+      const q = request.query;
       authorizeNamespace(request, fq.slice(0, fq.lastIndexOf('.')));
       const input = {
         fq,

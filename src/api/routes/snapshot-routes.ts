@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { SchemaTypes } from '../schema-types.js';
 import type { WarrenNode } from '../../services/warren-node.js';
 import { commitWorker, forkWorker, listSnapshots, pauseWorker, resumeWorker } from '../../services/snapshots/index.js';
 import { authorizeNamespace } from '../auth/index.js';
@@ -38,7 +39,8 @@ const statsSchema = {
 const nullableSnapshot = { ...snapshotSchema, type: ['object', 'null'] } as const;
 
 /** `/v1/workers/{id}/pause|resume|commit|fork` and `GET /v1/workers/{id}/snapshots`. */
-export async function snapshotRoutes(app: FastifyInstance, { node }: { node: WarrenNode }): Promise<void> {
+export async function snapshotRoutes(fastify: FastifyInstance, { node }: { node: WarrenNode }): Promise<void> {
+  const app = fastify.withTypeProvider<SchemaTypes>();
   const ctx = node.ctx;
 
   app.post(
@@ -55,7 +57,7 @@ export async function snapshotRoutes(app: FastifyInstance, { node }: { node: War
       },
     },
     async (request) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       await authorizedWorker(node, request, id);
       return pauseWorker(ctx, id);
     },
@@ -78,7 +80,7 @@ export async function snapshotRoutes(app: FastifyInstance, { node }: { node: War
       },
     },
     async (request) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       await authorizedWorker(node, request, id);
       return resumeWorker(ctx, id);
     },
@@ -95,7 +97,7 @@ export async function snapshotRoutes(app: FastifyInstance, { node }: { node: War
       },
     },
     async (request) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       await authorizedWorker(node, request, id);
       return commitWorker(ctx, id);
     },
@@ -118,9 +120,9 @@ export async function snapshotRoutes(app: FastifyInstance, { node }: { node: War
       },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       await authorizedWorker(node, request, id);
-      const body = request.body as { name: string; snapshot?: string };
+      const body = request.body;
       const result = await forkWorker(ctx, id, {
         name: body.name,
         snapshot: body.snapshot,
@@ -148,9 +150,9 @@ export async function snapshotRoutes(app: FastifyInstance, { node }: { node: War
       },
     },
     async (request) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       await authorizedWorker(node, request, id);
-      return listSnapshots(ctx, id, { pauses: (request.query as { pauses?: boolean }).pauses });
+      return listSnapshots(ctx, id, { pauses: request.query.pauses });
     },
   );
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { SchemaTypes } from '../schema-types.js';
 import type { WarrenNode } from '../../services/warren-node.js';
 import { archiveWorkerDir } from '../../services/workers/archive-worker-dir.js';
 import { listWorkerFiles } from '../../services/workers/list-worker-files.js';
@@ -9,12 +10,9 @@ import { authorizedWorker, workerIdParams } from './worker-routes.js';
 
 const guestPathParam = { type: 'string', maxLength: 4096, description: 'absolute guest path; no "..", symbolic links are never followed' } as const;
 /** `recursive` only where it means something (the listing): contents and archives ignore it. */
-const pathQuery = (required: boolean, recursive = false) =>
-  ({
-    type: 'object',
-    ...(required ? { required: ['path'] } : {}),
-    properties: { path: guestPathParam, ...(recursive ? { recursive: { type: 'boolean', description: 'every descendant, not only the children' } } : {}) },
-  }) as const;
+const listQuery = { type: 'object', properties: { path: guestPathParam, recursive: { type: 'boolean', description: 'every descendant, not only the children' } } } as const;
+const fileQuery = { type: 'object', required: ['path'], properties: { path: guestPathParam } } as const;
+const dirQuery = { type: 'object', properties: { path: guestPathParam } } as const;
 
 const fileNodeSchema = {
   type: 'object',
@@ -42,7 +40,8 @@ function clientGone(reply: FastifyReply): AbortSignal {
  * never sees a half-written file; contents and archives are then streamed from a staged copy,
  * outside the queue. A read whose client went away stops: while it waits, stages or streams.
  */
-export async function workerFileRoutes(app: FastifyInstance, { node }: { node: WarrenNode }): Promise<void> {
+export async function workerFileRoutes(fastify: FastifyInstance, { node }: { node: WarrenNode }): Promise<void> {
+  const app = fastify.withTypeProvider<SchemaTypes>();
   const ctx = node.ctx;
 
   app.get(
@@ -52,13 +51,13 @@ export async function workerFileRoutes(app: FastifyInstance, { node }: { node: W
       schema: {
         summary: "List a worker's files: a directory's children (all descendants with recursive=true), or one file",
         params: workerIdParams,
-        querystring: pathQuery(false, true),
+        querystring: listQuery,
         response: { 200: { type: 'object', properties: { nodes: { type: 'array', items: fileNodeSchema } } }, ...errorResponses },
       },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
-      const q = request.query as { path?: string; recursive?: boolean };
+      const { id } = request.params;
+      const q = request.query;
       await authorizedWorker(node, request, id);
       return { nodes: await listWorkerFiles(ctx, id, q.path ?? '/', q.recursive ?? false, clientGone(reply)) };
     },
@@ -71,16 +70,16 @@ export async function workerFileRoutes(app: FastifyInstance, { node }: { node: W
       schema: {
         summary: "A worker file's bytes",
         params: workerIdParams,
-        querystring: pathQuery(true),
+        querystring: fileQuery,
         produces: ['application/octet-stream'],
         response: { ...errorResponses },
         documentedResponses: { 200: { description: 'the bytes; x-warren-permissions says read-only or read-write', content: binaryContent('application/octet-stream') } },
       },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       await authorizedWorker(node, request, id);
-      const file = await readWorkerFile(ctx, id, (request.query as { path: string }).path, clientGone(reply));
+      const file = await readWorkerFile(ctx, id, request.query.path, clientGone(reply));
       return reply
         .header('content-type', 'application/octet-stream')
         .header('content-length', String(file.size))
@@ -97,16 +96,16 @@ export async function workerFileRoutes(app: FastifyInstance, { node }: { node: W
       schema: {
         summary: 'A zip of a worker directory',
         params: workerIdParams,
-        querystring: pathQuery(false),
+        querystring: dirQuery,
         produces: ['application/zip'],
         response: { ...errorResponses },
         documentedResponses: { 200: { description: 'a zip of the directory (streamed)', content: binaryContent('application/zip') } },
       },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const worker = await authorizedWorker(node, request, id);
-      const path = (request.query as { path?: string }).path ?? '/';
+      const path = request.query.path ?? '/';
       const archive = await archiveWorkerDir(ctx, id, path, clientGone(reply));
       const base = archive.guestPath === '/' ? worker.name : archive.guestPath.slice(archive.guestPath.lastIndexOf('/') + 1);
       return reply

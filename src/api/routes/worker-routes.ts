@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { SchemaTypes } from '../schema-types.js';
 import { WarrenError } from '../../errors.js';
 import type { WorkerRecord } from '../../records.js';
 import type { WarrenNode } from '../../services/warren-node.js';
@@ -76,7 +77,8 @@ export async function authorizedWorker(node: WarrenNode, request: FastifyRequest
 }
 
 /** `/v1/workers`: create, list (filter + cursor), show, delete, update, invoke. */
-export async function workerRoutes(app: FastifyInstance, { node }: { node: WarrenNode }): Promise<void> {
+export async function workerRoutes(fastify: FastifyInstance, { node }: { node: WarrenNode }): Promise<void> {
+  const app = fastify.withTypeProvider<SchemaTypes>();
   const ctx = node.ctx;
   await ensureWorkersRecovered(ctx);
   // Closing the server pauses every live worker: a restart resumes each where it was.
@@ -110,7 +112,7 @@ export async function workerRoutes(app: FastifyInstance, { node }: { node: Warre
       },
     },
     async (request, reply) => {
-      const body = request.body as { component: string; version?: string; name: string; env?: Record<string, string>; args?: string[] };
+      const body = request.body;
       const worker = await createWorker(ctx, {
         ...body,
         authorize: (ns) => authorizeNamespace(request, ns, { hideAs404: true, notFoundMessage: `no component ${body.component}` }),
@@ -139,7 +141,7 @@ export async function workerRoutes(app: FastifyInstance, { node }: { node: Warre
       },
     },
     async (request) => {
-      const q = request.query as { filter?: string[]; count?: number; cursor?: string };
+      const q = request.query;
       return listWorkers(ctx, { filter: q.filter, count: q.count, cursor: q.cursor, namespaces: principalNamespaces(request) });
     },
   );
@@ -147,7 +149,7 @@ export async function workerRoutes(app: FastifyInstance, { node }: { node: Warre
   app.get(
     '/v1/workers/:id',
     { config: { role: 'project' }, schema: { summary: 'One worker', params: workerIdParams, response: { 200: workerSchema, ...errorResponses } } },
-    async (request) => authorizedWorker(node, request, (request.params as { id: string }).id),
+    async (request) => authorizedWorker(node, request, request.params.id),
   );
 
   app.delete(
@@ -157,7 +159,7 @@ export async function workerRoutes(app: FastifyInstance, { node }: { node: Warre
       schema: { summary: 'Delete a worker: stops it and removes its files (blobs stay until GC)', params: workerIdParams, response: { 200: workerSchema, ...errorResponses } },
     },
     async (request) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       await authorizedWorker(node, request, id);
       return deleteWorker(ctx, id);
     },
@@ -178,9 +180,9 @@ export async function workerRoutes(app: FastifyInstance, { node }: { node: Warre
       },
     },
     async (request) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       await authorizedWorker(node, request, id);
-      return updateWorker(ctx, id, (request.body as { version: string }).version);
+      return updateWorker(ctx, id, request.body.version);
     },
   );
 
@@ -198,7 +200,7 @@ export async function workerRoutes(app: FastifyInstance, { node }: { node: Warre
       },
     },
     async (request) => {
-      const { id, key } = request.params as { id: string; key: string };
+      const { id, key } = request.params;
       await authorizedWorker(node, request, id);
       cancelInvocation(ctx, id, key);
       return { cancelled: true, worker: id, idempotencyKey: key };
@@ -209,7 +211,7 @@ export async function workerRoutes(app: FastifyInstance, { node }: { node: Warre
     // Raw bodies here: JSON `{export, args}` or stdin bytes, decided per request.
     invokeScope.removeAllContentTypeParsers();
     invokeScope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_STDIN_BYTES }, (_req, body, done) => done(null, body));
-    invokeScope.post(
+    invokeScope.withTypeProvider<SchemaTypes>().post(
       '/v1/workers/:id/invoke',
       {
         config: { role: 'project' },
@@ -240,9 +242,9 @@ export async function workerRoutes(app: FastifyInstance, { node }: { node: Warre
         },
       },
       async (request, reply) => {
-        const { id } = request.params as { id: string };
+        const { id } = request.params;
         await authorizedWorker(node, request, id);
-        const q = request.query as { stdin?: string; export?: string };
+        const q = request.query;
         const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         const json = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase() === 'application/json';
         const key = request.headers['idempotency-key'];
