@@ -1,11 +1,11 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { closeSync, constants, existsSync, fstatSync, linkSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { AT_SYMLINK_NOFOLLOW, nativeFs, nativeFsStatus, STAT } from '../../src/native/native-fs.js';
+import { AT_SYMLINK_NOFOLLOW, nativeFs, nativeFsStatus, STAT, UTIME_NOW_NS, UTIME_OMIT_NS } from '../../src/native/native-fs.js';
 import { makeTempDir, repoRoot } from '../support/temp-dir.js';
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_WRONLY, O_CREAT, O_EXCL } = constants;
@@ -121,6 +121,28 @@ describe('native fs calls', { skip: nativeFs === null ? `addon not in use: ${nat
       }
       assert.equal(open(), before, `fds left after the worker's ${end}`);
     }
+  });
+
+  it('utimensat and futimens set times to the nanosecond; now and unchanged are nanoseconds -1 and -2', () => {
+    const file = join(tmp.path, 'file.txt');
+    const before = statSync(file, { bigint: true });
+    fs.utimensat(dirFd, 'link', 1400000000, 987654321, 1400000000, 123456789, AT_SYMLINK_NOFOLLOW);
+    assert.equal(lstatSync(join(tmp.path, 'link'), { bigint: true }).mtimeNs, 1400000000123456789n);
+    assert.equal(statSync(file, { bigint: true }).mtimeNs, before.mtimeNs, 'the link\'s own times, not its target\'s');
+    const fd = openSync(file, O_RDONLY);
+    try {
+      fs.futimens(fd, 0, UTIME_OMIT_NS, 1700000000, 858742172);
+      const st = statSync(file, { bigint: true });
+      assert.equal(st.mtimeNs, 1700000000858742172n);
+      assert.equal(st.atimeNs, before.atimeNs, 'UTIME_OMIT leaves atime alone');
+      fs.futimens(fd, 0, UTIME_NOW_NS, 0, UTIME_OMIT_NS);
+      assert.ok(statSync(file, { bigint: true }).atimeNs > 1700000000000000000n);
+      assert.throws(() => fs.futimens(fd, 1.5, 0, 0, 0), TypeError);
+      assert.throws(() => fs.futimens(fd, 0, 1e9, 0, 0), TypeError);
+    } finally {
+      closeSync(fd);
+    }
+    assert.throws(() => fs.utimensat(dirFd, 'missing', 0, 0, 0, 0, 0), (e: NodeJS.ErrnoException) => e.code === 'ENOENT' && e.syscall === 'utimensat');
   });
 
   it('refuses paths with a NUL, which the kernel would cut short', () => {
