@@ -57,7 +57,9 @@ test('request bodies: the multipart push, the job run (stdin) and invoke (JSON o
   assert.ok(op('/v1/jobs/{fq}/run', 'post').requestBody!.content['application/octet-stream']);
   const invoke = op('/v1/workers/{id}/invoke', 'post').requestBody!.content;
   assert.deepEqual(Object.keys(invoke).sort(), ['application/json', 'application/octet-stream']);
-  assert.deepEqual((invoke['application/json']!.schema as { required: string[] }).required, ['export']);
+  const call = invoke['application/json']!.schema as { properties: Record<string, unknown>; anyOf: { required: string[] }[] };
+  assert.ok(call.properties.export && call.properties.args);
+  assert.deepEqual(call.anyOf.map((a) => a.required), [['export'], ['function']]);
 });
 
 test('2xx content: invoke, file contents, archive, blobs, module, admin and metrics', () => {

@@ -228,9 +228,11 @@ export async function workerRoutes(fastify: FastifyInstance, { node }: { node: W
               'application/json': {
                 schema: {
                   type: 'object',
-                  required: ['export'],
+                  description: 'one of export (a module\'s function) or function (a component\'s)',
+                  anyOf: [{ required: ['export'] }, { required: ['function'] }],
                   properties: {
                     export: { type: 'string', minLength: 1, maxLength: 256 },
+                    function: { type: 'string', minLength: 1, maxLength: 256, description: "a component's exported function" },
                     args: { type: 'array', items: { oneOf: [{ type: 'number' }, { type: 'string' }] }, description: 'typed by the export\'s signature; i64 as decimal strings' },
                   },
                 },
