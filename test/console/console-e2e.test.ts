@@ -100,6 +100,23 @@ test("a WebAssembly component's page shows its exports with their WIT types", as
   await world.getByText('record item { name: string, count: u32 }', { exact: true }).waitFor();
   await world.getByText('hello: func(who: string) -> string', { exact: true }).waitFor();
   await screenshot(page, 'component-world');
+
+  // A worker of it, called with typed arguments: the WIT result comes back as JSON.
+  await page.goto(`${server.url}/ui/workers`);
+  await page.getByLabel('Component').fill('sh.warren.typed');
+  await page.getByLabel('Name', { exact: true }).fill('e2e-typed');
+  await page.getByRole('button', { name: 'Create' }).click();
+  await page.getByRole('heading', { name: 'Worker sh.warren/e2e-typed' }).waitFor();
+  await page.getByLabel('Export', { exact: true }).fill('warren:fixtures/inventory#add');
+  await page.getByLabel('Arguments (JSON array)').fill('["apple", 3]');
+  await page.getByRole('button', { name: 'Invoke' }).click();
+  assert.equal(await textOf(page, 'invoke-result-value'), '3');
+  await page.getByLabel('Arguments (JSON array)').fill('["apple", "three"]');
+  await page.getByRole('button', { name: 'Invoke' }).click();
+  const refused = page.getByRole('alert').filter({ hasText: 'E_BAD_ARGS' });
+  await refused.waitFor();
+  assert.match((await refused.textContent()) ?? '', /add: func\(name: string, count: u32\) -> u32/, 'the error names the signature');
+  await screenshot(page, 'worker-typed');
 });
 
 test("browse the worker's files, view one, download it and its folder as a zip", async () => {
@@ -193,7 +210,15 @@ test('the admin pages: tokens, cluster, metrics charts', async () => {
 
   await nav.getByRole('link', { name: 'Metrics' }).click();
   const totals = page.getByTestId('metric-totals');
-  await totals.getByText('4', { exact: true }).waitFor(); // four worker calls so far
+  // The page's count of worker calls is what /metrics says (no call runs meanwhile), and not 0.
+  const metrics = await readStream((await server.client.raw('GET', '/metrics')).body);
+  const calls = metrics
+    .toString()
+    .split('\n')
+    .filter((l) => l.startsWith('warren_worker_invocations_total'))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  assert.ok(calls >= 5, `the calls made so far are counted: ${calls}`);
+  await totals.getByTestId('metric-calls').filter({ hasText: new RegExp(`^${calls}$`) }).waitFor();
   await page.getByRole('img', { name: /^Calls per second: now/ }).waitFor();
   await screenshot(page, 'metrics');
 });

@@ -78,7 +78,7 @@ export function ChartsPage() {
           <dt>Jobs run</dt>
           <dd>{last?.jobs ?? '…'}</dd>
           <dt>Worker calls</dt>
-          <dd>{last?.calls ?? '…'}</dd>
+          <dd data-testid="metric-calls">{last?.calls ?? '…'}</dd>
           <dt>Errors</dt>
           <dd>{last?.errors ?? '…'}</dd>
           <dt>Live workers</dt>

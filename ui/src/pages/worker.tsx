@@ -97,6 +97,8 @@ function Status({ worker: w }: WorkerPart) {
 
 interface InvokeResult {
   returns?: unknown;
+  /** A component's typed call: the WIT result as JSON (`{ok}`/`{err}` for results). */
+  result?: unknown;
   exitCode?: string | number;
   stdout: string;
   stderr: string;
@@ -151,7 +153,7 @@ function Invoke({ worker: w, reload }: WorkerPart) {
         <fieldset class="span">
           <legend>Call</legend>
           <label>
-            <input type="radio" name="mode" value="export" checked={mode === 'export'} onChange={() => setMode('export')} /> an export with arguments
+            <input type="radio" name="mode" value="export" checked={mode === 'export'} onChange={() => setMode('export')} /> an export with arguments (JSON; a component's functions take WIT values)
           </label>
           <label>
             <input type="radio" name="mode" value="stdin" checked={mode === 'stdin'} onChange={() => setMode('stdin')} /> with stdin (_start, or the export named)
@@ -187,6 +189,14 @@ function Invoke({ worker: w, reload }: WorkerPart) {
                 <dt>Returns</dt>
                 <dd>
                   <code data-testid="invoke-returns">{JSON.stringify(r.returns)}</code>
+                </dd>
+              </>
+            )}
+            {'result' in r && (
+              <>
+                <dt>Result</dt>
+                <dd>
+                  <code data-testid="invoke-result-value">{JSON.stringify(r.result)}</code>
                 </dd>
               </>
             )}
