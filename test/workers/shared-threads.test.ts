@@ -1,6 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runWithDeadline } from '../../src/runtime/deadline.js';
 import type { WorkerRecord } from '../../src/records.js';
@@ -121,4 +122,37 @@ test("a worker's call queue is bounded: past maxQueuedCalls a call is 503 E_BUSY
   } finally {
     live.maxQueuedCalls = 256;
   }
+});
+
+test('a thread stuck where the deadline cannot reach is replaced by the backstop: the stuck call times out, its neighbours come back fresh', { skip }, async () => {
+  const s = await startTestServer({ guestThreads: 1, backstopGraceMs: 200 });
+  servers.push(s);
+  const c = s.client;
+  await pushTestComponent(c, work.path, 'pool', 'app', '1.0.0', spec);
+  await pushTestComponent(c, work.path, 'pool', 'slow', '1.0.0', { ...spec, limits: { timeout: '3s' } });
+  const threads = s.node.ctx.pool.instances!;
+  const neighbour = await createWorker(c, 'pool.app', 'neighbour');
+  const stuck = await createWorker(c, 'pool.slow', 'stuck');
+  assert.equal(await call(c, neighbour.id, 'increment'), 1);
+  assert.equal(await call(c, neighbour.id, 'increment'), 2);
+  assert.equal(await call(c, stuck.id, 'increment'), 1);
+  const fifo = join(s.dataDir, 'workers', stuck.id, 'root', 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  try {
+    const f = await failure(call(c, stuck.id, 'read_fifo'));
+    assert.equal(f.code, 'E_TIMEOUT');
+    assert.equal(threads.stats.threadsReplaced, 1, 'the stuck thread was terminated and replaced');
+  } finally {
+    // The terminated thread may still sit in open(): a writer lets it go.
+    try {
+      closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+    } catch {
+      // no reader left
+    }
+  }
+  // The neighbour's instance went with the thread: it starts over from its files (no snapshot).
+  const again = await c.json<{ returns: number[]; started: boolean }>('POST', `/v1/workers/${neighbour.id}/invoke`, { export: 'increment' });
+  assert.deepEqual([again.started, again.returns[0]], [true, 1]);
+  assert.equal(await call(c, stuck.id, 'increment'), 1);
+  assert.deepEqual(threads.instancesPerThread, [2]);
 });
