@@ -21,7 +21,7 @@ import { pauseLiveWorkers } from './snapshots/pause-live-workers.js';
 import { startIdleEviction } from './snapshots/evict-idle-workers.js';
 import { resolveZipLimits, type ZipLimits } from '../manifest/zip-limits.js';
 import { DataDirLock } from './data-dir-lock.js';
-import { liveWorkersOf } from './workers/live-workers.js';
+import { LiveWorkers } from './workers/live-workers.js';
 
 export interface WarrenNodeOptions {
   dataDir?: string;
@@ -108,9 +108,14 @@ export class WarrenNode {
       logger,
       maxOutputBytes: opts.maxOutputBytes ?? 64 * 1024 * 1024,
       zipLimits,
+      live: new LiveWorkers(),
+      linkedModules: new Map(),
+      exportSignatures: new Map(),
+      recovery: null,
+      eviction: { policy: null, running: null },
     };
     ctx.metrics.observeJobLanes(() => ctx.pool.lanes);
-    if (opts.maxQueuedCalls !== undefined) liveWorkersOf(ctx).maxQueuedCalls = opts.maxQueuedCalls;
+    if (opts.maxQueuedCalls !== undefined) ctx.live.maxQueuedCalls = opts.maxQueuedCalls;
     try {
       await ctx.versions.start();
     } catch (err) {

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { readAll } from '../../src/cli/api-client.js';
 import { pushComponentDir } from '../../src/cli/push-component-dir.js';
 import type { WorkerRecord } from '../../src/records.js';
-import { liveWorkersOf } from '../../src/services/workers/live-workers.js';
 import { startTestServer, type TestServer } from '../support/start-server.js';
 import { makeTempDir, repoRoot } from '../support/temp-dir.js';
 import { LONG, bump, summary } from './hostile-config.js';
@@ -61,7 +60,7 @@ async function withClients<T>(n: number, tasks: (() => Promise<T>)[]): Promise<T
 }
 
 test(`${WORKERS} counter workers × ${CALLS} invocations from ${CLIENTS} clients with idle eviction: none lost or duplicated, memory bounded`, async () => {
-  const live = liveWorkersOf(server.node.ctx);
+  const live = server.node.ctx.live;
   let maxRss = 0;
   let maxLive = 0;
   const sampler = setInterval(() => {

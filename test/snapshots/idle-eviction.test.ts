@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiClient } from '../../src/cli/api-client.js';
-import { liveWorkersOf } from '../../src/services/workers/live-workers.js';
 import { startTestServer } from '../support/start-server.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { createWorker } from '../workers/worker-fixtures.js';
@@ -39,7 +38,7 @@ test('past maxLiveWorkers the least recently used worker is paused, and its next
     assert.ok(back.resumedFrom, 'the call resumed it');
     await untilPaused(c, b.id);
     assert.equal(await value(c, b.id, 'get'), 1);
-    assert.ok(liveWorkersOf(server.node.ctx).size <= 2);
+    assert.ok(server.node.ctx.live.size <= 2);
   } finally {
     await server.close();
     work.dispose();
@@ -55,7 +54,7 @@ test('a worker idle past idleEvictMs is paused in the background and resumes on 
     const w = await createWorker(c, 'sh.snap.idler', 'i1');
     for (let i = 0; i < 3; i++) await value(c, w.id, 'increment');
     await untilPaused(c, w.id);
-    assert.equal(liveWorkersOf(server.node.ctx).size, 0, 'its instance (thread and memory) was freed');
+    assert.equal(server.node.ctx.live.size, 0, 'its instance (thread and memory) was freed');
     const back = await invoke(c, w.id, 'get');
     assert.deepEqual([back.value, back.started], [3, false]);
     assert.ok(back.resumedFrom);

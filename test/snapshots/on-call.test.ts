@@ -6,7 +6,6 @@ import { isWarrenError } from '../../src/errors.js';
 import type { RecordedCall, WorkerRecord } from '../../src/records.js';
 import { findRecordedCall, withRecordedCall, MAX_RECORDED_CALLS } from '../../src/services/workers/idempotent-calls.js';
 import { invokeWorker } from '../../src/services/workers/invoke-worker.js';
-import { liveWorkersOf } from '../../src/services/workers/live-workers.js';
 import { ChildServer, prng, runningServers } from '../hostile/child-server.js';
 import { startTestServer } from '../support/start-server.js';
 import { makeTempDir } from '../support/temp-dir.js';
@@ -118,7 +117,7 @@ test('idempotency keys without on_call: a retry replays, a concurrent duplicate 
     const ctx = server.node.ctx;
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const blocker = liveWorkersOf(ctx).enqueue(w.id, () => gate);
+    const blocker = ctx.live.enqueue(w.id, () => gate);
     const queued = invokeWorker(ctx, w.id, { export: 'increment', idempotencyKey: 'later' }).catch((e: unknown) => e);
     const res = await c.json<{ cancelled: boolean }>('DELETE', `/v1/workers/${w.id}/invocations/later`);
     assert.equal(res.cancelled, true);

@@ -5,7 +5,6 @@ import { closeSync, constants, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runWithDeadline } from '../../src/runtime/deadline.js';
 import type { WorkerRecord } from '../../src/records.js';
-import { liveWorkersOf } from '../../src/services/workers/live-workers.js';
 import { startTestServer, type TestServer } from '../support/start-server.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { call, createWorker, failure, pushTestComponent } from './worker-fixtures.js';
@@ -103,7 +102,7 @@ test('20 concurrent calls of each of 4 workers on 2 threads: every worker counts
 test("a worker's call queue is bounded: past maxQueuedCalls a call is 503 E_BUSY with Retry-After, and calls are taken again once it drains", async () => {
   const s = servers[0] ?? (await server(1));
   const c = s.client;
-  const live = liveWorkersOf(s.node.ctx);
+  const live = s.node.ctx.live;
   const w = await createWorker(c, 'pool.app', 'crowded');
   assert.equal(await call(c, w.id, 'increment'), 1);
   live.maxQueuedCalls = 3;

@@ -6,7 +6,6 @@ import { request, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import yauzl from 'yauzl';
 import { readAll } from '../../src/cli/api-client.js';
-import { liveWorkersOf } from '../../src/services/workers/live-workers.js';
 import { startTestServer, type TestServer } from '../support/start-server.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { call, createWorker, listFiles, pushTestComponent } from './worker-fixtures.js';
@@ -122,7 +121,7 @@ test('a client that leaves while its archive waits in the queue: the read is can
   const cancelled = await metric('warren_file_reads_total', { outcome: 'cancelled' });
   // The worker's queue is held by a task of the test's until it lets go.
   let release!: () => void;
-  const held = liveWorkersOf(server.node.ctx).enqueue(w.id, () => new Promise<void>((r) => (release = r)));
+  const held = server.node.ctx.live.enqueue(w.id, () => new Promise<void>((r) => (release = r)));
   const archive = openArchive(w.id);
   await until('the archive waits in the queue', async () => (await metric('warren_file_reads_waiting')) >= 1);
   archive.abort();

@@ -1,5 +1,4 @@
 import type { NodeContext } from '../node-context.js';
-import { liveWorkersOf } from '../workers/live-workers.js';
 import { resolveClusterOptions, type ClusterOptions } from './cluster-options.js';
 import { evictNodeCache } from './evict-node-cache.js';
 import { FailoverMonitor } from './failover-monitor.js';
@@ -39,7 +38,7 @@ export class ClusterMember {
       ctx.nodeId,
       this.options.heartbeatMs,
       () => ({
-        liveWorkers: liveWorkersOf(ctx).size,
+        liveWorkers: ctx.live.size,
         jobsRunning: this.jobs,
         ...(this.cacheBytes === undefined ? {} : { cacheBytes: this.cacheBytes }),
         cacheBudgetBytes: this.options.cacheBudgetBytes,

@@ -2,7 +2,6 @@ import { readdir } from 'node:fs/promises';
 import { removeWorkerDir } from '../../fsplace/index.js';
 import type { WorkerRecord } from '../../records.js';
 import type { NodeContext } from '../node-context.js';
-import { liveWorkersOf } from '../workers/live-workers.js';
 import { workerKey, workerPaths } from '../workers/worker-keys.js';
 
 /**
@@ -19,7 +18,7 @@ export async function releaseMovedWorkers(ctx: NodeContext, adopting: ReadonlySe
     if (!d.isDirectory() || adopting.has(d.name)) continue;
     const entry = await ctx.ports.registry.get<WorkerRecord>(workerKey(d.name));
     if (!entry || entry.value.node === ctx.nodeId || entry.value.status === 'deleted') continue;
-    const live = liveWorkersOf(ctx);
+    const live = ctx.live;
     await live.enqueue(d.name, async () => {
       const again = await ctx.ports.registry.get<WorkerRecord>(workerKey(d.name));
       if (!again || again.value.node === ctx.nodeId) return;

@@ -24,7 +24,7 @@ export async function loadLinkedModules(
   // Versions are immutable and the engine id is fixed for the process, so the linked set of a
   // (version, memory limit) never changes: resolve it once, not on every job.
   const key = `${record.fq}@${record.version}#${record.contentDigest}:${memoryBytes ?? ''}:${opts.recycledMemory ? 'recycled' : ''}`;
-  const cache = linkedCacheOf(ctx);
+  const cache = ctx.linkedModules;
   let entry = cache.get(key);
   if (!entry) {
     entry = resolveLinkedModules(ctx, record, memoryBytes, Boolean(opts.recycledMemory)).then((linked) => ({ ...linked, key }));
@@ -42,13 +42,6 @@ export type Linked = LinkedModules & {
   /** With `recycledMemory`: the main module imports its memory (`warren`.`memory`) of these limits. */
   recycledMemory: RecycledMemoryLimits | null;
 };
-const linkedCaches = new WeakMap<NodeContext, Map<string, Promise<Linked>>>();
-
-function linkedCacheOf(ctx: NodeContext): Map<string, Promise<Linked>> {
-  let m = linkedCaches.get(ctx);
-  if (!m) linkedCaches.set(ctx, (m = new Map()));
-  return m;
-}
 
 async function resolveLinkedModules(ctx: NodeContext, record: ComponentVersionRecord, memoryBytes: number | undefined, recycle: boolean): Promise<Omit<Linked, 'key'>> {
   const { blobs, registry } = ctx.ports;

@@ -2,7 +2,6 @@ import type { SnapshotRecord, WorkerRecord } from '../../records.js';
 import { getComponentVersion } from '../components/component-keys.js';
 import type { NodeContext } from '../node-context.js';
 import { getWorker } from '../workers/get-worker.js';
-import { liveWorkersOf } from '../workers/live-workers.js';
 import { ensureLiveInstance } from './ensure-live-instance.js';
 import { recordSnapshot } from './record-snapshot.js';
 import { setWorkerStatus } from './set-worker-status.js';
@@ -23,11 +22,11 @@ export interface CommitWorkerResult {
  * commit needs no instance, and a paused worker stays paused with its pause as its latest.
  */
 export function commitWorker(ctx: NodeContext, workerId: string): Promise<CommitWorkerResult> {
-  return liveWorkersOf(ctx).enqueue(workerId, () => commitNow(ctx, workerId));
+  return ctx.live.enqueue(workerId, () => commitNow(ctx, workerId));
 }
 
 async function commitNow(ctx: NodeContext, workerId: string): Promise<CommitWorkerResult> {
-  const live = liveWorkersOf(ctx);
+  const live = ctx.live;
   const record = await getWorker(ctx, workerId);
   const version = await getComponentVersion(ctx.ports.registry, record.component, record.version);
   const scope = readSnapshotSettings(version).on_commit;

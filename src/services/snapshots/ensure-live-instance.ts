@@ -2,7 +2,7 @@ import type { WorkerRecord } from '../../records.js';
 import { getComponentVersion } from '../components/component-keys.js';
 import type { NodeContext } from '../node-context.js';
 import { instanceRanSinceReset, markInstanceRan } from '../workers/instance-ran-marker.js';
-import { liveWorkersOf, type LiveInstance } from '../workers/live-workers.js';
+import type { LiveInstance } from '../workers/live-workers.js';
 import { startWorkerInstance } from '../workers/start-worker-instance.js';
 import { pickResumeSnapshot } from './pick-resume-snapshot.js';
 import { restoreInstance } from './restore-instance.js';
@@ -28,7 +28,7 @@ export interface EnsuredInstance {
  * its snapshot already; resuming it puts back everything the snapshot has.
  */
 export async function ensureLiveInstance(ctx: NodeContext, record: WorkerRecord): Promise<EnsuredInstance> {
-  const live = liveWorkersOf(ctx);
+  const live = ctx.live;
   const current = live.get(record.id);
   if (current && current.version === record.version) return { inst: current, how: 'live', snapshot: null };
   if (current) await live.stop(record.id);

@@ -1,5 +1,4 @@
 import type { NodeContext } from '../node-context.js';
-import { liveWorkersOf } from '../workers/live-workers.js';
 import { pauseWorker } from './pause-worker.js';
 
 export interface EvictionPolicy {
@@ -16,25 +15,24 @@ export interface EvictionReport {
   failed: { worker: string; message: string }[];
 }
 
-const policies = new WeakMap<NodeContext, EvictionPolicy>();
-const running = new WeakMap<NodeContext, Promise<EvictionReport>>();
-
 /**
  * Pauses what the policy says should not stay live: idle ones, then the least recently used
  * while over the count or memory budget. Each pause waits in its worker's queue and skips a
  * worker that ran since it was picked. One pass at a time per node.
  */
-export function evictIdleWorkers(ctx: NodeContext, policy: EvictionPolicy = policies.get(ctx) ?? {}, now = Date.now()): Promise<EvictionReport> {
-  const inFlight = running.get(ctx);
+export function evictIdleWorkers(ctx: NodeContext, policy: EvictionPolicy = ctx.eviction.policy ?? {}, now = Date.now()): Promise<EvictionReport> {
+  const inFlight = ctx.eviction.running;
   if (inFlight) return inFlight;
-  const pass = evictPass(ctx, policy, now).finally(() => running.delete(ctx));
-  running.set(ctx, pass);
+  const pass = evictPass(ctx, policy, now).finally(() => {
+    ctx.eviction.running = null;
+  });
+  ctx.eviction.running = pass;
   return pass;
 }
 
 async function evictPass(ctx: NodeContext, policy: EvictionPolicy, now: number): Promise<EvictionReport> {
   const report: EvictionReport = { paused: [], failed: [] };
-  const entries = liveWorkersOf(ctx)
+  const entries = ctx.live
     .entries()
     .sort((a, b) => a[1].lastUsed - b[1].lastUsed);
   const picked = new Map<string, number>();
@@ -66,7 +64,7 @@ async function evictPass(ctx: NodeContext, policy: EvictionPolicy, now: number):
 
 /** Sets the node's policy and checks it every `intervalMs` (default: a quarter of the idle time, 1-60 s); returns the stop. */
 export function startIdleEviction(ctx: NodeContext, policy: EvictionPolicy, intervalMs?: number): () => void {
-  policies.set(ctx, policy);
+  ctx.eviction.policy = policy;
   const every = intervalMs ?? Math.min(60_000, Math.max(1000, Math.floor((policy.idleEvictMs ?? 60_000) / 4)));
   const timer = setInterval(() => {
     void evictIdleWorkers(ctx).catch((err: unknown) => ctx.logger.warn({ err }, 'idle eviction failed'));
@@ -74,13 +72,13 @@ export function startIdleEviction(ctx: NodeContext, policy: EvictionPolicy, inte
   timer.unref();
   return () => {
     clearInterval(timer);
-    policies.delete(ctx);
+    ctx.eviction.policy = null;
   };
 }
 
 /** After an instance starts: pause the least recently used others if a budget is now exceeded. */
 export function enforceLiveBudget(ctx: NodeContext): void {
-  const policy = policies.get(ctx);
+  const policy = ctx.eviction.policy;
   if (!policy || (policy.maxLiveWorkers === undefined && policy.liveMemoryBudgetBytes === undefined)) return;
   void evictIdleWorkers(ctx, { maxLiveWorkers: policy.maxLiveWorkers, liveMemoryBudgetBytes: policy.liveMemoryBudgetBytes }).catch((err: unknown) =>
     ctx.logger.warn({ err }, 'live budget eviction failed'),

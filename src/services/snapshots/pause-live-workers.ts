@@ -1,5 +1,4 @@
 import type { NodeContext } from '../node-context.js';
-import { liveWorkersOf } from '../workers/live-workers.js';
 import { pauseWorker } from './pause-worker.js';
 
 /**
@@ -8,7 +7,7 @@ import { pauseWorker } from './pause-worker.js';
  * its next call goes back to its last snapshot.
  */
 export async function pauseLiveWorkers(ctx: NodeContext): Promise<{ paused: string[]; failed: string[] }> {
-  const live = liveWorkersOf(ctx);
+  const live = ctx.live;
   const ids = live.entries().map(([id]) => id);
   const paused: string[] = [];
   const failed: string[] = [];

@@ -3,7 +3,6 @@ import { getComponentVersion } from '../components/component-keys.js';
 import type { NodeContext } from '../node-context.js';
 import { getWorker } from '../workers/get-worker.js';
 import { clearInstanceRan } from '../workers/instance-ran-marker.js';
-import { liveWorkersOf } from '../workers/live-workers.js';
 import { recordSnapshot } from './record-snapshot.js';
 import { setWorkerStatus } from './set-worker-status.js';
 import { readSnapshotSettings } from './snapshot-settings.js';
@@ -31,11 +30,11 @@ export interface PauseWorkerResult {
  * fresh). If the snapshot fails, the worker stays live and `idle`.
  */
 export function pauseWorker(ctx: NodeContext, workerId: string, opts: PauseWorkerOptions = {}): Promise<PauseWorkerResult> {
-  return liveWorkersOf(ctx).enqueue(workerId, () => pauseNow(ctx, workerId, opts));
+  return ctx.live.enqueue(workerId, () => pauseNow(ctx, workerId, opts));
 }
 
 async function pauseNow(ctx: NodeContext, workerId: string, opts: PauseWorkerOptions): Promise<PauseWorkerResult> {
-  const live = liveWorkersOf(ctx);
+  const live = ctx.live;
   const record = await getWorker(ctx, workerId);
   const inst = live.get(workerId);
   const unchanged = { worker: record, snapshot: null, stats: null, changed: false };

@@ -2,7 +2,6 @@ import { isWarrenError } from '../../errors.js';
 import type { WorkerRecord } from '../../records.js';
 import type { NodeContext } from '../node-context.js';
 import { getWorker } from '../workers/get-worker.js';
-import { liveWorkersOf } from '../workers/live-workers.js';
 import { ensureLiveInstance, type EnsuredInstance } from './ensure-live-instance.js';
 import { setWorkerStatus } from './set-worker-status.js';
 
@@ -23,12 +22,12 @@ export interface ResumeWorkerResult {
  * reason; the next call tries again.
  */
 export function resumeWorker(ctx: NodeContext, workerId: string): Promise<ResumeWorkerResult> {
-  return liveWorkersOf(ctx).enqueue(workerId, () => resumeNow(ctx, workerId));
+  return ctx.live.enqueue(workerId, () => resumeNow(ctx, workerId));
 }
 
 async function resumeNow(ctx: NodeContext, workerId: string): Promise<ResumeWorkerResult> {
   const record = await getWorker(ctx, workerId);
-  const current = liveWorkersOf(ctx).get(workerId);
+  const current = ctx.live.get(workerId);
   if (current && current.version === record.version && record.status !== 'paused') {
     return { worker: record, resumed: false, how: 'live', snapshot: null };
   }

@@ -2,7 +2,6 @@ import { removeWorkerDir } from '../../fsplace/index.js';
 import type { WorkerRecord } from '../../records.js';
 import type { NodeContext } from '../node-context.js';
 import { getWorker } from './get-worker.js';
-import { liveWorkersOf } from './live-workers.js';
 import { updateWorkerRecord } from './update-worker-record.js';
 import { workerKey, workerNameKey, workerPaths } from './worker-keys.js';
 
@@ -12,7 +11,7 @@ import { workerKey, workerNameKey, workerPaths } from './worker-keys.js';
  * instance, removes its directory, then its name and record. Its blobs stay until GC.
  */
 export function deleteWorker(ctx: NodeContext, workerId: string): Promise<WorkerRecord> {
-  const live = liveWorkersOf(ctx);
+  const live = ctx.live;
   return live.enqueue(workerId, async () => {
     await getWorker(ctx, workerId);
     const record = await updateWorkerRecord(ctx, workerId, (r) => ({ ...r, status: 'deleted' }));

@@ -7,7 +7,6 @@ import type { NodeContext } from '../node-context.js';
 type Signatures = ReadonlyMap<string, FunctionSignature>;
 
 const MAX_ENTRIES = 1024;
-const caches = new WeakMap<NodeContext, Map<Integrity, Promise<Signatures>>>();
 
 /**
  * The signature of an export of a version's main module, read once per module digest in this
@@ -23,8 +22,7 @@ export async function exportSignature(ctx: NodeContext, version: ComponentVersio
 }
 
 function signaturesOf(ctx: NodeContext, digest: Integrity): Promise<Signatures> {
-  let cache = caches.get(ctx);
-  if (!cache) caches.set(ctx, (cache = new Map()));
+  const cache = ctx.exportSignatures;
   let entry = cache.get(digest);
   if (!entry) {
     entry = ctx.ports.blobs.get(digest).then((bytes) => readExportSignatures(bytes));

@@ -7,7 +7,7 @@ import { callWorkerOp } from './call-worker-op.js';
 import { getWorker } from './get-worker.js';
 import { enforceLiveBudget } from '../snapshots/evict-idle-workers.js';
 import { ensureLiveInstance } from '../snapshots/ensure-live-instance.js';
-import { liveWorkersOf, type PendingCall } from './live-workers.js';
+import type { PendingCall } from './live-workers.js';
 import { checkIdempotencyKey, findRecordedCall } from './idempotent-calls.js';
 import { commitAfterCall } from '../snapshots/commit-after-call.js';
 import { readSnapshotSettings } from '../snapshots/snapshot-settings.js';
@@ -67,7 +67,7 @@ const FATAL: ReadonlySet<string> = new Set<ErrorCode>(['E_TRAP', 'E_TIMEOUT', 'E
  * worker's last snapshot (or starts fresh from its files when it has none).
  */
 export function invokeWorker(ctx: NodeContext, workerId: string, input: InvokeWorkerInput): Promise<InvokeWorkerResult> {
-  const live = liveWorkersOf(ctx);
+  const live = ctx.live;
   if (input.idempotencyKey === undefined) return live.enqueue(workerId, () => invokeNow(ctx, workerId, input), { admit: true });
   const key = checkIdempotencyKey(input.idempotencyKey);
   const joined = live.pendingCall(workerId, key) as PendingCall<InvokeWorkerResult> | undefined;
@@ -91,7 +91,7 @@ export function invokeWorker(ctx: NodeContext, workerId: string, input: InvokeWo
  * its caller gets E_CANCELLED. A call already running cannot be cancelled (E_WORKER_STATE).
  */
 export function cancelInvocation(ctx: NodeContext, workerId: string, key: string): void {
-  const call = liveWorkersOf(ctx).pendingCall(workerId, checkIdempotencyKey(key));
+  const call = ctx.live.pendingCall(workerId, checkIdempotencyKey(key));
   if (!call) throw new WarrenError('E_NOT_FOUND', `no queued call of worker ${workerId} has idempotency key ${key}`, { worker: workerId, idempotencyKey: key });
   if (call.running) throw new WarrenError('E_WORKER_STATE', `the call with idempotency key ${key} is running already`, { worker: workerId, idempotencyKey: key });
   call.cancelled = true;
@@ -99,7 +99,7 @@ export function cancelInvocation(ctx: NodeContext, workerId: string, key: string
 
 async function invokeNow(ctx: NodeContext, workerId: string, input: InvokeWorkerInput): Promise<InvokeWorkerResult> {
   const started = performance.now();
-  const live = liveWorkersOf(ctx);
+  const live = ctx.live;
   const record = await getWorker(ctx, workerId);
   const key = input.idempotencyKey;
   const recorded = key === undefined ? null : (findRecordedCall(record.calls, key) ?? live.recordedCall(workerId, key));

@@ -3,7 +3,6 @@ import { WarrenError } from '../../errors.js';
 import type { NodeContext } from '../node-context.js';
 import { identityOf } from './find-read-only-files.js';
 import { getWorker } from './get-worker.js';
-import { liveWorkersOf } from './live-workers.js';
 import { loadWorkerView, type WorkerView } from './load-worker-view.js';
 import { resolveWorkerPath } from './resolve-worker-path.js';
 import { throwIfCancelled, walkWorkerTree } from './walk-worker-tree.js';
@@ -26,7 +25,7 @@ export const MAX_LISTED_FILES = 100_000;
  * Symbolic links (a guest may make them) are not listed and never followed.
  */
 export function listWorkerFiles(ctx: NodeContext, workerId: string, path: string, recursive = false, signal?: AbortSignal): Promise<WorkerFileNode[]> {
-  return liveWorkersOf(ctx).enqueue(workerId, async () => {
+  return ctx.live.enqueue(workerId, async () => {
     throwIfCancelled(signal);
     const view = await loadWorkerView(ctx, await getWorker(ctx, workerId));
     const target = await resolveWorkerPath(view.mounts, path);

@@ -2,7 +2,6 @@ import { WarrenError } from '../../errors.js';
 import type { PageMap, RecordedCall } from '../../records.js';
 import { findRecordedCall, withRecordedCall } from './idempotent-calls.js';
 import type { InstanceSlot } from '../../runtime/instance-slot.js';
-import type { NodeContext } from '../node-context.js';
 
 /**
  * The page map of the last snapshot stored from (or restored into) an instance: the next
@@ -168,14 +167,4 @@ export class LiveWorkers {
   }
 }
 
-const byNode = new WeakMap<NodeContext, LiveWorkers>();
 
-/** The one LiveWorkers of a node (services get the context, which stays plain data). */
-export function liveWorkersOf(ctx: NodeContext): LiveWorkers {
-  let live = byNode.get(ctx);
-  if (!live) {
-    live = new LiveWorkers();
-    byNode.set(ctx, live);
-  }
-  return live;
-}

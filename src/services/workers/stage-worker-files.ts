@@ -6,7 +6,6 @@ import { isWarrenError, WarrenError } from '../../errors.js';
 import type { NodeContext } from '../node-context.js';
 import { identityOf } from './find-read-only-files.js';
 import { getWorker } from './get-worker.js';
-import { liveWorkersOf } from './live-workers.js';
 import { MAX_LISTED_FILES } from './list-worker-files.js';
 import { loadWorkerView } from './load-worker-view.js';
 import { resolveWorkerPath } from './resolve-worker-path.js';
@@ -59,7 +58,7 @@ export function stageWorkerFiles(ctx: NodeContext, workerId: string, path: strin
   };
   fileReadsWaiting.inc();
   signal?.addEventListener('abort', onAbort, { once: true });
-  const staged = liveWorkersOf(ctx).enqueue(workerId, async (): Promise<StagedFiles> => {
+  const staged = ctx.live.enqueue(workerId, async (): Promise<StagedFiles> => {
     stopWaiting();
     throwIfCancelled(signal);
     const view = await loadWorkerView(ctx, await getWorker(ctx, workerId));

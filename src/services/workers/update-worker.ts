@@ -8,7 +8,6 @@ import type { NodeContext } from '../node-context.js';
 import { getWorker } from './get-worker.js';
 import { storeRootBaseline } from '../snapshots/snapshot-files.js';
 import { clearInstanceRan } from './instance-ran-marker.js';
-import { liveWorkersOf } from './live-workers.js';
 import { loadFileTree } from './load-file-tree.js';
 import { readWorkerSettings } from './read-worker-settings.js';
 import { updateWorkerRecord } from './update-worker-record.js';
@@ -30,7 +29,7 @@ export interface UpdateWorkerResult {
  * starts the new version. Durable volumes are kept; volumes new in the target are created.
  */
 export function updateWorker(ctx: NodeContext, workerId: string, targetVersion: string): Promise<UpdateWorkerResult> {
-  const live = liveWorkersOf(ctx);
+  const live = ctx.live;
   // Files first, then the record: the root's tag (fsplace) names the version its tree belongs
   // to, so after a crash in between, node recovery moves the record to the tree that is there.
   return live.enqueue(workerId, async () => {
