@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { readAll } from '../../src/cli/api-client.js';
 import type { ComponentVersionRecord } from '../../src/records.js';
 import { readFileTree } from '../../src/manifest/file-tree.js';
-import { liveWorkersOf } from '../../src/services/workers/live-workers.js';
 import { startTestServer, type TestServer } from '../support/start-server.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { ERRNO, call, createWorker, failure, fileText, listFiles, pushTestComponent } from './worker-fixtures.js';
@@ -164,7 +163,7 @@ test('file reads wait for the running call: never a half-written file', async ()
   const kib = 64;
   const big = join(server.dataDir, 'workers', w.id, 'volumes', 'data', 'big.bin');
   // Counts what enters the worker's queue (the queue itself runs as always).
-  const live = liveWorkersOf(server.node.ctx);
+  const live = server.node.ctx.live;
   const enqueue = live.enqueue.bind(live);
   let queued = 0;
   live.enqueue = (id, task) => {
