@@ -2,7 +2,6 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { runWithDeadline } from '../../src/runtime/deadline.js';
-import { liveWorkersOf } from '../../src/services/workers/live-workers.js';
 import { startTestServer, type TestServer } from '../support/start-server.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { pushTestComponent } from '../workers/worker-fixtures.js';
@@ -55,7 +54,7 @@ test(`${WORKERS} live workers × 1 call on ${GUEST_THREADS} guest threads: every
   const threadsEarly = threadsOfProcess();
   await withClients(CLIENTS, WORKERS - early, (i) => first(early + i));
   bump(counts, 'first calls checked', WORKERS);
-  const live = liveWorkersOf(server.node.ctx);
+  const live = server.node.ctx.live;
   assert.equal(live.size, WORKERS, 'every worker is live');
   const perThread = server.node.ctx.pool.instances!.instancesPerThread;
   assert.equal(perThread.length, GUEST_THREADS);
