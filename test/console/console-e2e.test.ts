@@ -203,6 +203,10 @@ test('the admin pages: tokens, cluster, metrics charts', async () => {
   assert.deepEqual([who.role, who.namespaces], ['project', ['sh.serval']]);
   await page.getByRole('cell', { name: 'console-made', exact: true }).waitFor();
   await screenshot(page, 'tokens');
+  page.once('dialog', (d) => void d.accept());
+  await page.getByRole('button', { name: /^Revoke token \S+ for console-made$/ }).click();
+  await page.getByRole('row').filter({ hasText: 'console-made' }).getByText('revoked', { exact: true }).waitFor();
+  await assert.rejects(new ApiClient({ server: server.url, token: made }).json('GET', '/v1/whoami'), /revoked/);
 
   await nav.getByRole('link', { name: 'Cluster' }).click();
   await page.getByText(/runs alone on embedded storage/).waitFor();
