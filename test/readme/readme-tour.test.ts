@@ -47,12 +47,22 @@ test('the README tour runs as written, in order, on a fresh data dir', { timeout
   ].join('\n');
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, TMPDIR: join(tmp.path, 'tmp'), WARREN_SERVER: `http://127.0.0.1:${port}`, WARREN_LOG: 'warn' };
   mkdirSync(home);
-  const child = spawn('bash', ['-c', script], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: a tour that hangs (a server that never came up) is stopped whole.
+  const child = spawn('bash', ['-c', script], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const stopGroup = () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  const watchdog = setTimeout(stopGroup, 240_000);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  clearTimeout(watchdog);
   try {
     const failedAt = stderr.split('\n').filter((l) => l.startsWith('+ ')).at(-1);
     assert.equal(code, 0, `the tour stopped at ${failedAt}\n--- stderr (end)\n${stderr.slice(-3000)}\n--- stdout (end)\n${stdout.slice(-2000)}`);
@@ -68,6 +78,7 @@ test('the README tour runs as written, in order, on a fresh data dir', { timeout
     const increments = stdout.split('\n').filter((l) => /^\d+$/.test(l)).map(Number);
     assert.deepEqual(increments.slice(-6), [1, 2, 3, 4, 4, 4], stdout);
   } finally {
+    stopGroup();
     tmp.dispose();
   }
 });
