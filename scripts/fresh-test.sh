@@ -3,7 +3,7 @@
 # python3, make, g++), installs what the tests need from Debian's packages (as root, or through
 # sudo), then `npm ci`, the demo with the C toolchain hidden, and `npm test`.
 #   clang lld wasi-libc libclang-rt-dev-wasm32: rebuild the C guests and check they give the
-#     committed bytes (CI=true); binaryen: native wasm-opt for asyncify; nats-server: cluster tests;
+#     committed bytes (CI=true); nats-server: cluster tests;
 #     chromium: the web console's end-to-end tests (playwright-core drives /usr/bin/chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +12,6 @@ command -v clang >/dev/null || need+=(clang lld)
 [ -e /usr/share/wasi-sysroot ] || [ -e /usr/lib/wasi-libc ] || need+=(wasi-libc)
 dpkg -s libclang-rt-dev-wasm32 >/dev/null 2>&1 || need+=(libclang-rt-dev-wasm32)
 command -v nats-server >/dev/null || need+=(nats-server)
-command -v wasm-opt >/dev/null || need+=(binaryen)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 # node-gyp (native addons: better-sqlite3, native/warren_fs.c) needs a C/C++ toolchain and python3.
 { command -v make && command -v cc && command -v c++ && command -v python3; } >/dev/null || need+=(build-essential python3)

@@ -1,48 +1,44 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import { PassThrough, Readable } from 'node:stream';
+import { openAsBlob } from 'node:fs';
+import { pipeline, Readable, Transform } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { FormData, Response } from 'undici';
 
+/** A text field (its line ends become CRLF, as the form-data encoding says), or a file part streamed from disk. */
 export type UploadPart = { name: string; text: string } | { name: string; file: string; filename: string; contentType: string };
 
 /**
- * A multipart/form-data body streamed from files, with its exact length (so the server sees a
+ * A multipart/form-data body streamed from files by undici's FormData encoder (names and
+ * filenames escaped as the HTML standard says), with its exact length (so the server sees a
  * Content-Length) and a byte counter for the progress bar. Files are never read whole into memory.
  */
 export async function multipartBody(parts: UploadPart[], onProgress?: (sent: number, total: number) => void): Promise<{ body: Readable; headers: Record<string, string>; total: number }> {
-  const boundary = `----warren${randomBytes(12).toString('hex')}`;
-  const pieces: (Buffer | { file: string; size: number })[] = [];
+  const form = new FormData();
+  // The same parts with empty files: encoded in memory, its length is the encoding's own bytes
+  // (boundaries have a fixed length, part headers depend only on names and types).
+  const shape = new FormData();
+  let fileBytes = 0;
   for (const p of parts) {
     if ('text' in p) {
-      pieces.push(Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${p.name}"\r\n\r\n${p.text}\r\n`));
+      form.append(p.name, p.text);
+      shape.append(p.name, p.text);
     } else {
-      const size = (await stat(p.file)).size;
-      pieces.push(Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${p.name}"; filename="${p.filename}"\r\ncontent-type: ${p.contentType}\r\n\r\n`));
-      pieces.push({ file: p.file, size });
-      pieces.push(Buffer.from('\r\n'));
+      const blob = await openAsBlob(p.file, { type: p.contentType });
+      fileBytes += blob.size;
+      form.append(p.name, blob, p.filename);
+      shape.append(p.name, new Blob([], { type: p.contentType }), p.filename);
     }
   }
-  pieces.push(Buffer.from(`--${boundary}--\r\n`));
-  const total = pieces.reduce((n, p) => n + (Buffer.isBuffer(p) ? p.length : p.size), 0);
-  // Progress counts bytes handed to the stream; with backpressure that tracks what was sent.
-  // (A 'data' listener would switch the stream to flowing mode and lose the bytes.)
-  const body = new PassThrough({ highWaterMark: 256 * 1024 });
+  const total = (await new Response(shape).arrayBuffer()).byteLength + fileBytes;
+  const encoded = new Response(form);
   let sent = 0;
-  const write = async (chunk: Buffer) => {
-    sent += chunk.length;
-    onProgress?.(sent, total);
-    if (!body.write(chunk)) await new Promise((r) => body.once('drain', r));
-  };
-  void (async () => {
-    try {
-      for (const p of pieces) {
-        if (Buffer.isBuffer(p)) await write(p);
-        else for await (const chunk of createReadStream(p.file)) await write(chunk as Buffer);
-      }
-      body.end();
-    } catch (err) {
-      body.destroy(err as Error);
-    }
-  })();
-  return { body, total, headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(total) } };
+  // Progress counts bytes as the request reads them; with backpressure that tracks what was sent.
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      sent += chunk.length;
+      onProgress?.(sent, total);
+      done(null, chunk);
+    },
+  });
+  const body = pipeline(Readable.fromWeb(encoded.body as WebReadableStream<Uint8Array>), counter, () => undefined);
+  return { body, total, headers: { 'content-type': encoded.headers.get('content-type')!, 'content-length': String(total) } };
 }

@@ -29,7 +29,8 @@ export async function pushComponentDir(client: ApiClient, path: string, progress
     throw new WarrenError('E_MODULE_MISSING', `binary ${manifest.binary} not found (looked at ${modulePath}); build it first`, { binary: manifest.binary });
   }
   const parts: UploadPart[] = [
-    { name: 'manifest', text: manifestText },
+    // A file part: its bytes go as they are (a text field's line ends would become CRLF).
+    { name: 'manifest', file: manifestPath, filename: 'warren.toml', contentType: 'application/toml' },
     { name: 'module', file: modulePath, filename: basename(modulePath), contentType: 'application/wasm' },
   ];
   let zipPath: string | null = null;

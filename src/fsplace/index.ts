@@ -8,6 +8,5 @@ export { fileIdentity, readOnlyIdentities } from './file-identity.js';
 export { snapshotWritableTree, type SnapshotWritableTreeOptions, type SnapshotWritableTreeResult } from './snapshot-tree.js';
 export { restoreWritableTree, type RestoreWritableTreeOptions, type RestoreWritableTreeResult } from './restore-tree.js';
 export { removeWorkerDir, removeWorkerRoot } from './remove-worker-dir.js';
-export { placementCopyFallbacks, registerPlacementMetrics, PLACEMENT_COPY_FALLBACKS_METRIC } from './copy-fallback-counter.js';
 export type { CopyFallbackEvent } from './place-blob-file.js';
 export type { PlacementLogger } from './placement-logger.js';

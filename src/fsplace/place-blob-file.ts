@@ -3,7 +3,6 @@ import { chmod, copyFile, link, lstat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { WarrenError } from '../errors.js';
 import type { Blobs, Integrity } from '../ports/blobs.js';
-import { placementCopyFallbacks } from './copy-fallback-counter.js';
 
 /** Why a read-only file was copied instead of hardlinked. */
 export interface CopyFallbackEvent {
@@ -70,7 +69,7 @@ async function linkCheckedBlob(
   const src = await localFileOf(blobs, digest, guestPath);
   if (src === null) {
     await streamBlobTo(blobs, digest, dst, guestPath);
-    fallback(onFallback, { guestPath, reason: 'NO_LOCAL_FILE' });
+    onFallback({ guestPath, reason: 'NO_LOCAL_FILE' });
     return 'copied';
   }
   try {
@@ -94,7 +93,7 @@ async function linkFailed(
   const code = errorCode(err);
   if (!LINK_FALLBACK_CODES.has(code)) throw err;
   await copyBlobFile(src, dst, digest, guestPath);
-  fallback(onFallback, { guestPath, reason: code });
+  onFallback({ guestPath, reason: code });
   return 'copied';
 }
 
@@ -130,11 +129,6 @@ async function streamBlobTo(blobs: Blobs, digest: Integrity, dst: string, guestP
     if (errorCode(err) === 'ENOENT' || errorCode(err) === 'ENOTCACHED') throw blobMissing(digest, guestPath);
     throw err;
   }
-}
-
-function fallback(onFallback: (event: CopyFallbackEvent) => void, event: CopyFallbackEvent): void {
-  placementCopyFallbacks.inc();
-  onFallback(event);
 }
 
 function blobMissing(digest: Integrity, guestPath: string): WarrenError {

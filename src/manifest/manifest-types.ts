@@ -49,7 +49,7 @@ export interface ManifestSnapshots {
    * (`none`: calls since the last snapshot are lost with the instance).
    */
   on_call: 'none' | SnapshotScope;
-  /** The guest may pause inside a host call (needs the asyncify transform). */
+  /** Parsed, but nothing pauses inside a host call yet (see docs/decisions.md: asyncify was dropped). */
   pause_in_call: boolean;
 }
 

@@ -4,7 +4,6 @@ import type { Registry } from '../ports/registry.js';
 import type { ArtifactMapRecord, ArtifactNode, ComponentVersionRecord } from '../records.js';
 import { artifactMapKey } from './artifact-map.js';
 import { buildOrReuseComponentMap } from './precompile-component.js';
-import { startAsyncify } from './start-asyncify.js';
 import { analyzeTransform, exportGlobalsTransform, memoryLimitTransform, transformLabel } from './transforms.js';
 
 export interface PrecompileVersionInput {
@@ -16,11 +15,6 @@ export interface PrecompileVersionInput {
   engineId: string;
   /** Written into the main module and each extension module (each instance gets this budget). */
   memoryMaxPages: number;
-  /**
-   * Also build an asyncified main image, in the background: the map is returned without it and
-   * gains a `main:asyncify` node when the child process is done. Never on a request path.
-   */
-  asyncify?: boolean;
 }
 
 const inFlight = new Map<string, Promise<ArtifactMapRecord>>();
@@ -39,12 +33,7 @@ export async function precompileVersion(input: PrecompileVersionInput): Promise<
     pending = buildOrReuse(input, key).finally(() => inFlight.delete(key));
     inFlight.set(key, pending);
   }
-  const map = await pending;
-  if (input.asyncify && !input.record.world && !map.artifacts.some((a) => a.role === 'main:asyncify')) {
-    const main = map.artifacts.find((a) => a.role === 'main')!;
-    startAsyncify({ blobs: input.blobs, registry: input.registry, mapKey: key, input: main.digest }).catch(() => undefined);
-  }
-  return map;
+  return pending;
 }
 
 async function buildOrReuse(input: PrecompileVersionInput, key: string): Promise<ArtifactMapRecord> {
@@ -79,10 +68,6 @@ async function buildOrReuse(input: PrecompileVersionInput, key: string): Promise
     const exported = await store(exportedBytes, transformLabel(exportGlobalsTransform), m.digest, `exported:${m.fq}`);
     await store(memoryLimitTransform.run(exportedBytes, { maxPages: input.memoryMaxPages }), limitLabel, exported.digest, m.role);
   }
-  // An asyncified image built for an earlier map of this key stays valid if its input did not change.
-  const main = artifacts.find((a) => a.role === 'main')!;
-  const asyncified = existing?.artifacts.find((a) => a.role === 'main:asyncify' && a.parents[0] === main.digest);
-  if (asyncified && (await blobs.has(asyncified.digest))) artifacts.push(asyncified);
 
   const map: ArtifactMapRecord = { engineId: input.engineId, fq: record.fq, version: record.version, artifacts, createdAt: new Date().toISOString() };
   await registry.put(key, map);

@@ -31,10 +31,7 @@ export const memoryLimitTransform: Transform<{ maxPages: number }> = {
   run: (input, { maxPages }) => setMemoryMaximum(input, maxPages),
 };
 
-/** Runs out of process (see start-asyncify.ts); listed here for its name and version. */
-export const ASYNCIFY = { name: 'asyncify', version: 1 } as const;
-
-export const TRANSFORMS: readonly { name: string; version: number }[] = [analyzeTransform, exportGlobalsTransform, memoryLimitTransform, ASYNCIFY];
+export const TRANSFORMS: readonly { name: string; version: number }[] = [analyzeTransform, exportGlobalsTransform, memoryLimitTransform];
 
 /** `name@version`, plus parameters that change the output: `memory-limit@1(max=4096)`. */
 export function transformLabel(t: { name: string; version: number }, params?: Record<string, number | string>): string {

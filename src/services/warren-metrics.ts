@@ -25,7 +25,7 @@ export class WarrenMetrics {
   readonly liveWorkers = new Gauge({ name: 'warren_live_workers', help: 'Workers with a live instance on this node', registers: [this.registry] });
   readonly placementCopyFallbacks = new Counter({
     name: 'warren_placement_copy_fallbacks_total',
-    help: 'Read-only files copied instead of hardlinked (store on another filesystem)',
+    help: 'Read-only files copied instead of hardlinked (store on another filesystem, link limit)',
     registers: [this.registry],
   });
   readonly gcSweptBlobs = new Counter({ name: 'warren_gc_swept_blobs_total', help: 'Blobs removed by GC', registers: [this.registry] });

@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isWarrenError } from '../../src/errors.js';
 import { validateFqName } from '../../src/manifest/validate-fq-name.js';
-import { parseComponentRef } from '../../src/manifest/parse-component-ref.js';
 import { validateVersion } from '../../src/manifest/validate-version.js';
 
 test('valid fq names pass unchanged', () => {
@@ -16,14 +15,6 @@ test('invalid fq names are refused with E_FQ_NAME_INVALID', () => {
   for (const s of bad) {
     assert.throws(() => validateFqName(s), (err) => isWarrenError(err, 'E_FQ_NAME_INVALID') && err.details.fq === s, JSON.stringify(s));
   }
-});
-
-test('parseComponentRef splits fq, namespace, name and version', () => {
-  assert.deepEqual(parseComponentRef('sh.serval.loudify@1.2.0'), { fq: 'sh.serval.loudify', namespace: 'sh.serval', name: 'loudify', version: '1.2.0' });
-  assert.deepEqual(parseComponentRef('ns.name'), { fq: 'ns.name', namespace: 'ns', name: 'name', version: null });
-  assert.throws(() => parseComponentRef('ns.name@latest'), (err) => isWarrenError(err, 'E_VERSION_INVALID'));
-  assert.throws(() => parseComponentRef('ns.name@'), (err) => isWarrenError(err, 'E_VERSION_INVALID'));
-  assert.throws(() => parseComponentRef('../x@1.0.0'), (err) => isWarrenError(err, 'E_FQ_NAME_INVALID'));
 });
 
 test('versions must be exact semver, written canonically', () => {

@@ -6,7 +6,6 @@ import { CacacheBlobs } from '../../src/ports/embedded/cacache-blobs.js';
 import { SqliteRegistry } from '../../src/ports/embedded/sqlite-registry.js';
 import { artifactMapKey, getArtifactMap, listArtifactMaps } from '../../src/precompile/artifact-map.js';
 import { precompileVersion } from '../../src/precompile/precompile-version.js';
-import { startAsyncify } from '../../src/precompile/start-asyncify.js';
 import { engineId } from '../../src/precompile/engine-id.js';
 import { readModuleLayout } from '../../src/precompile/read-module-layout.js';
 import type { Blobs } from '../../src/ports/blobs.js';
@@ -125,37 +124,3 @@ test('an unresolved extension or a mismatched extension module is refused', asyn
     await dispose();
   }
 });
-
-for (const tool of ['wasm-opt', 'binaryen'] as const) {
-  test(`asyncify (${tool}) adds a main:asyncify node whose image runs and exports asyncify's globals`, async () => {
-    const { blobs, registry, dispose } = await openStore();
-    try {
-      const rec = await componentRecord(blobs, 'sh.serval.globals', '0.1.0', load('pre_globals.wasm'));
-      const eid = engineId('precompile-asyncify');
-      const map = await precompileVersion({ blobs, registry, record: rec, extensions: [], engineId: eid, memoryMaxPages: 2 });
-      const main = map.artifacts.find((a) => a.role === 'main')!;
-      const node = await startAsyncify({ blobs, registry, mapKey: artifactMapKey(eid, rec.fq, rec.version), input: main.digest, tool });
-      assert.ok(node);
-      assert.deepEqual(node.parents, [main.digest]);
-      assert.match(node.transform, new RegExp(`^asyncify@1\\(tool=${tool}\\)`));
-      const stored = (await getArtifactMap(registry, eid, rec.fq, rec.version))!;
-      assert.deepEqual(stored.artifacts.find((a) => a.role === 'main:asyncify'), node);
-      const wasm = new Uint8Array(await blobs.get(node.digest));
-      const layout = readModuleLayout(wasm);
-      assert.ok(layout.exports.some((e) => e.name === 'asyncify_start_unwind'));
-      assert.equal(layout.memories[0]!.max, 2, 'the memory limit survives');
-      const instance = await WebAssembly.instantiate(await WebAssembly.compile(wasm), stubImports(wasm));
-      (instance.exports.bump as () => void)();
-      assert.equal((instance.exports.get32 as () => number)(), 8);
-      // Every mutable global, asyncify's own included, is exported.
-      assert.ok(layout.globals.filter((g) => g.mutable).every((g) => layout.exports.some((e) => e.kind === 'global' && e.index === g.index)));
-      // A rebuild of the map (another memory limit changes main) drops the stale asyncify node; the same one keeps it.
-      const same = await precompileVersion({ blobs, registry, record: rec, extensions: [], engineId: eid, memoryMaxPages: 2 });
-      assert.ok(same.artifacts.some((a) => a.role === 'main:asyncify'));
-      const other = await precompileVersion({ blobs, registry, record: rec, extensions: [], engineId: eid, memoryMaxPages: 3 });
-      assert.ok(!other.artifacts.some((a) => a.role === 'main:asyncify'));
-    } finally {
-      await dispose();
-    }
-  });
-}

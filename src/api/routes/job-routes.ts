@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import type { SchemaTypes } from '../schema-types.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WarrenError, isWarrenError } from '../../errors.js';
+import { parseEnvPairs } from '../../parse-env-pairs.js';
 import type { WarrenNode } from '../../services/warren-node.js';
 import { runJob, type JobResult } from '../../services/jobs/run-job.js';
 import { parseByteSize, parseDuration } from '../../manifest/parse-units.js';
@@ -184,14 +185,4 @@ export function headerText(parts: Buffer[]): string {
   // `cut` starts the first escape left out: step back while it is a UTF-8 continuation byte.
   while (cut >= 3 && encoded[cut] === '%' && '89AB'.includes(encoded[cut + 1]!)) cut -= 3;
   return encoded.slice(0, cut);
-}
-
-export function parseEnvPairs(pairs: string[]): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const p of pairs) {
-    const i = p.indexOf('=');
-    if (i <= 0) throw new WarrenError('E_BAD_REQUEST', `env must be KEY=VALUE, got ${JSON.stringify(p)}`);
-    env[p.slice(0, i)] = p.slice(i + 1);
-  }
-  return env;
 }

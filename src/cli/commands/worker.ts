@@ -1,6 +1,7 @@
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
+import { parseEnvPairs } from '../../parse-env-pairs.js';
 import { WarrenError } from '../../errors.js';
 import type { SnapshotRecord, WorkerRecord } from '../../records.js';
 import type { SnapshotStats } from '../../services/snapshots/take-snapshot.js';
@@ -40,7 +41,7 @@ export function registerWorkerCommand(program: Command): void {
         component: at === -1 ? ref : ref.slice(0, at),
         ...(at === -1 ? {} : { version: ref.slice(at + 1) }),
         name: opts.name,
-        env: parseEnv(opts.env),
+        env: parseEnvPairs(opts.env, '--env'),
         args: opts.arg,
       };
       await withConnection(cmd, async (client, g) => {
@@ -313,16 +314,6 @@ function statsText(s: SnapshotStats | null): string {
   if (!s) return '';
   const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
   return `, ${s.pagesWritten}/${s.pages} pages and ${s.filesWritten} files written, ${mib(s.memoryBytesWritten + s.fileBytesWritten)}, ${s.durationMs.toFixed(0)} ms`;
-}
-
-function parseEnv(pairs: string[]): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const p of pairs) {
-    const i = p.indexOf('=');
-    if (i <= 0) throw new WarrenError('E_BAD_REQUEST', `--env takes KEY=VALUE, got ${JSON.stringify(p)}`);
-    env[p.slice(0, i)] = p.slice(i + 1);
-  }
-  return env;
 }
 
 function printWorker(w: WorkerRecord): void {

@@ -9,7 +9,7 @@ import type { BlobInfo, Blobs, Integrity } from '../blobs.js';
 import { assertIntegrity, contentPath, type CacacheBlobs } from '../embedded/cacache-blobs.js';
 import { evictLocalBlobs, type EvictLocalOptions, type EvictLocalResult } from './evict-local-blobs.js';
 import { fromNatsError } from './nats-errors.js';
-import { runWithConcurrency } from './run-with-concurrency.js';
+import { runAllBounded } from '../../fsplace/run-bounded.js';
 import { touchObject } from './touch-object.js';
 
 export const BLOBS_BUCKET = 'warren_blobs';
@@ -161,7 +161,7 @@ export class NatsBlobs implements Blobs {
     for (const i of unique) assertIntegrity(i);
     let fetched = 0;
     let bytes = 0;
-    const failures = await runWithConcurrency(unique, opts.concurrency ?? 8, async (integrity) => {
+    const failures = await runAllBounded(unique, opts.concurrency ?? 8, async (integrity) => {
       const got = await this.ensureLocal(integrity);
       if (got >= 0) {
         fetched++;
