@@ -40,6 +40,7 @@ async function textOf(page: Page, testId: string): Promise<string> {
 }
 
 let workerId = '';
+let usedLink = '';
 
 test('log in through `warren console`, see the component the CLI pushed, create a worker and invoke it', async () => {
   const push = await warren(['component', 'push', join(repoRoot, 'examples/counter'), '--json']);
@@ -48,6 +49,7 @@ test('log in through `warren console`, see the component the CLI pushed, create 
   const link = await warren(['console']);
   assert.equal(link.code, 0, link.stderr);
   const url = link.stdout.trim();
+  usedLink = url;
   assert.match(url, new RegExp(`^${server.url}/ui/login\\?token=[A-Za-z0-9_-]+$`));
 
   const { page } = browser;
@@ -237,6 +239,12 @@ test('a project token is refused another namespace by the API, whatever the page
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.waitForURL(/\/ui\/login$/);
   assert.equal((await browser.context.cookies(server.url)).filter((c) => c.name === 'warren_session').length, 0, 'logout clears the cookie');
+
+  // The first login link again: it worked once, and says so.
+  await page.goto(usedLink);
+  await page.waitForURL(/\/ui\/login\?error=E_TOKEN_INVALID$/);
+  await page.getByRole('alert').filter({ hasText: /E_TOKEN_INVALID.*used already/ }).waitFor();
+  await screenshot(page, 'login');
 
   // Paste-a-token login, from the keyboard alone.
   await page.getByLabel('API token').focus();
