@@ -132,3 +132,14 @@ test('a command component worker: the stdin/stdout convention, its memory kept b
   assert.equal(second.stdout, 'AGAIN');
   assert.match(second.stderr, /call 2/, 'the instance (and its C static) lived on between calls');
 });
+
+test('a component worker with data-scope snapshots pauses and resumes: durable dirs kept, memory starts afresh', async () => {
+  const pushed = await pushComponentWasm(server.client, work.path, 'comp', 'typeddata', 'typed.component.wasm', '[snapshots]\non_pause = "data"\non_commit = "data"\n');
+  assert.equal(pushed.status, 201, JSON.stringify(pushed.body));
+  const w = await server.client.json<WorkerRecord>('POST', '/v1/workers', { component: 'comp.typeddata', name: 'data-shop' });
+  assert.equal((await call('add', ['plum', 4], w.id)).result, 4);
+  await server.client.json('POST', `/v1/workers/${w.id}/pause`, {});
+  assert.equal((await server.client.json<WorkerRecord>('GET', `/v1/workers/${w.id}`)).status, 'paused');
+  const after = await call('items', [], w.id);
+  assert.deepEqual(after.result, [], 'scope data keeps no memory: the instance starts afresh');
+});
