@@ -32,15 +32,17 @@ function readListing(e: FdEntry): DirListing {
 }
 
 /** fd_read/fd_pread/fd_write/fd_pwrite/fd_seek/fd_tell/fd_readdir: the hot paths. */
+const { FD_READ, FD_WRITE } = R;
+
 export function fdIoCalls(ctx: WasiContext): Record<string, Syscall> {
   const header = new DataView(new ArrayBuffer(24));
   const headerBytes = new Uint8Array(header.buffer);
 
   // A write without FD_WRITE (never had it, or dropped it) is EBADF, as a read without FD_READ.
   const writable = (e: FdEntry): void => {
+    if (e.writable && e.kind === 'file' && (e.rightsDropped & FD_WRITE) === 0) return;
     if (e.kind !== 'file') throw new Errno(e.kind === 'stdin' ? E.BADF : e.kind === 'dir' ? E.BADF : E.SPIPE);
-    if (!e.writable) throw new Errno(e.readOnly ? E.ROFS : E.BADF);
-    if ((e.rightsDropped & R.FD_WRITE) !== 0) throw new Errno(E.BADF);
+    throw new Errno(e.readOnly && !e.writable ? E.ROFS : E.BADF);
   };
 
   /** Writes the iovecs at `pos` on a file fd; returns the bytes written. */
@@ -82,7 +84,7 @@ export function fdIoCalls(ctx: WasiContext): Record<string, Syscall> {
   };
 
   const readable = (e: FdEntry): void => {
-    if (e.kind !== 'file' || !e.readable || (e.rightsDropped & R.FD_READ) !== 0) throw new Errno(E.BADF);
+    if (e.kind !== 'file' || !e.readable || (e.rightsDropped & FD_READ) !== 0) throw new Errno(E.BADF);
   };
 
   return {
