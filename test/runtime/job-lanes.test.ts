@@ -42,6 +42,19 @@ function unblockReader(fifo: string): void {
   }
 }
 
+const probe = loadFixture('wasi_probe.wasm');
+const request = (key: string, ops: string[], stdin: Uint8Array = new Uint8Array(0)): Omit<RunJobRequest, 'id'> => ({
+  type: 'run-job',
+  modules: { main: probe, extensions: [] },
+  modulesKey: key,
+  args: ['probe', ...ops],
+  env: {},
+  stdin,
+  mounts: null,
+  limits: { maxOutputBytes: 8 << 20, memoryMaxBytes: null },
+  recycledMemory: null,
+});
+
 /**
  * Job threads take queues of jobs (JobLanes) and time jobs out themselves. Whatever shares a
  * thread or a message, each job must get its own output, exit code and error, a timed-out job
@@ -64,18 +77,6 @@ describe('job lanes', { skip: process.env.WARREN_NO_NATIVE === '1' ? 'WARREN_NO_
     clearInterval(keepAlive);
   });
 
-  const probe = loadFixture('wasi_probe.wasm');
-  const request = (key: string, ops: string[], stdin: Uint8Array = new Uint8Array(0)): Omit<RunJobRequest, 'id'> => ({
-    type: 'run-job',
-    modules: { main: probe, extensions: [] },
-    modulesKey: key,
-    args: ['probe', ...ops],
-    env: {},
-    stdin,
-    mounts: null,
-    limits: { maxOutputBytes: 8 << 20, memoryMaxBytes: null },
-    recycledMemory: null,
-  });
 
   async function run(key: string, ops: string[], timeoutMs = GENEROUS_MS, stdin?: Uint8Array): Promise<{ text: string; exitCode: number }> {
     const out: Uint8Array[] = [];
@@ -221,19 +222,7 @@ describe('job lanes', { skip: process.env.WARREN_NO_NATIVE === '1' ? 'WARREN_NO_
   });
 });
 
-describe('job admission', { skip: runWithDeadline === null ? 'no deadline addon (WARREN_NO_NATIVE=1): one job per thread' : false }, () => {
-  const probe = loadFixture('wasi_probe.wasm');
-  const request = (ops: string[]): Omit<RunJobRequest, 'id'> => ({
-    type: 'run-job',
-    modules: { main: probe, extensions: [] },
-    modulesKey: 'admission',
-    args: ['probe', ...ops],
-    env: {},
-    stdin: new Uint8Array(0),
-    mounts: null,
-    limits: { maxOutputBytes: 1 << 20, memoryMaxBytes: null },
-    recycledMemory: null,
-  });
+describe('job admission', { skip: process.env.WARREN_NO_NATIVE === '1' ? 'WARREN_NO_NATIVE=1: no deadline addon, one job per thread' : false }, () => {
 
   it("a job's timeout counts from its arrival: one that waited past it behind a spinner times out without running", async () => {
     const keepAlive = setInterval(() => undefined, 1000);
@@ -241,11 +230,11 @@ describe('job admission', { skip: runWithDeadline === null ? 'no deadline addon 
     try {
       // The spinner holds the one thread for its 1,000 ms; the quick job behind it has 500 ms
       // in all, so it is past its deadline before it could start, however fast the machine.
-      const spinner = one.runJob(request(['spin']), { timeoutMs: 1000 });
-      const quick = one.runJob(request(['exit', '7']), { timeoutMs: 500 });
+      const spinner = one.runJob(request('admission', ['spin']), { timeoutMs: 1000 });
+      const quick = one.runJob(request('admission', ['exit', '7']), { timeoutMs: 500 });
       await assert.rejects(spinner, { code: 'E_TIMEOUT' });
       await assert.rejects(quick, { code: 'E_TIMEOUT' });
-      const later = await one.runJob(request(['exit', '7']), { timeoutMs: GENEROUS_MS });
+      const later = await one.runJob(request('admission', ['exit', '7']), { timeoutMs: GENEROUS_MS });
       assert.equal(Number(later.exitCode), 7, 'a job arriving now runs');
     } finally {
       await one.close();
@@ -258,9 +247,9 @@ describe('job admission', { skip: runWithDeadline === null ? 'no deadline addon 
     const one = new GuestPool({ jobThreads: 1, spareThreads: 0, inlineBudgetMs: 0, backstopGraceMs: GENEROUS_MS, maxWaitingJobs: 2 });
     try {
       // A lane holds 64 jobs; the spinner first, so none of them ends while the rest are queued.
-      const spinner = one.runJob(request(['spin']), { timeoutMs: 1000 });
-      const accepted = Array.from({ length: 63 + 2 }, (_, i) => one.runJob(request(['exit', String(i % 100)]), { timeoutMs: GENEROUS_MS }));
-      await assert.rejects(one.runJob(request(['exit', '1']), { timeoutMs: GENEROUS_MS }), (err: { code: string; details: { retryAfterSeconds: number } }) => {
+      const spinner = one.runJob(request('admission', ['spin']), { timeoutMs: 1000 });
+      const accepted = Array.from({ length: 63 + 2 }, (_, i) => one.runJob(request('admission', ['exit', String(i % 100)]), { timeoutMs: GENEROUS_MS }));
+      await assert.rejects(one.runJob(request('admission', ['exit', '1']), { timeoutMs: GENEROUS_MS }), (err: { code: string; details: { retryAfterSeconds: number } }) => {
         assert.equal(err.code, 'E_BUSY');
         assert.equal(err.details.retryAfterSeconds, 1);
         return true;
