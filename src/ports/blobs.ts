@@ -6,7 +6,7 @@ export type Integrity = string;
 export interface BlobInfo {
   integrity: Integrity;
   size: number;
-  /** Milliseconds since the epoch when this store first held the blob (GC grace period). */
+  /** Milliseconds since the epoch when the blob was last put into this store (a re-put bumps it; GC's grace period counts from it). */
   time: number;
 }
 
@@ -35,4 +35,37 @@ export interface Blobs {
   /** Re-hashes every blob; returns the ones whose bytes no longer match their name. */
   verify(): Promise<{ checked: number; corrupt: Integrity[] }>;
   close(): Promise<void>;
+}
+
+/**
+ * The node's own store, on its disk: the same object as `Ports.blobs` when embedded, the local
+ * cache in front of the cluster's store otherwise. Its blobs are files whose place follows from
+ * the digest.
+ */
+export interface LocalBlobs extends Blobs {
+  localPathHint(integrity: Integrity): string;
+}
+
+export interface EvictLocalOptions {
+  /** Blobs with a local root (placed workers, paused snapshots): never evicted. */
+  keep: ReadonlySet<Integrity>;
+  /** Evict until the local store holds at most this many bytes. */
+  budgetBytes: number;
+}
+
+export interface EvictLocalResult {
+  evicted: number;
+  bytesFreed: number;
+  /** Bytes left in the local store. */
+  localBytes: number;
+  /** Candidates left in place because the cluster store does not hold them (evicting would lose them). */
+  skippedUnreplicated: number;
+}
+
+/** A cluster node's cache of the cluster store's blobs in its local store (none when embedded). */
+export interface NodeCache {
+  /** Fetches every listed blob the local store lacks, `concurrency` at a time. */
+  prefetch(integrities: Iterable<Integrity>, opts?: { concurrency?: number }): Promise<{ fetched: number; bytes: number }>;
+  /** Frees the local store down to a budget, never dropping what `keep` lists or what the cluster lacks. */
+  evictLocal(opts: EvictLocalOptions): Promise<EvictLocalResult>;
 }

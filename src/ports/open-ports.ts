@@ -1,5 +1,5 @@
 import { dataLayout } from '../config.js';
-import type { Blobs } from './blobs.js';
+import type { Blobs, LocalBlobs, NodeCache } from './blobs.js';
 import type { Bus } from './bus.js';
 import type { Registry } from './registry.js';
 import { CacacheBlobs } from './embedded/cacache-blobs.js';
@@ -11,7 +11,9 @@ export interface Ports {
   registry: Registry;
   bus: Bus;
   /** The node's own local store: the same as `blobs` when embedded, the golden cache in a cluster. */
-  localBlobs: CacacheBlobs;
+  localBlobs: LocalBlobs;
+  /** The cluster store's cache on this node; null when embedded (the local store is the only one). */
+  nodeCache: NodeCache | null;
   close(): Promise<void>;
 }
 
@@ -26,6 +28,7 @@ export function openEmbeddedPorts(dataDir: string): Ports {
     registry,
     bus,
     localBlobs: blobs,
+    nodeCache: null,
     async close() {
       await bus.close();
       await registry.close();

@@ -14,8 +14,8 @@ test('openNatsPorts: single server, R1 buckets created once and shared by two no
     const a = await openNatsPorts({ servers: [server.url], dataDir: join(tmp.path, 'a'), nodeId: 'a' });
     const b = await openNatsPorts({ servers: [server.url], dataDir: join(tmp.path, 'b'), nodeId: 'b' });
     try {
-      assert.equal(a.localBlobs.dir, join(tmp.path, 'a', 'store'));
       const blob = await a.blobs.put('shared');
+      assert.equal(a.localBlobs.localPathHint(blob.integrity), contentPath(join(tmp.path, 'a', 'store'), blob.integrity));
       assert.equal(await b.localBlobs.has(blob.integrity), false);
       assert.equal(await b.blobs.path(blob.integrity), contentPath(join(tmp.path, 'b', 'store'), blob.integrity));
       const rev = await a.registry.compareAndSet('component/x.y/1.0.0', { blob: blob.integrity }, 0);

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable, Transform } from 'node:stream';
 import { WarrenError } from '../../errors.js';
 import { isFdExhaustion, tooManyFilesError } from '../../host-failure.js';
-import type { BlobInfo, Blobs, Integrity } from '../blobs.js';
+import type { BlobInfo, Integrity, LocalBlobs } from '../blobs.js';
 
 const ALGORITHM = 'sha256';
 /** cacache is keyed by both index keys and content; Warren only uses content, by digest. */
@@ -23,7 +23,7 @@ export function assertIntegrity(integrity: string): asserts integrity is Integri
  * Blobs in a cacache content store (`<data>/store`). Content only, no index: the registry is
  * the index. The store's own files are what read-only worker files hardlink to.
  */
-export class CacacheBlobs implements Blobs {
+export class CacacheBlobs implements LocalBlobs {
   private readonly contentDir: string;
 
   constructor(readonly dir: string) {

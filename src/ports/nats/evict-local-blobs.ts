@@ -1,22 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { contentPath, type CacacheBlobs } from '../embedded/cacache-blobs.js';
-import type { Integrity } from '../blobs.js';
-
-export interface EvictLocalOptions {
-  /** Blobs with a local root (placed workers, paused snapshots): never evicted. */
-  keep: ReadonlySet<Integrity>;
-  /** Evict until the local store holds at most this many bytes. */
-  budgetBytes: number;
-}
-
-export interface EvictLocalResult {
-  evicted: number;
-  bytesFreed: number;
-  /** Bytes left in the local store. */
-  localBytes: number;
-  /** Candidates left in place because the cluster store does not hold them (evicting would lose them). */
-  skippedUnreplicated: number;
-}
+import type { EvictLocalOptions, EvictLocalResult, Integrity } from '../blobs.js';
 
 /**
  * Frees the node cache down to a budget, least recently used first. Last use is the newest of

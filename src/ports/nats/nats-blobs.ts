@@ -5,9 +5,9 @@ import { pipeline } from 'node:stream/promises';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { Objm, type ObjectResult, type ObjectStore } from '@nats-io/obj';
 import { WarrenError, isWarrenError } from '../../errors.js';
-import type { BlobInfo, Blobs, Integrity } from '../blobs.js';
+import type { BlobInfo, Blobs, EvictLocalOptions, EvictLocalResult, Integrity, NodeCache } from '../blobs.js';
 import { assertIntegrity, contentPath, type CacacheBlobs } from '../embedded/cacache-blobs.js';
-import { evictLocalBlobs, type EvictLocalOptions, type EvictLocalResult } from './evict-local-blobs.js';
+import { evictLocalBlobs } from './evict-local-blobs.js';
 import { fromNatsError } from './nats-errors.js';
 import { runAllBounded } from '../../fsplace/run-bounded.js';
 import { touchObject } from './touch-object.js';
@@ -25,7 +25,7 @@ export const BLOBS_BUCKET = 'warren_blobs';
  * `path` always returns a local file to hardlink. `has`, `info` and `list` speak for the
  * cluster store.
  */
-export class NatsBlobs implements Blobs {
+export class NatsBlobs implements Blobs, NodeCache {
   private readonly fetching = new Map<Integrity, Promise<number>>();
   private readonly lastUsed = new Map<Integrity, number>();
 

@@ -46,6 +46,7 @@ export async function openNatsPorts(opts: NatsPortsOptions): Promise<Ports> {
       registry,
       bus,
       localBlobs,
+      nodeCache: blobs,
       async close() {
         await bus.close();
         await registry.close();

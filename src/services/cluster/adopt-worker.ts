@@ -10,7 +10,6 @@ import { updateWorkerRecord } from '../workers/update-worker-record.js';
 import { workerKey, workerPaths } from '../workers/worker-keys.js';
 import { prefetchComponent } from './prefetch-component.js';
 import { resumeWorker } from '../snapshots/resume-worker.js';
-import { nodeCacheOf } from './node-cache.js';
 import { snapshotBlobs } from './snapshot-blobs.js';
 
 export type AdoptOutcome = 'adopted' | 'resumed' | 'deleted' | 'lost';
@@ -37,7 +36,7 @@ export async function adoptWorker(ctx: NodeContext, entry: RegistryEntry<WorkerR
   }
   const version = await getComponentVersion(registry, old.component, old.version);
   await prefetchComponent(ctx, version, prefetchConcurrency);
-  const cache = nodeCacheOf(blobs);
+  const cache = ctx.ports.nodeCache;
   if (old.lastCommit && cache) await cache.prefetch(await snapshotBlobs(ctx, old.lastCommit), { concurrency: prefetchConcurrency });
   const paths = workerPaths(ctx, old.id);
   await removeWorkerDir(paths.dir); // left from an earlier stay of this worker here

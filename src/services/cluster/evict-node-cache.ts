@@ -1,10 +1,8 @@
-import type { EvictLocalResult } from '../../ports/nats/evict-local-blobs.js';
-import type { Integrity } from '../../ports/blobs.js';
+import type { EvictLocalResult, Integrity } from '../../ports/blobs.js';
 import { REGISTRY_PREFIX, type WorkerRecord } from '../../records.js';
 import { getComponentVersion } from '../components/component-keys.js';
 import type { NodeContext } from '../node-context.js';
 import { componentVersionBlobs } from './component-blobs.js';
-import { nodeCacheOf } from './node-cache.js';
 
 /**
  * Frees the node cache down to `budgetBytes`, keeping every blob of the component versions of
@@ -13,7 +11,7 @@ import { nodeCacheOf } from './node-cache.js';
  * (evictLocal never drops a blob the cluster lacks). Null in embedded mode.
  */
 export async function evictNodeCache(ctx: NodeContext, budgetBytes: number): Promise<EvictLocalResult | null> {
-  const cache = nodeCacheOf(ctx.ports.blobs);
+  const cache = ctx.ports.nodeCache;
   if (!cache) return null;
   const keep = new Set<Integrity>();
   const seen = new Set<string>();

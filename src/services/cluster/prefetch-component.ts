@@ -1,7 +1,6 @@
 import type { ComponentVersionRecord } from '../../records.js';
 import type { NodeContext } from '../node-context.js';
 import { componentVersionBlobs } from './component-blobs.js';
-import { nodeCacheOf } from './node-cache.js';
 
 export interface PrefetchResult {
   blobs: number;
@@ -17,7 +16,7 @@ export interface PrefetchResult {
  */
 export async function prefetchComponent(ctx: NodeContext, record: ComponentVersionRecord, concurrency: number): Promise<PrefetchResult> {
   const started = performance.now();
-  const cache = nodeCacheOf(ctx.ports.blobs);
+  const cache = ctx.ports.nodeCache;
   if (!cache) return { blobs: 0, fetched: 0, bytes: 0, ms: 0 };
   const blobs = await componentVersionBlobs(ctx, record);
   const { fetched, bytes } = await cache.prefetch(blobs, { concurrency });

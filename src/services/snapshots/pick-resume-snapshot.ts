@@ -9,7 +9,7 @@ import { getSnapshot } from './snapshot-keys.js';
  * another version (the worker was updated since) do not count: the new version starts fresh.
  */
 export async function pickResumeSnapshot(ctx: NodeContext, record: WorkerRecord): Promise<SnapshotRecord | null> {
-  const shared = (ctx.ports.blobs as unknown) === ctx.ports.localBlobs;
+  const shared = ctx.ports.blobs === ctx.ports.localBlobs;
   for (const id of [record.lastSnapshot, record.lastCommit]) {
     if (!id) continue;
     const snap = await getSnapshot(ctx, id).catch(() => null);

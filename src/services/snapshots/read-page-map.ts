@@ -1,7 +1,6 @@
 import { WarrenError } from '../../errors.js';
 import { runBounded } from '../../fsplace/run-bounded.js';
-import type { Blobs, Integrity } from '../../ports/blobs.js';
-import { contentPath, type CacacheBlobs } from '../../ports/embedded/cacache-blobs.js';
+import type { Blobs, Integrity, LocalBlobs } from '../../ports/blobs.js';
 import { pageMapBlobs, type PageMap } from '../../records.js';
 import { PAGE_SIZE } from '../../runtime/memory-pages.js';
 
@@ -36,7 +35,7 @@ export async function readPageMap(store: Blobs, digest: Integrity): Promise<Page
  * Blob files are written once, by an atomic rename, under their digest; `warren admin verify`
  * re-hashes them and checks every page of every pack against its map.
  */
-export async function locatePages(store: Blobs, local: CacacheBlobs, digest: Integrity, concurrency = 16): Promise<PageFiles> {
+export async function locatePages(store: Blobs, local: LocalBlobs, digest: Integrity, concurrency = 16): Promise<PageFiles> {
   const pageMap = await readPageMap(store, digest);
   const keys = Object.keys(pageMap.digests);
   if (keys.some((k) => !Number.isInteger(Number(k)) || Number(k) < 0 || Number(k) >= pageMap.pages)) {
@@ -61,8 +60,8 @@ export async function locatePages(store: Blobs, local: CacacheBlobs, digest: Int
   return { pageMap, packFiles, indexes: placed.map((p) => p[0]), packOf: placed.map((p) => p[1]), slotOf: placed.map((p) => p[2]) };
 }
 
-async function filesOf(store: Blobs, local: CacacheBlobs, blobs: Integrity[], concurrency: number): Promise<string[]> {
-  if ((store as unknown) === local) return blobs.map((d) => contentPath(local.dir, d));
+async function filesOf(store: Blobs, local: LocalBlobs, blobs: Integrity[], concurrency: number): Promise<string[]> {
+  if (store === local) return blobs.map((d) => local.localPathHint(d));
   const files: string[] = new Array<string>(blobs.length);
   await runBounded(blobs, concurrency, async (blob, k) => {
     const path = await store.path(blob);

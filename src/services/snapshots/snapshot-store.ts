@@ -14,5 +14,5 @@ export function snapshotStore(ctx: NodeContext, store: SnapshotBase['store']): B
 
 /** True when both names are one store here (embedded: the local store is the cluster store). */
 export function sameStore(ctx: NodeContext, a: SnapshotBase['store'], b: SnapshotBase['store']): boolean {
-  return a === b || (ctx.ports.blobs as unknown) === ctx.ports.localBlobs;
+  return a === b || ctx.ports.blobs === ctx.ports.localBlobs;
 }
