@@ -3,8 +3,8 @@
  * the nanosecond (fs.utimes takes seconds as a double), as a raw Node-API addon.
  *
  * Why it exists: the WASI host resolves guest paths relative to directory fds it holds open;
- * without openat it has to go through /proc/self/fd/N/name strings, which cost ~2.5 us more
- * per open than openat. Placement hardlinks thousands of store blobs; one batch on two threads
+ * without openat it has to go through /proc/self/fd/N/name strings, which cost more per open
+ * than openat (docs/decisions.md). Placement hardlinks thousands of store blobs; one batch on two threads
  * (with the directories it needs) costs about half of one linkSync per file. No maintained npm package offers these calls.
  *
  * Contract shared with src/native/native-fs.ts:

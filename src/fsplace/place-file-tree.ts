@@ -11,7 +11,7 @@ import { placeTreeBatch } from './place-tree-batch.js';
 import { CopyFallbackTally, type PlacementLogger } from './placement-logger.js';
 import { runBounded } from './run-bounded.js';
 
-// libuv has 4 threads by default: more calls in flight only queue (measured: 8 beat 32 by ~1.6x).
+// libuv has 4 threads by default: more calls in flight only queue (measured: docs/decisions.md).
 export const DEFAULT_PLACEMENT_CONCURRENCY = 8;
 const DIR_MODE = 0o755;
 

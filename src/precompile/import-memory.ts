@@ -13,7 +13,7 @@ export interface RecycledMemoryLimits {
 /**
  * Turns the module's one defined memory into an import (`warren`.`memory`, same limits), so a
  * job thread can hand each fresh instance a recycled, zeroed Memory instead of V8 reserving and
- * releasing a new one per instance (~70 µs → ~4 µs here). The instance is still fresh: its data
+ * releasing a new one per instance (an order of magnitude: docs/decisions.md). The instance is still fresh: its data
  * segments are written at instantiation and everything else is zero. Memory index 0 stays the
  * same memory, so exports and code are untouched; only the import and memory sections change.
  * Returns null where this does not apply (no memory, an imported one, several, shared or 64-bit).

@@ -33,8 +33,8 @@ export class CacacheBlobs implements LocalBlobs {
   /**
    * Bytes in memory go straight into cacache's content layout: hashed once, written to a private
    * temporary file and renamed into place (a reader never sees half a blob), with no index entry
-   * (the registry is the index). cacache.put took ~1.3 ms for a small blob here (its index append,
-   * temp dir and move), which every snapshot paid several times; this takes a few syscalls.
+   * (the registry is the index). cacache.put costs an index append, a temp dir and a move per
+   * small blob, which every snapshot paid several times (docs/decisions.md); this takes a few syscalls.
    */
   async put(data: Uint8Array | string): Promise<BlobInfo> {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
@@ -230,7 +230,7 @@ const HEX = new Uint8Array(16);
 for (let i = 0; i < 16; i++) HEX[i] = '0123456789abcdef'.charCodeAt(i);
 const PREFIX = `${ALGORITHM}-`;
 /** `ab/cd/<60 hex>`, built in place: placement asks for one per file, and a base64 decode, a hex
- * string, slices and the regex cost ~3x as much (and leave a string of many pieces to flatten). */
+ * string, slices and the regex cost more (docs/decisions.md) and leave a string of many pieces to flatten. */
 const nameBytes = Buffer.alloc(66);
 nameBytes[2] = nameBytes[5] = '/'.charCodeAt(0);
 
