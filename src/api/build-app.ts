@@ -11,6 +11,7 @@ import { clientErrorHandler, HostPathRedactor } from './error-body.js';
 import { openapiTransform } from './openapi-transform.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { componentRoutes } from './routes/component-routes.js';
+import { MAX_FILES_ZIP_BYTES } from './upload-limits.js';
 import { jobRoutes } from './routes/job-routes.js';
 import { blobRoutes } from './routes/blob-routes.js';
 import { adminRoutes } from './routes/admin-routes.js';
@@ -36,8 +37,6 @@ export interface BuildAppOptions {
   plugins?: ((app: FastifyInstance, opts: { node: WarrenNode; dev: boolean }) => Promise<void>)[];
 }
 
-export const MAX_MODULE_BYTES = 256 * 1024 * 1024;
-export const MAX_FILES_ZIP_BYTES = 8 * 1024 * 1024 * 1024;
 
 /**
  * The HTTP API. Routes are thin (parse, authorize, call a service); their JSON schemas are the

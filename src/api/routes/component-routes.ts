@@ -9,7 +9,7 @@ import { pushComponent } from '../../services/components/push-component.js';
 import { deleteComponentVersion, getModuleBytes, listComponents, showComponent } from '../../services/components/query-components.js';
 import { getComponentVersion } from '../../services/components/component-keys.js';
 import { authorizeNamespace, principalNamespaces } from '../auth/index.js';
-import { MAX_MODULE_BYTES } from '../build-app.js';
+import { MAX_MODULE_BYTES } from '../upload-limits.js';
 import { zipUploadLimit } from '../../manifest/zip-limits.js';
 import { parseManifest } from '../../manifest/parse-manifest.js';
 import { readPushParts } from './read-push-parts.js';

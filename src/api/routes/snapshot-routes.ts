@@ -4,7 +4,7 @@ import type { WarrenNode } from '../../services/warren-node.js';
 import { commitWorker, forkWorker, listSnapshots, pauseWorker, resumeWorker } from '../../services/snapshots/index.js';
 import { authorizeNamespace } from '../auth/index.js';
 import { errorResponses } from './schemas.js';
-import { authorizedWorker, workerIdParams, workerSchema } from './worker-routes.js';
+import { authorizedWorker, workerIdParams, workerSchema } from './worker-access.js';
 
 export const snapshotSchema = {
   type: 'object',

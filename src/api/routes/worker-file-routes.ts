@@ -6,7 +6,7 @@ import { listWorkerFiles } from '../../services/workers/list-worker-files.js';
 import { readWorkerFile } from '../../services/workers/read-worker-file.js';
 import { errorResponses } from './schemas.js';
 import { binaryContent } from '../openapi-transform.js';
-import { authorizedWorker, workerIdParams } from './worker-routes.js';
+import { authorizedWorker, workerIdParams } from './worker-access.js';
 
 const guestPathParam = { type: 'string', maxLength: 4096, description: 'absolute guest path; no "..", symbolic links are never followed' } as const;
 /** `recursive` only where it means something (the listing): contents and archives ignore it. */

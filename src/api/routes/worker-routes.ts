@@ -1,12 +1,10 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { SchemaTypes } from '../schema-types.js';
 import { WarrenError } from '../../errors.js';
-import type { WorkerRecord } from '../../records.js';
 import type { WarrenNode } from '../../services/warren-node.js';
 import { createWorker } from '../../services/workers/create-worker.js';
 import { deleteWorker } from '../../services/workers/delete-worker.js';
 import { ensureWorkersRecovered } from '../../services/workers/ensure-workers-recovered.js';
-import { getWorker } from '../../services/workers/get-worker.js';
 import { cancelInvocation, invokeWorker, type InvokeWorkerInput } from '../../services/workers/invoke-worker.js';
 import { headerText } from './job-routes.js';
 import { listWorkers, MAX_PAGE } from '../../services/workers/list-workers.js';
@@ -17,38 +15,11 @@ import { errorResponses } from './schemas.js';
 import { snapshotRoutes } from './snapshot-routes.js';
 import { workerFileRoutes } from './worker-file-routes.js';
 import { resolveWorkerRefs } from './worker-ref-hook.js';
+import { authorizedWorker, workerIdParams, workerSchema } from './worker-access.js';
 import { binaryContent } from '../openapi-transform.js';
 import { acceptComponentRefs } from './component-ref-hooks.js';
 
 const MAX_STDIN_BYTES = 64 * 1024 * 1024;
-
-export const workerIdParams = {
-  type: 'object',
-  required: ['id'],
-  properties: {
-    id: { type: 'string', minLength: 1, maxLength: 200, description: "the worker's id (w_…); or, resolved to it before validation, namespace/name (URL-encoded) or a bare name for a token of one namespace" },
-  },
-} as const;
-
-export const workerSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    name: { type: 'string' },
-    namespace: { type: 'string' },
-    component: { type: 'string' },
-    version: { type: 'string' },
-    node: { type: 'string' },
-    status: { type: 'string' },
-    env: { type: 'object', additionalProperties: { type: 'string' } },
-    args: { type: 'array', items: { type: 'string' } },
-    createdAt: { type: 'string' },
-    updatedAt: { type: 'string' },
-    lastSnapshot: { type: ['string', 'null'] },
-    lastCommit: { type: ['string', 'null'] },
-    error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
-  },
-} as const;
 
 /** What a JSON call answers (a stdin call answers stdout, its result in headers). */
 const invokeResultSchema = {
@@ -68,13 +39,6 @@ const invokeResultSchema = {
   },
   additionalProperties: true,
 } as const;
-
-/** The worker of `id`, if the caller may see its namespace; another namespace's worker is 404. */
-export async function authorizedWorker(node: WarrenNode, request: FastifyRequest, id: string): Promise<WorkerRecord> {
-  const worker = await getWorker(node.ctx, id);
-  authorizeNamespace(request, worker.namespace, { hideAs404: true, notFoundMessage: `no worker ${id}` });
-  return worker;
-}
 
 /** `/v1/workers`: create, list (filter + cursor), show, delete, update, invoke. */
 export async function workerRoutes(fastify: FastifyInstance, { node }: { node: WarrenNode }): Promise<void> {
