@@ -39,7 +39,7 @@ export async function buildComponentFixtures(root, check) {
       const adapter = readFileSync(jco.preview1AdapterCommandPath());
       const fresh = await jco.componentNew(readFileSync(source), [['wasi_snapshot_preview1', adapter]]);
       stats.built++;
-      settle(committed, rel, Buffer.from(fresh), (a, b) => a.equals(b), check, stats);
+      await settle(committed, rel, Buffer.from(fresh), (a, b) => a.equals(b), '', check, stats);
     }
     if (existsSync(committed)) copyFileSync(committed, join(out, `${name}.component.wasm`));
   }
@@ -55,7 +55,7 @@ export async function buildComponentFixtures(root, check) {
     } else if (fresh !== null) {
       stats.built++;
       const sameWorld = async (a, b) => (await jco.componentWit(a)) === (await jco.componentWit(b));
-      await settleAsync(committed, rel, Buffer.from(fresh), sameWorld, check, stats);
+      await settle(committed, rel, Buffer.from(fresh), sameWorld, 'its WIT world differs', check, stats);
     }
     if (existsSync(committed)) copyFileSync(committed, join(out, `${name}.component.wasm`));
   }
@@ -79,36 +79,23 @@ async function componentize(js, wit, worldName) {
   return component;
 }
 
-function settle(committed, rel, fresh, same, check, stats) {
-  if (!existsSync(committed)) {
-    writeFileSync(committed, fresh);
-    stats.updated.push(`${rel} (new)`);
-  } else if (!same(readFileSync(committed), fresh)) {
-    if (check) stats.mismatched.push(rel);
-    else {
-      writeFileSync(committed, fresh);
-      stats.updated.push(rel);
-    }
-  } else {
-    stats.checked++;
-    // Same world: the committed copy stands for these sources (no rebuild at the next setup).
-    if (!check) utimesSync(committed, new Date(), new Date());
-  }
-}
-
-async function settleAsync(committed, rel, fresh, same, check, stats) {
+/**
+ * Writes a fresh build over its committed copy when `same` says they differ (under --check: records
+ * the mismatch instead, `why` saying how they differ). `same` may be async (jco reads WIT worlds).
+ */
+async function settle(committed, rel, fresh, same, why, check, stats) {
   if (!existsSync(committed)) {
     writeFileSync(committed, fresh);
     stats.updated.push(`${rel} (new)`);
   } else if (!(await same(readFileSync(committed), fresh))) {
-    if (check) stats.mismatched.push(`${rel} (its WIT world differs)`);
+    if (check) stats.mismatched.push(why ? `${rel} (${why})` : rel);
     else {
       writeFileSync(committed, fresh);
       stats.updated.push(rel);
     }
   } else {
     stats.checked++;
-    // Same world: the committed copy stands for these sources (no rebuild at the next setup).
+    // The same: the committed copy stands for these sources (no rebuild at the next setup).
     if (!check) utimesSync(committed, new Date(), new Date());
   }
 }
