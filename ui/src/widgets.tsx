@@ -1,4 +1,4 @@
-import type { ComponentChildren } from 'preact';
+import type { ComponentChildren, InputHTMLAttributes, TextareaHTMLAttributes } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ApiError, toApiError } from './api';
 import { onLinkClick } from './router';
@@ -77,6 +77,84 @@ export function useAction<A extends unknown[], T>(fn: (...args: A) => Promise<T>
     }
   };
   return { run, busy, error, result, setResult };
+}
+
+/** A loader's error, and `label` while it loads (again: a reload shows it too). */
+export function LoadStatus({ load, label }: { load: Loaded<unknown>; label: string }) {
+  return (
+    <>
+      <ErrorBox error={load.error} />
+      {load.loading && <Busy label={label} />}
+    </>
+  );
+}
+
+/** A scrolling table: a caption for screen readers, column heads, a row per item, `empty` when none. */
+export function Table<T>(props: { caption: ComponentChildren; columns: string[]; rows: T[]; row: (item: T) => ComponentChildren; empty?: ComponentChildren }) {
+  return (
+    <div class="scroll">
+      <table>
+        <caption class="sr">{props.caption}</caption>
+        <thead>
+          <tr>
+            {props.columns.map((c) => (
+              <th key={c} scope="col">
+                {c}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map(props.row)}
+          {props.empty !== undefined && props.rows.length === 0 && (
+            <tr>
+              <td colSpan={props.columns.length}>{props.empty}</td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** A form's fields as one state object; bind(k) wires an input or textarea to field k. */
+export function useForm<F extends Record<string, string>>(initial: F) {
+  const [form, setForm] = useState(initial);
+  const set = (k: keyof F) => (e: Event) => setForm((f) => ({ ...f, [k]: (e.currentTarget as HTMLInputElement).value }));
+  const bind = (k: keyof F & string) => ({ name: k, value: form[k], onInput: set(k) });
+  return { form, set, bind };
+}
+
+/** A label and its input (`textarea` for several lines). */
+export function Field({ label, id, rows, ...input }: { label: string; id: string; rows?: number } & InputHTMLAttributes<HTMLInputElement>) {
+  return (
+    <>
+      <label for={id}>{label}</label>
+      {rows ? <textarea id={id} rows={rows} {...(input as TextareaHTMLAttributes<HTMLTextAreaElement>)} /> : <input id={id} {...input} />}
+    </>
+  );
+}
+
+/**
+ * A form whose submit runs `onSubmit` (no page load) with its submit button last, saying
+ * `busyText` while busy; a `grid` form keeps the button in the input column.
+ */
+export function ActionForm(props: { layout: 'grid' | 'row'; onSubmit: () => unknown; busy: boolean; submit: string; busyText: string; disabled?: boolean; children: ComponentChildren }) {
+  return (
+    <form
+      class={props.layout}
+      onSubmit={(e) => {
+        e.preventDefault();
+        void props.onSubmit();
+      }}
+    >
+      {props.children}
+      {props.layout === 'grid' && <div />}
+      <button type="submit" disabled={props.busy || props.disabled}>
+        {props.busy ? props.busyText : props.submit}
+      </button>
+    </form>
+  );
 }
 
 export function Section(props: { title: string; children: ComponentChildren; id?: string }) {

@@ -3,7 +3,7 @@ import { BASE } from '../router';
 import type { ComponentSummary, ComponentVersion } from '../types';
 import type { ComponentWorld, WitScope } from '../../../src/precompile/wit-types';
 import { typeDefText } from '../../../src/precompile/wit-types';
-import { Busy, ErrorBox, Link, Section, formatBytes, formatTime, useLoad } from '../widgets';
+import { Busy, ErrorBox, Link, LoadStatus, Section, Table, formatBytes, formatTime, useLoad } from '../widgets';
 
 /** Components the session may see (a project token: its namespaces), as the API lists them. */
 export function ComponentsPage() {
@@ -12,39 +12,24 @@ export function ComponentsPage() {
     <>
       <h1>Components</h1>
       <Section title="Published">
-        <ErrorBox error={list.error} />
-        {list.loading && <Busy label="Loading components…" />}
+        <LoadStatus load={list} label="Loading components…" />
         {list.data && (
-          <div class="scroll">
-            <table>
-              <caption class="sr">Components</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Component</th>
-                  <th scope="col">Latest</th>
-                  <th scope="col">Versions</th>
-                  <th scope="col">Description</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.components.map((c) => (
-                  <tr key={c.fq}>
-                    <td>
-                      <Link href={`${BASE}/components/${encodeURIComponent(c.fq)}`}>{c.fq}</Link>
-                    </td>
-                    <td>{c.latest}</td>
-                    <td>{c.versions.length}</td>
-                    <td>{c.description}</td>
-                  </tr>
-                ))}
-                {list.data.components.length === 0 && (
-                  <tr>
-                    <td colSpan={4}>No components. Push one with `warren component push DIR`.</td>
-                  </tr>
-                )}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            caption="Components"
+            columns={['Component', 'Latest', 'Versions', 'Description']}
+            rows={list.data.components}
+            empty="No components. Push one with `warren component push DIR`."
+            row={(c) => (
+              <tr key={c.fq}>
+                <td>
+                  <Link href={`${BASE}/components/${encodeURIComponent(c.fq)}`}>{c.fq}</Link>
+                </td>
+                <td>{c.latest}</td>
+                <td>{c.versions.length}</td>
+                <td>{c.description}</td>
+              </tr>
+            )}
+          />
         )}
       </Section>
     </>
@@ -114,34 +99,21 @@ function VersionDetails({ v }: { v: ComponentVersion }) {
       <Section title="Files">
         <ErrorBox error={files.error} />
         {files.data && (
-          <div class="scroll">
-            <table>
-              <caption class="sr">Initial files</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Path</th>
-                  <th scope="col">Permissions</th>
-                  <th scope="col">Size</th>
-                </tr>
-              </thead>
-              <tbody>
-                {files.data.entries.map((e) => (
-                  <tr key={e.path}>
-                    <td>
-                      <code>{e.path}</code>
-                    </td>
-                    <td>{e.mode === 'ro' ? 'read-only' : 'read-write'}</td>
-                    <td>{formatBytes(e.size)}</td>
-                  </tr>
-                ))}
-                {files.data.entries.length === 0 && (
-                  <tr>
-                    <td colSpan={3}>No initial files.</td>
-                  </tr>
-                )}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            caption="Initial files"
+            columns={['Path', 'Permissions', 'Size']}
+            rows={files.data.entries}
+            empty="No initial files."
+            row={(e) => (
+              <tr key={e.path}>
+                <td>
+                  <code>{e.path}</code>
+                </td>
+                <td>{e.mode === 'ro' ? 'read-only' : 'read-write'}</td>
+                <td>{formatBytes(e.size)}</td>
+              </tr>
+            )}
+          />
         )}
       </Section>
       <Section title="Manifest">

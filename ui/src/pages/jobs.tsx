@@ -1,7 +1,6 @@
-import { useState } from 'preact/hooks';
 import { api } from '../api';
 import type { ComponentSummary } from '../types';
-import { Busy, ErrorBox, Section, lines, useAction, useLoad } from '../widgets';
+import { ActionForm, Busy, ErrorBox, Field, Section, lines, useAction, useForm, useLoad } from '../widgets';
 
 interface JobResult {
   fq: string;
@@ -16,8 +15,7 @@ interface JobResult {
 /** Run a component's _start once: arguments, environment, stdin; its output and exit code. */
 export function JobsPage() {
   const components = useLoad(() => api<{ components: ComponentSummary[] }>('GET', '/v1/components'), []);
-  const [form, setForm] = useState({ component: '', version: '', args: '', env: '', stdin: '', timeout: '' });
-  const set = (k: keyof typeof form) => (e: Event) => setForm({ ...form, [k]: (e.currentTarget as HTMLInputElement).value });
+  const { form, bind } = useForm({ component: '', version: '', args: '', env: '', stdin: '', timeout: '' });
   const run = useAction(async () =>
     api<JobResult>('POST', `/v1/jobs/${encodeURIComponent(form.component.trim())}/run`, {
       body: form.stdin,
@@ -30,35 +28,19 @@ export function JobsPage() {
     <>
       <h1>Jobs</h1>
       <Section title="Run a job">
-        <form
-          class="grid"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void run.run();
-          }}
-        >
-          <label for="job-component">Component</label>
-          <input id="job-component" name="component" list="job-components" required value={form.component} onInput={set('component')} placeholder="sh.serval.loudify" />
+        <ActionForm layout="grid" onSubmit={run.run} busy={run.busy} submit="Run" busyText="Running…">
+          <Field id="job-component" label="Component" {...bind('component')} list="job-components" required placeholder="sh.serval.loudify" />
           <datalist id="job-components">
             {components.data?.components.map((c) => (
               <option key={c.fq} value={c.fq} />
             ))}
           </datalist>
-          <label for="job-version">Version</label>
-          <input id="job-version" name="version" value={form.version} onInput={set('version')} placeholder="latest" />
-          <label for="job-args">Arguments (one per line)</label>
-          <textarea id="job-args" name="args" rows={2} value={form.args} onInput={set('args')} />
-          <label for="job-env">Environment (KEY=VALUE per line)</label>
-          <textarea id="job-env" name="env" rows={2} value={form.env} onInput={set('env')} />
-          <label for="job-timeout">Timeout</label>
-          <input id="job-timeout" name="timeout" value={form.timeout} onInput={set('timeout')} placeholder="the manifest's, e.g. 5s" />
-          <label for="job-stdin">Stdin</label>
-          <textarea id="job-stdin" name="stdin" rows={4} value={form.stdin} onInput={set('stdin')} />
-          <div />
-          <button type="submit" disabled={run.busy}>
-            {run.busy ? 'Running…' : 'Run'}
-          </button>
-        </form>
+          <Field id="job-version" label="Version" {...bind('version')} placeholder="latest" />
+          <Field id="job-args" label="Arguments (one per line)" {...bind('args')} rows={2} />
+          <Field id="job-env" label="Environment (KEY=VALUE per line)" {...bind('env')} rows={2} />
+          <Field id="job-timeout" label="Timeout" {...bind('timeout')} placeholder="the manifest's, e.g. 5s" />
+          <Field id="job-stdin" label="Stdin" {...bind('stdin')} rows={4} />
+        </ActionForm>
         {run.busy && <Busy label="Running the job…" />}
         <ErrorBox error={run.error} />
         {r && !run.busy && !run.error && (

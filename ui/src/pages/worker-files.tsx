@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, request, withQuery } from '../api';
 import type { FileNode, Worker } from '../types';
-import { Busy, ErrorBox, Section, formatBytes, formatTime, useAction, useLoad } from '../widgets';
+import { Busy, ErrorBox, LoadStatus, Section, Table, formatBytes, formatTime, useAction, useLoad } from '../widgets';
 
 const MAX_VIEW_BYTES = 256 * 1024;
 
@@ -40,62 +40,46 @@ export function WorkerFiles({ worker: w, tick }: { worker: Worker; tick: number 
           Download {path === '/' ? 'all' : path} as zip
         </a>
       </nav>
-      <ErrorBox error={listing.error} />
-      {listing.loading && <Busy label="Listing files…" />}
+      <LoadStatus load={listing} label="Listing files…" />
       {listing.data && (
-        <div class="scroll">
-          <table>
-            <caption class="sr">Files in {path}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Size</th>
-                <th scope="col">Permissions</th>
-                <th scope="col">Modified</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {nodes.map((n) => (
-                <tr key={n.path}>
-                  <td>
-                    {n.kind === 'directory' ? (
-                      <button type="button" class="secondary" onClick={() => setPath(n.path)} aria-label={`Open folder ${n.name}`}>
-                        {n.name}/
-                      </button>
-                    ) : (
-                      <code>{n.name}</code>
-                    )}
-                  </td>
-                  <td>{n.kind === 'file' ? formatBytes(n.size) : ''}</td>
-                  <td>{n.permissions}</td>
-                  <td>{formatTime(n.lastModified)}</td>
-                  <td class="row">
-                    {n.kind === 'file' ? (
-                      <>
-                        <button type="button" onClick={() => view.run(n)} aria-label={`View ${n.name}`}>
-                          View
-                        </button>
-                        <a class="button" href={withQuery(`${base}/file-contents`, { path: n.path })} download={n.name} aria-label={`Download ${n.name}`}>
-                          Download
-                        </a>
-                      </>
-                    ) : (
-                      <a class="button" href={withQuery(`${base}/archive`, { path: n.path })} download aria-label={`Download ${n.name} as zip`}>
-                        Zip
-                      </a>
-                    )}
-                  </td>
-                </tr>
-              ))}
-              {nodes.length === 0 && (
-                <tr>
-                  <td colSpan={5}>Empty folder.</td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          caption={`Files in ${path}`}
+          columns={['Name', 'Size', 'Permissions', 'Modified', 'Actions']}
+          rows={nodes}
+          empty="Empty folder."
+          row={(n) => (
+            <tr key={n.path}>
+              <td>
+                {n.kind === 'directory' ? (
+                  <button type="button" class="secondary" onClick={() => setPath(n.path)} aria-label={`Open folder ${n.name}`}>
+                    {n.name}/
+                  </button>
+                ) : (
+                  <code>{n.name}</code>
+                )}
+              </td>
+              <td>{n.kind === 'file' ? formatBytes(n.size) : ''}</td>
+              <td>{n.permissions}</td>
+              <td>{formatTime(n.lastModified)}</td>
+              <td class="row">
+                {n.kind === 'file' ? (
+                  <>
+                    <button type="button" onClick={() => view.run(n)} aria-label={`View ${n.name}`}>
+                      View
+                    </button>
+                    <a class="button" href={withQuery(`${base}/file-contents`, { path: n.path })} download={n.name} aria-label={`Download ${n.name}`}>
+                      Download
+                    </a>
+                  </>
+                ) : (
+                  <a class="button" href={withQuery(`${base}/archive`, { path: n.path })} download aria-label={`Download ${n.name} as zip`}>
+                    Zip
+                  </a>
+                )}
+              </td>
+            </tr>
+          )}
+        />
       )}
       {view.busy && <Busy label="Reading the file…" />}
       <ErrorBox error={view.error} />

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../api';
 import { BASE } from '../router';
 import type { Snapshot, Worker } from '../types';
-import { Busy, ErrorBox, Link, Section, formatTime, useAction, useLoad } from '../widgets';
+import { ActionForm, Busy, ErrorBox, Link, Section, formatTime, useAction, useLoad } from '../widgets';
 
 /** The snapshot timeline (pauses and commits, oldest first) and its actions: pause, commit, resume, fork. */
 export function WorkerSnapshots({ worker: w, tick, changed }: { worker: Worker; tick: number; changed: () => void }) {
@@ -52,13 +52,7 @@ export function WorkerSnapshots({ worker: w, tick, changed }: { worker: Worker; 
           {list.data.snapshots.length === 0 && <li>No snapshots yet.</li>}
         </ol>
       )}
-      <form
-        class="grid"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void fork.run();
-        }}
-      >
+      <ActionForm layout="grid" onSubmit={fork.run} busy={fork.busy} submit="Fork" busyText="Forking…">
         <label for="fork-name">Fork into a new worker named</label>
         <input id="fork-name" name="fork-name" required pattern="[a-z0-9-]{1,63}" value={forkName} onInput={(e) => setForkName(e.currentTarget.value)} />
         <label for="fork-from">From commit</label>
@@ -70,11 +64,7 @@ export function WorkerSnapshots({ worker: w, tick, changed }: { worker: Worker; 
             </option>
           ))}
         </select>
-        <div />
-        <button type="submit" disabled={fork.busy}>
-          {fork.busy ? 'Forking…' : 'Fork'}
-        </button>
-      </form>
+      </ActionForm>
       <ErrorBox error={fork.error} />
       {fork.result && (
         <p role="status">

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api';
 import type { ComponentVersion, Worker } from '../types';
-import { ErrorBox, Section, useAction, useLoad } from '../widgets';
+import { ActionForm, ErrorBox, Section, useAction, useLoad } from '../widgets';
 
 /** Move the worker to another version; the API applies Golem's file rules and says what it did. */
 export function WorkerUpdate({ worker: w, changed }: { worker: Worker; changed: () => void }) {
@@ -18,13 +18,7 @@ export function WorkerUpdate({ worker: w, changed }: { worker: Worker; changed: 
         Files follow the update rules: read-only → read-only replaced, read-only → read-write copied, read-only → gone deleted, read-write → read-write kept, new
         files created; read-write → read-only is refused and nothing changes. Durable volumes are kept.
       </p>
-      <form
-        class="row"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void update.run();
-        }}
-      >
+      <ActionForm layout="row" onSubmit={update.run} busy={update.busy} disabled={!to} submit="Update" busyText="Updating…">
         <label for="update-to">Version</label>
         <select id="update-to" name="version" required value={to} onChange={(e) => setTo(e.currentTarget.value)}>
           <option value="" disabled>
@@ -37,10 +31,7 @@ export function WorkerUpdate({ worker: w, changed }: { worker: Worker; changed: 
             </option>
           ))}
         </select>
-        <button type="submit" disabled={update.busy || !to}>
-          {update.busy ? 'Updating…' : 'Update'}
-        </button>
-      </form>
+      </ActionForm>
       <ErrorBox error={versions.error ?? update.error} />
       {update.result && (
         <p role="status" data-testid="update-outcome">

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, ApiError, request } from '../api';
 import { BASE, navigate } from '../router';
 import type { Worker } from '../types';
-import { Busy, ErrorBox, Link, Section, formatTime, useAction, useLoad } from '../widgets';
+import { ActionForm, Busy, ErrorBox, Link, Section, formatTime, useAction, useLoad } from '../widgets';
 import { WorkerFiles } from './worker-files';
 import { WorkerSnapshots } from './worker-snapshots';
 import { WorkerUpdate } from './worker-update';
@@ -142,13 +142,15 @@ function Invoke({ worker: w, reload }: WorkerPart) {
   const r = call.result;
   return (
     <Section title="Invoke">
-      <form
-        class="grid"
-        onSubmit={async (e) => {
-          e.preventDefault();
+      <ActionForm
+        layout="grid"
+        onSubmit={async () => {
           await call.run();
           reload();
         }}
+        busy={call.busy}
+        submit="Invoke"
+        busyText="Calling…"
       >
         <fieldset class="span">
           <legend>Call</legend>
@@ -174,11 +176,7 @@ function Invoke({ worker: w, reload }: WorkerPart) {
         )}
         <label for="inv-key">Idempotency key (optional)</label>
         <input id="inv-key" name="idempotency-key" value={key} onInput={(e) => setKey(e.currentTarget.value)} />
-        <div />
-        <button type="submit" disabled={call.busy}>
-          {call.busy ? 'Calling…' : 'Invoke'}
-        </button>
-      </form>
+      </ActionForm>
       {call.busy && <Busy label="Calling the worker…" />}
       <ErrorBox error={call.error} />
       {r && !call.busy && !call.error && (

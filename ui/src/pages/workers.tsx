@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../api';
 import { BASE, navigate } from '../router';
 import type { ComponentSummary, Worker } from '../types';
-import { Busy, ErrorBox, Link, Section, formatTime, lines, parsePairs, useAction, useLoad } from '../widgets';
+import { ActionForm, ErrorBox, Field, Link, LoadStatus, Section, Table, formatTime, lines, parsePairs, useAction, useForm, useLoad } from '../widgets';
 
 interface WorkerPage {
   workers: Worker[];
@@ -45,47 +45,30 @@ export function WorkersPage({ query }: { query: URLSearchParams }) {
           <button type="submit">Apply</button>
         </form>
         <p class="hint">Fields: name, status, version, created_at, component, env.NAME; operators == != &gt; &lt; &gt;= &lt;= like startswith; clauses joined by "and".</p>
-        <ErrorBox error={list.error} />
-        {list.loading && <Busy label="Loading workers…" />}
+        <LoadStatus load={list} label="Loading workers…" />
         {!list.loading && !list.error && (
-          <div class="scroll">
-            <table>
-              <caption class="sr">Workers</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Namespace</th>
-                  <th scope="col">Component</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Node</th>
-                  <th scope="col">Created</th>
-                </tr>
-              </thead>
-              <tbody>
-                {workers.map((w) => (
-                  <tr key={w.id}>
-                    <td>
-                      <Link href={`${BASE}/workers/${encodeURIComponent(w.id)}`}>{w.name}</Link>
-                    </td>
-                    <td>{w.namespace}</td>
-                    <td>
-                      {w.component}@{w.version}
-                    </td>
-                    <td>
-                      <span class={`status status-${w.status}`}>{w.status}</span>
-                    </td>
-                    <td>{w.node}</td>
-                    <td>{formatTime(w.createdAt)}</td>
-                  </tr>
-                ))}
-                {workers.length === 0 && (
-                  <tr>
-                    <td colSpan={6}>No workers{filter ? ' match this filter' : ''}.</td>
-                  </tr>
-                )}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            caption="Workers"
+            columns={['Name', 'Namespace', 'Component', 'Status', 'Node', 'Created']}
+            rows={workers}
+            empty={`No workers${filter ? ' match this filter' : ''}.`}
+            row={(w) => (
+              <tr key={w.id}>
+                <td>
+                  <Link href={`${BASE}/workers/${encodeURIComponent(w.id)}`}>{w.name}</Link>
+                </td>
+                <td>{w.namespace}</td>
+                <td>
+                  {w.component}@{w.version}
+                </td>
+                <td>
+                  <span class={`status status-${w.status}`}>{w.status}</span>
+                </td>
+                <td>{w.node}</td>
+                <td>{formatTime(w.createdAt)}</td>
+              </tr>
+            )}
+          />
         )}
         {cursor && (
           <button type="button" onClick={() => more.run()} disabled={more.busy}>
@@ -101,8 +84,7 @@ export function WorkersPage({ query }: { query: URLSearchParams }) {
 
 function CreateWorker({ onCreated }: { onCreated: (w: Worker) => void }) {
   const components = useLoad(() => api<{ components: ComponentSummary[] }>('GET', '/v1/components'), []);
-  const [form, setForm] = useState({ component: '', version: '', name: '', env: '', args: '' });
-  const set = (k: keyof typeof form) => (e: Event) => setForm({ ...form, [k]: (e.currentTarget as HTMLInputElement).value });
+  const { form, bind } = useForm({ component: '', version: '', name: '', env: '', args: '' });
   const create = useAction(async () => {
     const body = {
       component: form.component.trim(),
@@ -117,39 +99,32 @@ function CreateWorker({ onCreated }: { onCreated: (w: Worker) => void }) {
 
   return (
     <Section title="Create a worker">
-      <form
-        class="grid"
-        onSubmit={async (e) => {
-          e.preventDefault();
+      <ActionForm
+        layout="grid"
+        onSubmit={async () => {
           const w = await create.run();
           if (w) onCreated(w);
         }}
+        busy={create.busy}
+        submit="Create"
+        busyText="Creating…"
       >
-        <label for="cw-component">Component</label>
-        <input id="cw-component" name="component" list="cw-components" required value={form.component} onInput={set('component')} placeholder="sh.warren.counter" />
+        <Field id="cw-component" label="Component" {...bind('component')} list="cw-components" required placeholder="sh.warren.counter" />
         <datalist id="cw-components">
           {components.data?.components.map((c) => (
             <option key={c.fq} value={c.fq} />
           ))}
         </datalist>
-        <label for="cw-version">Version</label>
-        <input id="cw-version" name="version" list="cw-versions" value={form.version} onInput={set('version')} placeholder={chosen ? `latest: ${chosen.latest}` : 'latest'} />
+        <Field id="cw-version" label="Version" {...bind('version')} list="cw-versions" placeholder={chosen ? `latest: ${chosen.latest}` : 'latest'} />
         <datalist id="cw-versions">
           {chosen?.versions.map((v) => (
             <option key={v} value={v} />
           ))}
         </datalist>
-        <label for="cw-name">Name</label>
-        <input id="cw-name" name="name" required pattern="[a-z0-9-]{1,63}" value={form.name} onInput={set('name')} placeholder="counter-1" />
-        <label for="cw-env">Environment (KEY=VALUE per line)</label>
-        <textarea id="cw-env" name="env" rows={2} value={form.env} onInput={set('env')} />
-        <label for="cw-args">Arguments (one per line)</label>
-        <textarea id="cw-args" name="args" rows={2} value={form.args} onInput={set('args')} />
-        <div />
-        <button type="submit" disabled={create.busy}>
-          {create.busy ? 'Creating…' : 'Create'}
-        </button>
-      </form>
+        <Field id="cw-name" label="Name" {...bind('name')} required pattern="[a-z0-9-]{1,63}" placeholder="counter-1" />
+        <Field id="cw-env" label="Environment (KEY=VALUE per line)" {...bind('env')} rows={2} />
+        <Field id="cw-args" label="Arguments (one per line)" {...bind('args')} rows={2} />
+      </ActionForm>
       <ErrorBox error={create.error} />
     </Section>
   );
