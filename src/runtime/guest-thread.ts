@@ -37,7 +37,7 @@ export class GuestThread {
     // An idle thread does not keep the process alive; one starting or with requests in flight
     // does (see `track`): nothing else may keep the loop alive while a caller waits on it.
     this.ready.then(
-      () => this.pending.size === 0 && this.worker.unref(),
+      () => this.pending.size === 0 && !this.dead && this.worker.unref(),
       () => undefined,
     );
     this.worker.on('message', (m: ThreadMessage) => {
@@ -103,7 +103,7 @@ export class GuestThread {
   }
 
   private untrack(id: number): void {
-    if (this.pending.delete(id) && this.pending.size === 0) this.worker.unref();
+    if (this.pending.delete(id) && this.pending.size === 0 && !this.dead) this.worker.unref();
   }
 
   private route(m: ThreadReply): void {
@@ -117,6 +117,9 @@ export class GuestThread {
   /** Stops the thread (even inside an endless guest loop) and fails what is in flight with `reason`. */
   async terminate(reason: Error = new WarrenError('E_INTERNAL', 'guest thread stopped')): Promise<void> {
     this.fail(reason);
+    // Until it has exited the thread keeps the process alive (a dead thread is never unref'd
+    // again): whoever awaits this must see it settle, even with nothing else on the event loop.
+    this.worker.ref();
     await this.worker.terminate();
   }
 
