@@ -18,6 +18,7 @@ import type { NodeContext } from './node-context.js';
 import { WarrenMetrics } from './warren-metrics.js';
 import { startGcTimer } from './gc/start-gc-timer.js';
 import { pauseLiveWorkers } from './snapshots/pause-live-workers.js';
+import { ensureWorkersRecovered } from './workers/ensure-workers-recovered.js';
 import { startIdleEviction } from './snapshots/evict-idle-workers.js';
 import { resolveZipLimits, type ZipLimits } from '../manifest/zip-limits.js';
 import { DataDirLock } from './data-dir-lock.js';
@@ -144,6 +145,13 @@ export class WarrenNode {
     if (opts.idleEvictMs !== undefined || opts.maxLiveWorkers !== undefined || opts.liveMemoryBudgetBytes !== undefined) {
       const { idleEvictMs, maxLiveWorkers, liveMemoryBudgetBytes } = opts;
       node.onClose.push(startIdleEviction(ctx, { idleEvictMs, maxLiveWorkers, liveMemoryBudgetBytes }));
+    }
+    // Before anything serves: bring worker directories and records back in line after a crash.
+    try {
+      await ensureWorkersRecovered(ctx);
+    } catch (err) {
+      await node.close().catch(() => undefined);
+      throw err;
     }
     return node;
   }

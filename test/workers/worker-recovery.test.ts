@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkerRecord } from '../../src/records.js';
 import { IN_FLIGHT_GRACE_MS } from '../../src/services/workers/recover-workers.js';
+import { WarrenNode } from '../../src/services/warren-node.js';
 import { startTestServer } from '../support/start-server.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { call, createWorker, fileText, pushTestComponent } from './worker-fixtures.js';
@@ -68,5 +69,30 @@ test('node start recovers workers: orphan dirs go, interrupted deletes finish, s
     assert.equal(await fileText(c, keep.id, '/state/count.txt'), '1\n2\n');
   } finally {
     await second.close();
+  }
+});
+
+test('recovery is part of opening the node, not of registering the worker routes', async () => {
+  const dir = makeTempDir('warren-workers-recovery-open-');
+  try {
+    const first = await startTestServer({ dataDir: dir.path });
+    let running: WorkerRecord;
+    try {
+      await pushTestComponent(first.client, work.path, 'rec', 'open', '1.0.0', { files: { 'state/count.txt': '' }, modes: { '/state/count.txt': 'read-write' } });
+      running = await createWorker(first.client, 'rec.open', 'was-running');
+      await first.node.ctx.ports.registry.put(`worker/${running.id}`, { ...running, status: 'running' });
+    } finally {
+      await first.close();
+    }
+    // No HTTP app at all: a --local command or a service that opens the node on its own.
+    const node = await WarrenNode.open({ dataDir: dir.path, jobThreads: 1 });
+    try {
+      const record = await node.ctx.ports.registry.get<WorkerRecord>(`worker/${running.id}`);
+      assert.equal(record?.value.status, 'idle', 'the stale running mark was reset by WarrenNode.open');
+    } finally {
+      await node.close();
+    }
+  } finally {
+    dir.dispose();
   }
 });

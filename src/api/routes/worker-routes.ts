@@ -4,12 +4,10 @@ import { WarrenError } from '../../errors.js';
 import type { WarrenNode } from '../../services/warren-node.js';
 import { createWorker } from '../../services/workers/create-worker.js';
 import { deleteWorker } from '../../services/workers/delete-worker.js';
-import { ensureWorkersRecovered } from '../../services/workers/ensure-workers-recovered.js';
 import { cancelInvocation, invokeWorker, type InvokeWorkerInput } from '../../services/workers/invoke-worker.js';
 import { headerText } from './job-routes.js';
 import { listWorkers, MAX_PAGE } from '../../services/workers/list-workers.js';
 import { updateWorker } from '../../services/workers/update-worker.js';
-import { pauseLiveWorkers } from '../../services/snapshots/index.js';
 import { authorizeNamespace, principalNamespaces } from '../auth/index.js';
 import { errorResponses } from './schemas.js';
 import { snapshotRoutes } from './snapshot-routes.js';
@@ -44,11 +42,6 @@ const invokeResultSchema = {
 export async function workerRoutes(fastify: FastifyInstance, { node }: { node: WarrenNode }): Promise<void> {
   const app = fastify.withTypeProvider<SchemaTypes>();
   const ctx = node.ctx;
-  await ensureWorkersRecovered(ctx);
-  // Closing the server pauses every live worker: a restart resumes each where it was.
-  app.addHook('onClose', async () => {
-    await pauseLiveWorkers(ctx);
-  });
   resolveWorkerRefs(app, node);
   acceptComponentRefs(app);
   await app.register(workerFileRoutes, { node });
