@@ -1,3 +1,4 @@
+import { useEffect } from 'preact/hooks';
 import { api } from '../api';
 import type { ClusterNode } from '../types';
 import { LoadStatus, Section, Table, formatBytes, formatTime, useLoad } from '../widgets';
@@ -9,9 +10,17 @@ interface Nodes {
   nodes: ClusterNode[];
 }
 
+/** How often the page reads the nodes again: health is a moving fact (a node judged dead now may be alive at its next heartbeat). */
+const REFRESH_MS = 2000;
+
 /** Cluster members: health (heartbeat age), load, memory, blob cache use (as of each node's last eviction pass). */
 export function ClusterPage() {
   const nodes = useLoad(() => api<Nodes>('GET', '/v1/cluster/nodes'), []);
+  const { reload } = nodes;
+  useEffect(() => {
+    const timer = setInterval(reload, REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [reload]);
   const d = nodes.data;
   return (
     <>
@@ -22,7 +31,7 @@ export function ClusterPage() {
         {d?.mode === 'cluster' && (
           <>
             <p>
-              This is node {d.self}; a node whose heartbeat is older than {d.deadAfterMs} ms is dead and its workers move.{' '}
+              This is node {d.self}; a node whose heartbeat is older than {d.deadAfterMs} ms is dead and its workers move. This list is read again every {REFRESH_MS / 1000} s.{' '}
               <button type="button" class="secondary" onClick={nodes.reload}>
                 Refresh
               </button>
