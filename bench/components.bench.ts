@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { pushComponent } from '../src/services/components/push-component.js';
 import { parseManifest } from '../src/manifest/parse-manifest.js';
 import { createWorker } from '../src/services/workers/create-worker.js';
-import { invokeWorker } from '../src/services/workers/invoke-worker.js';
+import { invokeWorker } from '../src/services/instances/invoke-worker.js';
 import { WarrenNode } from '../src/services/warren-node.js';
 import { CacacheBlobs } from '../src/ports/embedded/cacache-blobs.js';
 import { SqliteRegistry } from '../src/ports/embedded/sqlite-registry.js';

@@ -11,8 +11,8 @@
 import { performance } from 'node:perf_hooks';
 import { closeSync, fdatasyncSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { commitWorker, pauseWorker, resumeWorker } from '../src/services/snapshots/index.js';
-import { invokeWorker } from '../src/services/workers/invoke-worker.js';
+import { commitWorker, pauseWorker, resumeWorker } from '../src/services/instances/index.js';
+import { invokeWorker } from '../src/services/instances/invoke-worker.js';
 import { startTestServer } from '../test/support/start-server.js';
 import { makeTempDir } from '../test/support/temp-dir.js';
 import { createWorker } from '../test/workers/worker-fixtures.js';

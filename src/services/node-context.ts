@@ -9,8 +9,8 @@ import type { ZipLimits } from '../manifest/zip-limits.js';
 import type { Integrity } from '../ports/blobs.js';
 import type { FunctionSignature } from '../precompile/read-export-signatures.js';
 import type { Linked } from './components/load-linked-modules.js';
-import type { EvictionPolicy, EvictionReport } from './snapshots/evict-idle-workers.js';
-import type { LiveWorkers } from './workers/live-workers.js';
+import type { EvictionPolicy, EvictionReport } from './instances/evict-idle-workers.js';
+import type { LiveWorkers } from './instances/live-workers.js';
 import type { RecoveryReport } from './workers/recover-workers.js';
 
 /**

@@ -17,12 +17,12 @@ import type { ClusterOptions } from './cluster/cluster-options.js';
 import type { NodeContext } from './node-context.js';
 import { WarrenMetrics } from './warren-metrics.js';
 import { startGcTimer } from './gc/start-gc-timer.js';
-import { pauseLiveWorkers } from './snapshots/pause-live-workers.js';
+import { pauseLiveWorkers } from './instances/pause-live-workers.js';
 import { ensureWorkersRecovered } from './workers/ensure-workers-recovered.js';
-import { startIdleEviction } from './snapshots/evict-idle-workers.js';
+import { startIdleEviction } from './instances/evict-idle-workers.js';
 import { resolveZipLimits, type ZipLimits } from '../manifest/zip-limits.js';
 import { DataDirLock } from './data-dir-lock.js';
-import { LiveWorkers } from './workers/live-workers.js';
+import { LiveWorkers } from './instances/live-workers.js';
 
 export interface WarrenNodeOptions {
   dataDir?: string;

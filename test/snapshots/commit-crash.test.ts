@@ -7,7 +7,7 @@ import { verifyStore } from '../../src/services/gc/verify-store.js';
 import { getSnapshot } from '../../src/services/snapshots/index.js';
 import { WarrenNode } from '../../src/services/warren-node.js';
 import { getWorker } from '../../src/services/workers/get-worker.js';
-import { invokeWorker } from '../../src/services/workers/invoke-worker.js';
+import { invokeWorker } from '../../src/services/instances/invoke-worker.js';
 import { startTestServer } from '../support/start-server.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { createWorker } from '../workers/worker-fixtures.js';

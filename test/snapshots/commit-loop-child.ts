@@ -5,8 +5,8 @@
  * The parent kills it with SIGKILL at a random moment.
  */
 import { WarrenNode } from '../../src/services/warren-node.js';
-import { commitWorker } from '../../src/services/snapshots/index.js';
-import { invokeWorker } from '../../src/services/workers/invoke-worker.js';
+import { commitWorker } from '../../src/services/instances/index.js';
+import { invokeWorker } from '../../src/services/instances/invoke-worker.js';
 
 const [dataDir, workerId] = process.argv.slice(2);
 if (!dataDir || !workerId) throw new Error('usage: commit-loop-child DATA_DIR WORKER_ID');

@@ -5,7 +5,7 @@ import type { ApiClient } from '../../src/cli/api-client.js';
 import { isWarrenError } from '../../src/errors.js';
 import type { RecordedCall, WorkerRecord } from '../../src/records.js';
 import { findRecordedCall, withRecordedCall, MAX_RECORDED_CALLS } from '../../src/services/workers/idempotent-calls.js';
-import { invokeWorker } from '../../src/services/workers/invoke-worker.js';
+import { invokeWorker } from '../../src/services/instances/invoke-worker.js';
 import { ChildServer, prng, runningServers } from '../hostile/child-server.js';
 import { startTestServer } from '../support/start-server.js';
 import { makeTempDir } from '../support/temp-dir.js';

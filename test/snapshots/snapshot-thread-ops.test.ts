@@ -8,7 +8,7 @@ import { GuestThread } from '../../src/runtime/guest-thread.js';
 import { PAGE_SIZE } from '../../src/runtime/memory-pages.js';
 import { OwnThreadSlot } from '../../src/runtime/instance-slot.js';
 import type { RestorePayload, StartWorkerPayload, WorkerOpName, WorkerOps } from '../../src/runtime/worker-protocol.js';
-import { callWorkerOp } from '../../src/services/workers/call-worker-op.js';
+import { callWorkerOp } from '../../src/services/instances/call-worker-op.js';
 import { makeTempDir } from '../support/temp-dir.js';
 
 // Globals nobody exports (precompile exports them as __warren_global_<i>), a data segment in

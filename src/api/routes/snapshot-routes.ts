@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { SchemaTypes } from '../schema-types.js';
 import type { WarrenNode } from '../../services/warren-node.js';
-import { commitWorker, forkWorker, listSnapshots, pauseWorker, resumeWorker } from '../../services/snapshots/index.js';
+import { commitWorker, pauseWorker, resumeWorker } from '../../services/instances/index.js';
+import { forkWorker, listSnapshots } from '../../services/snapshots/index.js';
 import { authorizeNamespace } from '../auth/index.js';
 import { errorResponses } from './schemas.js';
 import { authorizedWorker, workerIdParams, workerSchema } from './worker-access.js';

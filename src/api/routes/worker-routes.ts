@@ -4,7 +4,7 @@ import { WarrenError } from '../../errors.js';
 import type { WarrenNode } from '../../services/warren-node.js';
 import { createWorker } from '../../services/workers/create-worker.js';
 import { deleteWorker } from '../../services/workers/delete-worker.js';
-import { cancelInvocation, invokeWorker, type InvokeWorkerInput } from '../../services/workers/invoke-worker.js';
+import { cancelInvocation, invokeWorker, type InvokeWorkerInput } from '../../services/instances/invoke-worker.js';
 import { headerText } from './job-routes.js';
 import { listWorkers, MAX_PAGE } from '../../services/workers/list-workers.js';
 import { updateWorker } from '../../services/workers/update-worker.js';

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { parseEnvPairs } from '../../parse-env-pairs.js';
 import { WarrenError } from '../../errors.js';
 import type { SnapshotRecord, WorkerRecord } from '../../records.js';
-import type { SnapshotStats } from '../../services/snapshots/take-snapshot.js';
+import type { SnapshotStats } from '../../services/instances/take-snapshot.js';
 import { readAll, type ApiClient } from '../api-client.js';
 import { withConnection } from '../connect.js';
 import { invokeComponentCall } from '../invoke-component.js';

@@ -9,7 +9,7 @@ import { placeWorkerRoot } from '../workers/place-worker-root.js';
 import { updateWorkerRecord } from '../workers/update-worker-record.js';
 import { workerKey, workerPaths } from '../workers/worker-keys.js';
 import { prefetchComponent } from './prefetch-component.js';
-import { resumeWorker } from '../snapshots/resume-worker.js';
+import { resumeWorker } from '../instances/resume-worker.js';
 import { snapshotBlobs } from './snapshot-blobs.js';
 
 export type AdoptOutcome = 'adopted' | 'resumed' | 'deleted' | 'lost';

@@ -5,11 +5,10 @@ import { compareGuestPaths } from '../../fsplace/place-file-tree.js';
 import { readFileTree } from '../../manifest/file-tree.js';
 import type { ManifestVolume, SnapshotScope } from '../../manifest/manifest-types.js';
 import type { Blobs, Integrity } from '../../ports/blobs.js';
-import type { ComponentVersionRecord, FileTree, FileTreeEntry, WorkerRecord } from '../../records.js';
+import type { ComponentVersionRecord, FileTree, FileTreeEntry } from '../../records.js';
 import type { NodeContext } from '../node-context.js';
-import { findReadOnlyFiles, type ReadOnlySet } from '../workers/find-read-only-files.js';
-import { loadFileTree } from '../workers/load-file-tree.js';
 import { readWorkerSettings } from '../workers/read-worker-settings.js';
+import { readOnlyFilesOf, restoreRoot, underMount as under } from '../workers/root-baseline.js';
 import { volumeDir, workerPaths } from '../workers/worker-keys.js';
 
 export interface StoredFiles {
@@ -18,8 +17,6 @@ export interface StoredFiles {
   bytesWritten: number;
   filesWritten: number;
 }
-
-const under = (path: string, mount: string) => path === mount || path.startsWith(mount + '/');
 
 /**
  * Stores a worker's files as one FileTree in `target`: for `data`, the durable dirs; for `full`,
@@ -94,45 +91,4 @@ export async function restoreWorkerFiles(
     await mkdir(dir, { recursive: true });
     await restoreWritableTree({ blobs: source, root: dir, tree: { version: 1, entries }, readOnlyPaths: [] });
   }
-}
-
-
-async function restoreRoot(ctx: NodeContext, root: string, version: ComponentVersionRecord, entries: FileTreeEntry[], source: Blobs): Promise<void> {
-  const readOnly = await readOnlyFilesOf(ctx, root, version);
-  await restoreWritableTree({ blobs: source, root, tree: { version: 1, entries }, readOnlyPaths: readOnly.paths });
-}
-
-/**
- * The root's writable files as its version placed them: the tree recorded by the worker's last
- * update (`baseline`), else the read-write entries of the version's file tree. Entries under a
- * volume's mount are hidden by the volume and left out.
- */
-export async function baselineRootEntries(ctx: NodeContext, record: WorkerRecord, version: ComponentVersionRecord): Promise<FileTreeEntry[]> {
-  const { volumes } = readWorkerSettings(version);
-  const tree = record.baseline ? await readFileTree(ctx.ports.blobs, record.baseline) : await loadFileTree(ctx.ports.blobs, version.fileTree);
-  return tree.entries.filter((e) => e.mode === 'rw' && !volumes.some((v) => under(e.path, v.mount)));
-}
-
-/** Puts the root's writable files back to the worker's initial state (see baselineRootEntries); durable dirs are not touched. */
-export async function restoreRootBaseline(ctx: NodeContext, record: WorkerRecord, version: ComponentVersionRecord): Promise<void> {
-  const entries = await baselineRootEntries(ctx, record, version);
-  await restoreRoot(ctx, workerPaths(ctx, record.id).root, version, entries, ctx.ports.blobs);
-}
-
-/**
- * Stores the root's writable files as they are now (right after an update placed them) as a
- * FileTree in the cluster store: the worker's new `baseline`.
- */
-export async function storeRootBaseline(ctx: NodeContext, workerId: string, version: ComponentVersionRecord): Promise<Integrity> {
-  const { volumes } = readWorkerSettings(version);
-  const root = workerPaths(ctx, workerId).root;
-  const readOnly = await readOnlyFilesOf(ctx, root, version);
-  const stored = await snapshotWritableTree({ blobs: ctx.ports.blobs, root, readOnlyPaths: readOnly.paths, storeTree: false });
-  const tree: FileTree = { version: 1, entries: stored.tree.entries.filter((e) => !volumes.some((v) => under(e.path, v.mount))) };
-  return (await ctx.ports.blobs.put(JSON.stringify(tree))).integrity;
-}
-
-/** The read-only files of a worker root placed from `version` (see findReadOnlyFiles). */
-function readOnlyFilesOf(ctx: NodeContext, root: string, version: ComponentVersionRecord): Promise<ReadOnlySet> {
-  return loadFileTree(ctx.ports.blobs, version.fileTree).then((tree) => findReadOnlyFiles(ctx.ports.blobs, root, tree));
 }

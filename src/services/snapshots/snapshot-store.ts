@@ -1,7 +1,18 @@
 import type { Blobs } from '../../ports/blobs.js';
-import type { SnapshotRecord } from '../../records.js';
+import type { PageMap, SnapshotRecord } from '../../records.js';
 import type { NodeContext } from '../node-context.js';
-import type { SnapshotBase } from '../workers/live-workers.js';
+
+/**
+ * The page map of the last snapshot stored from (or restored into) an instance: the next
+ * snapshot's thread sends only pages that differ from it, and its map points at this one's packs
+ * for the others.
+ */
+export interface SnapshotBase {
+  snapshot: string;
+  /** Which store holds its packs: the node's own (`local`, pauses) or the cluster's (commits). */
+  store: 'local' | 'cluster';
+  map: PageMap;
+}
 
 /** Pauses stay on the node (its own store); commits go to the cluster store. */
 export function storeNameOf(kind: SnapshotRecord['kind']): SnapshotBase['store'] {

@@ -5,7 +5,7 @@ import type { WorkerRecord } from '../../records.js';
 import { REGISTRY_PREFIX } from '../../records.js';
 import type { NodeContext } from '../node-context.js';
 import { getComponentVersion } from '../components/component-keys.js';
-import { storeRootBaseline } from '../snapshots/snapshot-files.js';
+import { storeRootBaseline } from './root-baseline.js';
 import { finishDelete } from './delete-worker.js';
 import { updateWorkerRecord } from './update-worker-record.js';
 import { workerKey, workerPaths, type WorkerNameIndex } from './worker-keys.js';

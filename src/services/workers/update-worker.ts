@@ -6,7 +6,7 @@ import type { WorkerRecord } from '../../records.js';
 import { getComponentVersion } from '../components/component-keys.js';
 import type { NodeContext } from '../node-context.js';
 import { getWorker } from './get-worker.js';
-import { storeRootBaseline } from '../snapshots/snapshot-files.js';
+import { storeRootBaseline } from './root-baseline.js';
 import { clearInstanceRan } from './instance-ran-marker.js';
 import { loadFileTree } from './load-file-tree.js';
 import { readWorkerSettings } from './read-worker-settings.js';

@@ -3,9 +3,9 @@ import { getComponentVersion } from '../components/component-keys.js';
 import type { NodeContext } from '../node-context.js';
 import { getWorker } from '../workers/get-worker.js';
 import { clearInstanceRan } from '../workers/instance-ran-marker.js';
-import { recordSnapshot } from './record-snapshot.js';
-import { setWorkerStatus } from './set-worker-status.js';
-import { readSnapshotSettings } from './snapshot-settings.js';
+import { recordSnapshot } from '../snapshots/record-snapshot.js';
+import { setWorkerStatus } from '../snapshots/set-worker-status.js';
+import { readSnapshotSettings } from '../snapshots/snapshot-settings.js';
 import { takeSnapshot, type SnapshotStats } from './take-snapshot.js';
 
 export interface PauseWorkerOptions {

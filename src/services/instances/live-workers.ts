@@ -1,19 +1,8 @@
 import { WarrenError } from '../../errors.js';
-import type { PageMap, RecordedCall } from '../../records.js';
-import { findRecordedCall, withRecordedCall } from './idempotent-calls.js';
+import type { RecordedCall } from '../../records.js';
+import { findRecordedCall, withRecordedCall } from '../workers/idempotent-calls.js';
 import type { InstanceSlot } from '../../runtime/instance-slot.js';
-
-/**
- * The page map of the last snapshot stored from (or restored into) an instance: the next
- * snapshot's thread sends only pages that differ from it, and its map points at this one's packs
- * for the others.
- */
-export interface SnapshotBase {
-  snapshot: string;
-  /** Which store holds its packs: the node's own (`local`, pauses) or the cluster's (commits). */
-  store: 'local' | 'cluster';
-  map: PageMap;
-}
+import type { SnapshotBase } from '../snapshots/snapshot-store.js';
 
 /** A worker's instance kept alive on a guest thread between invocations. */
 export interface LiveInstance {

@@ -4,13 +4,14 @@ import type { Integrity } from '../../ports/blobs.js';
 import type { ComponentVersionRecord, PageMap, SnapshotRecord, WorkerRecord } from '../../records.js';
 import type { GuestStateSnapshot, SnapshotPayload } from '../../runtime/worker-protocol.js';
 import type { NodeContext } from '../node-context.js';
-import { callWorkerOp } from '../workers/call-worker-op.js';
-import type { LiveInstance, SnapshotBase } from '../workers/live-workers.js';
-import { writeGuestState } from './guest-state-blob.js';
-import { newSnapshotId } from './snapshot-keys.js';
-import { sameStore, snapshotStore, storeNameOf } from './snapshot-store.js';
-import { snapshotWorkerFiles } from './snapshot-files.js';
-import { PackWriter, usableBase, writePageMap } from './write-page-map.js';
+import { callWorkerOp } from './call-worker-op.js';
+import type { LiveInstance } from './live-workers.js';
+import type { SnapshotBase } from '../snapshots/snapshot-store.js';
+import { writeGuestState } from '../snapshots/guest-state-blob.js';
+import { newSnapshotId } from '../snapshots/snapshot-keys.js';
+import { sameStore, snapshotStore, storeNameOf } from '../snapshots/snapshot-store.js';
+import { snapshotWorkerFiles } from '../snapshots/snapshot-files.js';
+import { PackWriter, usableBase, writePageMap } from '../snapshots/write-page-map.js';
 
 /** Hashing every page of a 4 GiB memory takes seconds: far more than a call's timeout may allow. */
 const SNAPSHOT_OP_TIMEOUT_MS = 120_000;

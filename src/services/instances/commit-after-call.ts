@@ -2,8 +2,8 @@ import { WarrenError, isWarrenError } from '../../errors.js';
 import type { SnapshotScope } from '../../manifest/manifest-types.js';
 import type { ComponentVersionRecord, RecordedCall, SnapshotRecord, WorkerRecord } from '../../records.js';
 import type { NodeContext } from '../node-context.js';
-import type { LiveInstance } from '../workers/live-workers.js';
-import { recordSnapshot } from './record-snapshot.js';
+import type { LiveInstance } from './live-workers.js';
+import { recordSnapshot } from '../snapshots/record-snapshot.js';
 import { takeSnapshot } from './take-snapshot.js';
 
 /**

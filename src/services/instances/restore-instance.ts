@@ -3,14 +3,14 @@ import type { SnapshotRecord, WorkerRecord } from '../../records.js';
 import type { RestorePayload } from '../../runtime/worker-protocol.js';
 import { getComponentVersion } from '../components/component-keys.js';
 import type { NodeContext } from '../node-context.js';
-import { callWorkerOp } from '../workers/call-worker-op.js';
-import type { LiveInstance } from '../workers/live-workers.js';
-import { prepareWorkerStart, startWorkerInstance } from '../workers/start-worker-instance.js';
-import { readGuestState } from './guest-state-blob.js';
-import { locatePages } from './read-page-map.js';
-import { rebaseWasiState } from './rebase-wasi-state.js';
-import { restoreWorkerFiles } from './snapshot-files.js';
-import { snapshotStore, storeNameOf } from './snapshot-store.js';
+import { callWorkerOp } from './call-worker-op.js';
+import type { LiveInstance } from './live-workers.js';
+import { prepareWorkerStart, startWorkerInstance } from './start-worker-instance.js';
+import { readGuestState } from '../snapshots/guest-state-blob.js';
+import { locatePages } from '../snapshots/read-page-map.js';
+import { rebaseWasiState } from '../snapshots/rebase-wasi-state.js';
+import { restoreWorkerFiles } from '../snapshots/snapshot-files.js';
+import { snapshotStore, storeNameOf } from '../snapshots/snapshot-store.js';
 
 /** Restoring copies all of memory into the thread: never cut short by a short call timeout. */
 const MIN_RESTORE_TIMEOUT_MS = 60_000;

@@ -4,12 +4,12 @@ import { getComponentVersion } from '../components/component-keys.js';
 import { loadLinkedModules } from '../components/load-linked-modules.js';
 import type { NodeContext } from '../node-context.js';
 import { callWorkerOp } from './call-worker-op.js';
-import { buildWorkerMounts } from './build-worker-mounts.js';
-import { findReadOnlyFiles } from './find-read-only-files.js';
+import { buildWorkerMounts } from '../workers/build-worker-mounts.js';
+import { findReadOnlyFiles } from '../workers/find-read-only-files.js';
 import type { LiveInstance } from './live-workers.js';
-import { loadFileTree } from './load-file-tree.js';
-import { readWorkerSettings } from './read-worker-settings.js';
-import { workerPaths } from './worker-keys.js';
+import { loadFileTree } from '../workers/load-file-tree.js';
+import { readWorkerSettings } from '../workers/read-worker-settings.js';
+import { workerPaths } from '../workers/worker-keys.js';
 
 export interface WorkerStart {
   payload: StartWorkerPayload;

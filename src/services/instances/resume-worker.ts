@@ -3,7 +3,7 @@ import type { WorkerRecord } from '../../records.js';
 import type { NodeContext } from '../node-context.js';
 import { getWorker } from '../workers/get-worker.js';
 import { ensureLiveInstance, type EnsuredInstance } from './ensure-live-instance.js';
-import { setWorkerStatus } from './set-worker-status.js';
+import { setWorkerStatus } from '../snapshots/set-worker-status.js';
 
 export interface ResumeWorkerResult {
   worker: WorkerRecord;

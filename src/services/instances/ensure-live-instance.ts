@@ -2,11 +2,11 @@ import type { WorkerRecord } from '../../records.js';
 import { getComponentVersion } from '../components/component-keys.js';
 import type { NodeContext } from '../node-context.js';
 import { instanceRanSinceReset, markInstanceRan } from '../workers/instance-ran-marker.js';
-import type { LiveInstance } from '../workers/live-workers.js';
-import { startWorkerInstance } from '../workers/start-worker-instance.js';
-import { pickResumeSnapshot } from './pick-resume-snapshot.js';
+import type { LiveInstance } from './live-workers.js';
+import { startWorkerInstance } from './start-worker-instance.js';
+import { pickResumeSnapshot } from '../snapshots/pick-resume-snapshot.js';
 import { restoreInstance } from './restore-instance.js';
-import { restoreRootBaseline } from './snapshot-files.js';
+import { restoreRootBaseline } from '../workers/root-baseline.js';
 
 export interface EnsuredInstance {
   inst: LiveInstance;

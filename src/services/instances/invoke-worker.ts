@@ -4,18 +4,18 @@ import type { RecordedCall, WorkerRecord } from '../../records.js';
 import { getComponentVersion } from '../components/component-keys.js';
 import type { NodeContext } from '../node-context.js';
 import { callWorkerOp } from './call-worker-op.js';
-import { getWorker } from './get-worker.js';
-import { enforceLiveBudget } from '../snapshots/evict-idle-workers.js';
-import { ensureLiveInstance } from '../snapshots/ensure-live-instance.js';
+import { getWorker } from '../workers/get-worker.js';
+import { enforceLiveBudget } from './evict-idle-workers.js';
+import { ensureLiveInstance } from './ensure-live-instance.js';
 import type { PendingCall } from './live-workers.js';
-import { checkIdempotencyKey, findRecordedCall } from './idempotent-calls.js';
-import { commitAfterCall } from '../snapshots/commit-after-call.js';
+import { checkIdempotencyKey, findRecordedCall } from '../workers/idempotent-calls.js';
+import { commitAfterCall } from './commit-after-call.js';
 import { readSnapshotSettings } from '../snapshots/snapshot-settings.js';
-import { readWorkerSettings } from './read-worker-settings.js';
-import { updateWorkerRecord } from './update-worker-record.js';
-import { exportSignature } from './export-signatures.js';
+import { readWorkerSettings } from '../workers/read-worker-settings.js';
+import { updateWorkerRecord } from '../workers/update-worker-record.js';
+import { exportSignature } from '../workers/export-signatures.js';
 import { coerceExportArgs } from '../../runtime/coerce-export-args.js';
-import { checkCallableExport } from './check-callable-export.js';
+import { checkCallableExport } from '../workers/check-callable-export.js';
 import { argumentsToJs, findComponentFunction, resultToJson, returnsResult, type ComponentFunction } from '../components/wit-values.js';
 
 export interface InvokeWorkerInput {
