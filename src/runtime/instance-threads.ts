@@ -205,11 +205,14 @@ class SharedThreadSlot implements InstanceSlot {
   async release(): Promise<void> {
     if (this.dropped) return;
     // Posted now, not after an await: a new instance of the worker placed on this thread later
-    // must find the stop ahead of its start.
+    // must find the stop ahead of its start. Awaited: once release() resolves the instance's fds
+    // are closed (a delete removes its dir next, and a node short of fds needs them back).
+    let stopped: Promise<unknown> = Promise.resolve();
     if (this.workerId !== null && this.host.thread.alive) {
-      this.threads.call(this.host, 'stop', { workerId: this.workerId }, { timeoutMs: STOP_TIMEOUT_MS }).catch(() => undefined);
+      stopped = this.threads.call(this.host, 'stop', { workerId: this.workerId }, { timeoutMs: STOP_TIMEOUT_MS }).catch(() => undefined);
     }
     this.drop();
+    await stopped;
   }
 
   private drop(): void {

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, constants, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkerRecord } from '../../src/records.js';
+import { processFdBudget } from '../../src/runtime/guest-fd-budget.js';
 import { startTestServer, type TestServer } from '../support/start-server.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { call, createWorker, failure, pushTestComponent } from './worker-fixtures.js';
@@ -89,6 +90,38 @@ test('calls of one worker run one at a time, different workers in parallel on di
   writeFileSync(join(s.dataDir, 'workers', blocker.id, 'root', 'go'), '');
   assert.equal(await waiting, 1);
   assert.equal(await next, 2, 'the queued call ran after wait_go, on the same instance');
+});
+
+test("stopping a live instance resolves once its thread has closed the instance's fds, even behind another worker's call", { skip }, async () => {
+  const s = await server(1);
+  const c = s.client;
+  const threads = s.node.ctx.pool.instances!;
+  const budget = processFdBudget();
+  const blocker = await createWorker(c, 'pool.app', 'fd-blocker');
+  const leaving = await createWorker(c, 'pool.app', 'fd-leaving');
+  assert.equal(await call(c, blocker.id, 'increment'), 1);
+  assert.equal(await call(c, leaving.id, 'increment'), 1);
+  assert.deepEqual(threads.instancesPerThread, [2], 'both on the one thread');
+  const held = budget.used;
+  const waiting = call(c, blocker.id, 'wait_go');
+  await until(() => threads.busyThreads === 1);
+
+  // The thread is inside blocker's call: the stop waits behind it, and so must stop().
+  let stopped = false;
+  const stopping = s.node.ctx.live.stop(leaving.id).then(() => {
+    stopped = true;
+  });
+  try {
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(stopped, false, 'stop() resolved while the instance was still open on its thread');
+    assert.equal(budget.used, held, 'its fds are still held');
+  } finally {
+    // Whatever the outcome, blocker's call ends (the server could not close otherwise).
+    writeFileSync(join(s.dataDir, 'workers', blocker.id, 'root', 'go'), '');
+  }
+  assert.equal(await waiting, 1);
+  await stopping;
+  assert.ok(budget.used < held, `the stopped instance's fds are closed once stop() resolves (${budget.used} of ${held} still held)`);
 });
 
 test('20 concurrent calls of each of 4 workers on 2 threads: every worker counts 1..20 exactly once', { skip }, async () => {
