@@ -1,4 +1,5 @@
 import { WarrenError } from '../errors.js';
+import { WasiExit } from '../wasi/index.js';
 import type { ComponentModules } from './thread-protocol.js';
 
 type Instantiate = (
@@ -55,6 +56,21 @@ export function commandRun(exports: Record<string, unknown>): (() => void) | nul
     if (name.startsWith('wasi:cli/run@') && value && typeof (value as { run?: unknown }).run === 'function') return (value as { run: () => void }).run;
   }
   return null;
+}
+
+/**
+ * Runs a command component's `run` and gives its exit code: WASI 0.2's exit carries only ok or
+ * err, so 0 or 1 (as under wasmtime), or the code of a preview1 `proc_exit` through the adapter.
+ */
+export function runCommand(run: () => void): number {
+  try {
+    run();
+    return 0;
+  } catch (err) {
+    if (err instanceof WasiExit) return err.code;
+    if (isComponentError(err)) return 1;
+    throw err;
+  }
 }
 
 /** A component export that returned a WIT `result` error: jco throws it as a ComponentError carrying `payload`. */

@@ -1,9 +1,9 @@
 import { WarrenError } from '../errors.js';
-import { InlineYield, WasiExit } from '../wasi/index.js';
+import { InlineYield } from '../wasi/index.js';
 import { Wasi2Host } from '../wasi2/wasi2-host.js';
-import { commandRun, instantiateComponent, isComponentError } from './component-instance.js';
+import { commandRun, instantiateComponent, runCommand } from './component-instance.js';
 import { classifyGuestError } from './guest-error.js';
-import { threadFdBudget } from './guest-fd-budget.js';
+import { jobHostOptions } from './job-host-options.js';
 import type { JobRunIo, JobRunOutcome } from './job-runner.js';
 import type { ComponentModules, RunJobRequest } from './thread-protocol.js';
 
@@ -17,30 +17,12 @@ export function runComponentJob(req: Omit<RunJobRequest, 'type' | 'id' | 'module
   let host: Wasi2Host | null = null;
   let memories: WebAssembly.Memory[] = [];
   try {
-    host = new Wasi2Host({
-      args: req.args,
-      env: req.env,
-      mounts: req.mounts ?? { mounts: [], readOnlyFiles: [] },
-      stdin: req.stdin,
-      stdout: io.stdout,
-      stderr: io.stderr,
-      maxOutputBytes: req.limits.maxOutputBytes,
-      diskQuotaBytes: req.limits.diskQuotaBytes,
-      mayBlock: io.mayBlock ?? true,
-      fdBudget: threadFdBudget(),
-    });
+    host = new Wasi2Host(jobHostOptions(req, io));
     const instance = instantiateComponent(mods, host.imports);
     memories = instance.memories;
     const run = commandRun(instance.exports);
     if (!run) throw new WarrenError('E_WASM_INVALID', 'the component exports no wasi:cli/run: it is not a command (call its exports on a worker instead)');
-    let exitCode = 0;
-    try {
-      run();
-    } catch (err) {
-      if (err instanceof WasiExit) exitCode = err.code;
-      else if (isComponentError(err)) exitCode = 1;
-      else throw err;
-    }
+    const exitCode = runCommand(run);
     return {
       ok: true,
       result: { exitCode, memoryBytes: totalBytes(memories), outputLimitExceeded: host.outputLimitExceeded, diskQuotaExceeded: host.diskQuotaExceeded },

@@ -1,7 +1,6 @@
 import { WarrenError } from '../errors.js';
-import { WasiExit } from '../wasi/index.js';
 import { Wasi2Host } from '../wasi2/wasi2-host.js';
-import { commandRun, instantiateComponent, isComponentError } from './component-instance.js';
+import { commandRun, instantiateComponent, isComponentError, runCommand } from './component-instance.js';
 import { threadFdBudget } from './guest-fd-budget.js';
 import { OutputBatcher } from './output-batcher.js';
 import type { ComponentModules, GuestLimits, ThreadReply } from './thread-protocol.js';
@@ -85,14 +84,7 @@ export function invokeComponentInstance(req: WorkerRequestOf<'invoke'>, post: Po
     const run = commandRun(inst.exports);
     if (!run) throw new WarrenError('E_BAD_REQUEST', 'the component exports no wasi:cli/run: name a function to call');
     inst.host.setStdin(p.stdin ?? new Uint8Array(0));
-    let exitCode = 0;
-    try {
-      run();
-    } catch (err) {
-      if (err instanceof WasiExit) exitCode = err.code;
-      else if (isComponentError(err)) exitCode = 1;
-      else throw err;
-    }
+    const exitCode = runCommand(run);
     return { exitCode, memoryBytes: totalBytes(inst.memories), outputLimitExceeded: inst.host.outputLimitExceeded, diskQuotaExceeded: inst.host.diskQuotaExceeded };
   } finally {
     inst.io.stdout.flush();

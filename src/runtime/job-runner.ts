@@ -1,7 +1,7 @@
 import { InlineYield, WasiHost, type WasiHostOptions } from '../wasi/index.js';
 import { runComponentJob } from './component-job.js';
 import { classifyGuestError } from './guest-error.js';
-import { threadFdBudget } from './guest-fd-budget.js';
+import { jobHostOptions } from './job-host-options.js';
 import { guestMemory, linkGuest } from './link-guest.js';
 import { MemoryRecycler } from './memory-recycler.js';
 import type { GuestErrorInfo, LinkedModules, RunJobRequest } from './thread-protocol.js';
@@ -33,18 +33,7 @@ export class JobRunner {
     let wasi: WasiHost | null = null;
     const recycled = req.recycledMemory ? this.recycler.take(req.recycledMemory) : null;
     try {
-      wasi = this.hostFor({
-        args: req.args,
-        env: req.env,
-        mounts: req.mounts ?? { mounts: [], readOnlyFiles: [] },
-        stdin: req.stdin,
-        stdout: io.stdout,
-        stderr: io.stderr,
-        maxOutputBytes: req.limits.maxOutputBytes,
-        diskQuotaBytes: req.limits.diskQuotaBytes,
-        mayBlock: io.mayBlock ?? true,
-        fdBudget: threadFdBudget(),
-      });
+      wasi = this.hostFor(jobHostOptions(req, io));
       const instance = modules.extensions.length === 0 && recycled
         ? new WebAssembly.Instance(modules.main, this.importsWith(wasi, recycled))
         : linkGuest(modules, wasi, recycled ? this.recycler.imports(recycled) : {});
