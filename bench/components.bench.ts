@@ -26,19 +26,9 @@ import { Wasi2Host } from '../src/wasi2/wasi2-host.js';
 import type { ComponentVersionRecord } from '../src/records.js';
 import { fixturePath, makeTempDir } from '../test/support/temp-dir.js';
 import { writeBenchResult } from './bench-result.js';
+import { median } from './median-time.js';
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
-
-async function median(runs: number, fn: () => unknown | Promise<unknown>): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
-}
 
 const typed = readFileSync(fixturePath('typed.component.wasm'));
 const core = readFileSync(fixturePath('worker_typed.reactor.wasm'));

