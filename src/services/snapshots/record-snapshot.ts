@@ -1,9 +1,8 @@
-import { WarrenError, isWarrenError } from '../../errors.js';
-import type { RegistryWrite } from '../../ports/registry.js';
+import { WarrenError } from '../../errors.js';
 import type { RecordedCall, SnapshotRecord, WorkerRecord, WorkerStatus } from '../../records.js';
 import { withRecordedCall } from '../workers/idempotent-calls.js';
 import type { NodeContext } from '../node-context.js';
-import { workerKey } from '../workers/worker-keys.js';
+import { updateWorkerRecord } from '../workers/update-worker-record.js';
 import { snapshotKey } from './snapshot-keys.js';
 
 export interface RecordSnapshotOptions {
@@ -23,33 +22,28 @@ export interface RecordSnapshotOptions {
  * record nobody points at yet. Either way the worker's latest snapshot is the old one or the new.
  */
 export async function recordSnapshot(ctx: NodeContext, snap: SnapshotRecord, opts: RecordSnapshotOptions): Promise<WorkerRecord> {
-  const registry = ctx.ports.registry;
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const entry = await registry.get<WorkerRecord>(workerKey(snap.worker));
-    if (!entry || entry.value.status === 'deleted') {
-      throw new WarrenError('E_NOT_FOUND', `worker ${snap.worker} was deleted while its snapshot was taken`, { id: snap.worker });
-    }
-    const r = entry.value;
-    const next: WorkerRecord = {
-      ...r,
-      status: opts.status,
-      lastSnapshot: opts.advanceLatest ? snap.id : r.lastSnapshot,
-      lastCommit: snap.kind === 'commit' ? snap.id : r.lastCommit,
-      updatedAt: new Date().toISOString(),
-    };
-    if (opts.call) next.calls = withRecordedCall(r.calls, opts.call.key, opts.call.result);
-    delete next.error;
-    // A retry after a conflict on JetStream finds the record written by the first attempt.
-    const recorded = attempt > 0 && (await registry.get(snapshotKey(snap.id))) !== null;
-    const writes: RegistryWrite[] = [{ key: workerKey(snap.worker), value: next, expected: entry.revision }];
-    if (!recorded) writes.unshift({ key: snapshotKey(snap.id), value: snap, expected: 0 });
-    try {
-      await registry.compareAndSetEach(writes);
+  let gone = false;
+  const worker = await updateWorkerRecord(
+    ctx,
+    snap.worker,
+    (r) => {
+      if (r.status === 'deleted') {
+        gone = true;
+        return null;
+      }
+      const next: WorkerRecord = {
+        ...r,
+        status: opts.status,
+        lastSnapshot: opts.advanceLatest ? snap.id : r.lastSnapshot,
+        lastCommit: snap.kind === 'commit' ? snap.id : r.lastCommit,
+      };
+      if (opts.call) next.calls = withRecordedCall(r.calls, opts.call.key, opts.call.result);
+      delete next.error;
       return next;
-    } catch (err) {
-      // Only the worker record moves under us (a status write): read it again and retry.
-      if (!isWarrenError(err, 'E_CONFLICT') || err.details.key !== workerKey(snap.worker)) throw err;
-    }
-  }
-  throw new WarrenError('E_CONFLICT', `worker ${snap.worker} kept changing while its snapshot was recorded; retry`, { id: snap.worker });
+    },
+    // A retry after a conflict on JetStream finds the record written by the first attempt.
+    async (attempt) => (attempt > 0 && (await ctx.ports.registry.get(snapshotKey(snap.id))) !== null ? [] : [{ key: snapshotKey(snap.id), value: snap, expected: 0 }]),
+  );
+  if (gone) throw new WarrenError('E_NOT_FOUND', `worker ${snap.worker} was deleted while its snapshot was taken`, { id: snap.worker });
+  return worker;
 }
