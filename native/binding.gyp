@@ -4,7 +4,6 @@
       "target_name": "warren_fs",
       "sources": ["warren_fs.c"],
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
-      "libraries": ["-lpthread"],
       "conditions": [["OS!='linux'", {"type": "none", "sources!": ["warren_fs.c"]}]]
     },
     {

@@ -4,10 +4,8 @@ import { WarrenError } from '../errors.js';
 import type { Blobs } from '../ports/blobs.js';
 import type { FileTree } from '../records.js';
 import { checkTreePaths } from './check-tree-paths.js';
-import { batchesAvailable } from './file-batch.js';
 import { hostPathOf } from './guest-path.js';
 import { copyWritableBlob, errorCode, linkReadOnlyBlob, type CopyFallbackEvent } from './place-blob-file.js';
-import { placeTreeBatch } from './place-tree-batch.js';
 import { CopyFallbackTally, type PlacementLogger } from './placement-logger.js';
 import { runBounded } from './run-bounded.js';
 
@@ -41,7 +39,8 @@ export interface PlacementResult {
  * Places a file tree into a worker root. Read-only files are hardlinks to the store (no byte is
  * read, so the cost is O(files)); read-write files are private copies (reflinks where the
  * filesystem can). On failure nothing is left: the root is removed (or emptied, if it existed).
- * With the native addon and a store that names its local files, it is one batch (place-tree-batch.ts).
+ * A node places a version's read-only tree once (services/jobs/version-tree.ts) and a worker's
+ * own layer holds only its read-write files, so this is plain fs calls, a few in flight at once.
  */
 export async function placeFileTree(options: PlaceFileTreeOptions): Promise<PlacementResult> {
   const { blobs, tree } = options;
@@ -55,36 +54,23 @@ export async function placeFileTree(options: PlaceFileTreeOptions): Promise<Plac
   let copied = 0;
   let readOnlyPaths: string[];
   try {
-    const localPath = blobs.localPathHint?.bind(blobs);
-    if (batchesAvailable && localPath !== undefined) {
-      const placing = placeTreeBatch({
-        blobs, localPath, root, entries: tree.entries, dirs, dirMode: DIR_MODE, limit, onFallback: tally.record,
-        prepareRoot: () => prepareEmptyRoot(root),
-        onRootReady: (made) => {
-          created = made;
-        },
+    created = await prepareEmptyRoot(root);
+    // Parents come before children in `dirs`, so one level at a time needs no `recursive`.
+    for (const level of byDepth(dirs)) {
+      await runBounded(level, limit, async (dir) => {
+        await mkdir(hostPathOf(root, dir), { mode: DIR_MODE });
       });
-      readOnlyPaths = readOnlyPathsOf(tree); // while the batch runs
-      ({ linked, copied } = await placing);
-    } else {
-      created = await prepareEmptyRoot(root);
-      // Parents come before children in `dirs`, so one level at a time needs no `recursive`.
-      for (const level of byDepth(dirs)) {
-        await runBounded(level, limit, async (dir) => {
-          await mkdir(hostPathOf(root, dir), { mode: DIR_MODE });
-        });
-      }
-      await runBounded(tree.entries, limit, async (entry) => {
-        const dst = hostPathOf(root, entry.path);
-        if (entry.mode === 'ro') {
-          if ((await linkReadOnlyBlob(blobs, entry.digest, dst, entry.path, tally.record)) === 'linked') linked++;
-        } else {
-          await copyWritableBlob(blobs, entry.digest, dst, entry.path);
-          copied++;
-        }
-      });
-      readOnlyPaths = readOnlyPathsOf(tree);
     }
+    await runBounded(tree.entries, limit, async (entry) => {
+      const dst = hostPathOf(root, entry.path);
+      if (entry.mode === 'ro') {
+        if ((await linkReadOnlyBlob(blobs, entry.digest, dst, entry.path, tally.record)) === 'linked') linked++;
+      } else {
+        await copyWritableBlob(blobs, entry.digest, dst, entry.path);
+        copied++;
+      }
+    });
+    readOnlyPaths = readOnlyPathsOf(tree);
   } catch (err) {
     if (created !== null) await discardRoot(root, created);
     throw err;

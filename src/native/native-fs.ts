@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 /**
  * The native addon (native/warren_fs.c): the *at syscalls Node's fs lacks. It is hand-written
  * because Node has no openat/fstatat/readlinkat (nodejs/node#31110, open since 2019) and no
- * maintained npm package provides openat or a batched linkat; the WASI host needs the first to
- * resolve paths from the directory fds it holds, placement the second. It also sets file times
+ * maintained npm package provides openat; the WASI host needs it to resolve paths from the
+ * directory fds it holds. It also sets file times
  * to the nanosecond (utimensat/futimens), which fs.utimes cannot: it takes seconds as a double.
  *
  * Loaded once per thread; `nativeFs` is null when the addon was not built (no compiler, not
@@ -34,24 +34,6 @@ export interface NativeFs {
    * when the thread ends are closed then, as Node does for fs.open in workers.
    */
   close(fd: number): boolean;
-  /**
-   * On up to `threads` threads, makes `dirCount` directories, then links (kinds[i] 0) or copies
-   * (kinds[i] 1: a new file of mode `copyMode`, reflinked where the filesystem can) srcs[i] to
-   * dsts[i]. Directory j waits for directory dirParents[j]-1 (0: none; -1: directory j exists
-   * already and is only used; -2: it is made unless it is a directory already; dirParents left
-   * out or null: each waits for the one before it, so they are made in order), file i for
-   * directory needs[i]-1 (0: none; needs null: for every directory). kinds null: all links.
-   * Lists are NUL-joined (one copy out of JS). Runs off the event loop (its threads are started
-   * by this call). Resolves to one errno per directory, then per file (0 = done; ECANCELED:
-   * skipped because a directory it needs failed).
-   */
-  fileBatch(dirs: string, dirCount: number, dirMode: number, srcs: string, dsts: string, count: number,
-    kinds: Uint8Array | null, needs: Int32Array | null, copyMode: number, threads: number,
-    dirParents?: Int32Array | null): Promise<Int32Array>;
-  /** fileBatch on the calling thread (blocks it); for measurements and tests. */
-  fileBatchSync(dirs: string, dirCount: number, dirMode: number, srcs: string, dsts: string, count: number,
-    kinds: Uint8Array | null, needs: Int32Array | null, copyMode: number, threads: number,
-    dirParents?: Int32Array | null): Int32Array;
 }
 
 /** Slots of the Float64Array filled by openatStat/fstatat. dev and ino are doubles converted as
