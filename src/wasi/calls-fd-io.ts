@@ -2,6 +2,7 @@ import { fstatSync, lstatSync, readdirSync, readSync, writeSync, type Dirent } f
 import { E, Errno, FDFLAGS, FILETYPE, R, WHENCE } from './abi.js';
 import type { Syscall } from './calls-proc.js';
 import type { DirListing, FdEntry } from './fd-table.js';
+import { layersOf, type OverlayMount } from './overlay-resolve.js';
 import { fdPath } from './path-resolver.js';
 import { needRight } from './rights.js';
 import type { WasiContext } from './wasi-context.js';
@@ -16,9 +17,19 @@ function direntType(d: Dirent): number {
   return FILETYPE.UNKNOWN;
 }
 
-function readListing(e: FdEntry): DirListing {
-  const dir = fdPath(e.hostFd, e.hostPath);
-  const entries = readdirSync(dir, { withFileTypes: true });
+/**
+ * A directory's entries, `.` and `..` first. On an overlay mount, the union: the upper
+ * directory's entries, then the lower one's that no upper name shadows. Cookies are indexes
+ * into this list, which the fd keeps from cookie 0 on, so they stay stable across calls.
+ */
+function readListing(e: FdEntry, upper: string | null, lower: string | null): DirListing {
+  const entries = upper === null ? [] : readdirSync(upper, { withFileTypes: true });
+  const lowerFrom = entries.length + 2;
+  if (lower !== null) {
+    const shadowed = new Set<string>();
+    for (const d of entries) shadowed.add(d.name);
+    for (const d of readdirSync(lower, { withFileTypes: true })) if (!shadowed.has(d.name)) entries.push(d);
+  }
   const names = ['.', '..'];
   const types = new Uint8Array(entries.length + 2);
   const inos = new Float64Array(entries.length + 2).fill(-1);
@@ -28,7 +39,7 @@ function readListing(e: FdEntry): DirListing {
     names.push(entries[i]!.name);
     types[i + 2] = direntType(entries[i]!);
   }
-  return { names, types, inos };
+  return { names, types, inos, lowerFrom };
 }
 
 /** fd_read/fd_pread/fd_write/fd_pwrite/fd_seek/fd_tell/fd_readdir: the hot paths. */
@@ -186,16 +197,28 @@ export function fdIoCalls(ctx: WasiContext): Record<string, Syscall> {
       const e = ctx.fds.get(fd);
       if (e.kind !== 'dir') throw new Errno(E.BADF); // wasmtime's get_dir_fd: a file is EBADF here, not ENOTDIR
       needRight(e, R.FD_READDIR);
-      if (cookie === 0n || e.listing === null) e.listing = readListing(e);
-      const { names, types, inos } = e.listing;
+      // The directory in each layer (host paths through fds): the fd's own, and on an overlay
+      // mount the other layer's at the same path, found again at each call (see overlay-resolve.ts).
+      let dir: string | null = fdPath(e.hostFd, e.hostPath);
+      let lowerDir: string | null = null;
+      const mount = ctx.mounts[e.mount]!;
+      if (mount.lowerPath !== undefined) {
+        const [u, l] = layersOf(ctx.resolver, e, mount as OverlayMount);
+        dir = u?.path ?? null;
+        lowerDir = l?.path ?? null;
+      }
+      if (cookie === 0n || e.listing === null) e.listing = readListing(e, dir, lowerDir);
+      const { names, types, inos, lowerFrom } = e.listing;
       const mem = ctx.bytes();
       if (buf + bufLen > mem.byteLength) throw new RangeError('readdir buffer out of bounds');
-      const dir = fdPath(e.hostFd, e.hostPath);
       let cap = bufLen;
       let p = buf;
       for (let k = Number(cookie); k < names.length && cap > 0; k++) {
         const name = Buffer.from(names[k]!, 'utf8');
-        if (inos[k]! < 0) inos[k] = lstatSync(`${dir}/${names[k]}`, { throwIfNoEntry: false })?.ino ?? 0;
+        if (inos[k]! < 0) {
+          const at = k < lowerFrom ? dir : lowerDir;
+          inos[k] = at === null ? 0 : lstatSync(`${at}/${names[k]}`, { throwIfNoEntry: false })?.ino ?? 0;
+        }
         header.setBigUint64(0, BigInt(k + 1), true);
         header.setBigUint64(8, BigInt(inos[k]!), true);
         header.setUint32(16, name.byteLength, true);

@@ -112,7 +112,8 @@ export function fdMetaCalls(ctx: WasiContext): Record<string, Syscall> {
       needRight(e, R.FD_FILESTAT_SET_TIMES);
       if (ctx.mounts[e.mount]!.mode === 'ro') throw new Errno(E.ROFS);
       const st = fstatSync(e.hostFd);
-      if (e.readOnly || ctx.readOnly.hasId(st.dev, st.ino)) throw new Errno(E.PERM);
+      // e.lower: a lower layer's directory (its files are readOnly too) keeps its times.
+      if (e.readOnly || e.lower || ctx.readOnly.hasId(st.dev, st.ino)) throw new Errno(E.PERM);
       setTimesFd(e.hostFd, atim, mtim, flags);
       return E.SUCCESS;
     }) as Syscall,

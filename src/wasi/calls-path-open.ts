@@ -10,6 +10,8 @@ import type { WasiContext } from './wasi-context.js';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_DIRECTORY } = constants;
 
+const hostPathOf = (root: string, mountRel: string): string => (mountRel === '' ? root : `${root}/${mountRel}`);
+
 /**
  * path_open. The host file is always opened with O_NOFOLLOW (symlinks were followed by the
  * resolver, inside the mount) and never with O_TRUNC: whether the file is read-only is decided
@@ -58,7 +60,9 @@ export function pathOpenCalls(ctx: WasiContext): Record<string, Syscall> {
       for (let attempt = 0; hostFd < 0; attempt++) {
         try {
           if (raceHooks.beforeOpen) raceHooks.beforeOpen(p);
-          hostFd = openStatAt(p.parentFd, p.parent, p.name, flags, 0, st);
+          // A name of an overlay's lower layer is opened read-only whatever is asked: the checks
+          // below then refuse write intents as for a read-only file.
+          hostFd = openStatAt(p.parentFd, p.parent, p.name, p.lower ? flags & O_DIRECTORY : flags, 0, st);
         } catch (err) {
           const code = (err as { code?: string }).code;
           // With O_DIRECTORY, Linux reports a final symlink as ENOTDIR rather than ELOOP.
@@ -70,6 +74,7 @@ export function pathOpenCalls(ctx: WasiContext): Record<string, Syscall> {
           }
           if (code === 'ENOENT' && creat && !created && p.name !== '') {
             if (ctx.readOnly.hasPath(p.guestPath)) throw ctx.refuse(p.guestPath, E.ROFS);
+            ctx.upperParent(p);
             flags |= O_CREAT | O_EXCL;
             created = true;
             hostFd = openStatAt(p.parentFd, p.parent, p.name, flags, 0o666, st);
@@ -88,7 +93,7 @@ export function pathOpenCalls(ctx: WasiContext): Record<string, Syscall> {
         if (isDir && (wantWrite || trunc)) throw new Errno(E.ISDIR);
         opened.dev = st[STAT.DEV]!;
         opened.ino = st[STAT.INO]!;
-        const readOnly = p.mount.mode === 'ro' || ctx.isReadOnlyFile(isDir ? null : opened, p.guestPath);
+        const readOnly = p.mount.mode === 'ro' || (p.lower && !isDir) || ctx.isReadOnlyFile(isDir ? null : opened, p.guestPath);
         if (readOnly && mutating) throw ctx.refuse(p.guestPath, E.ROFS);
         const size = st[STAT.SIZE]!;
         if (trunc && (mode & S_IFMT) === S_IFREG && size > 0) {
@@ -103,12 +108,13 @@ export function pathOpenCalls(ctx: WasiContext): Record<string, Syscall> {
           mount: p.dir.mount,
           mountRel: p.mountRel,
           guestPath: p.guestPath,
-          hostPath: p.mountRel === '' ? p.mount.hostPath : `${p.mount.hostPath}/${p.mountRel}`,
+          hostPath: hostPathOf(p.lower ? p.mount.lowerPath! : p.mount.hostPath, p.mountRel),
           offset: 0,
           fdflags: fdflags & (FDFLAGS.APPEND | FDFLAGS.NONBLOCK | FDFLAGS.DSYNC | FDFLAGS.RSYNC | FDFLAGS.SYNC),
           readable: wantRead,
           writable: wantWrite && kind === 'file',
           readOnly,
+          lower: p.lower,
           rightsDropped: dir.inheritingDropped,
           inheritingDropped: dir.inheritingDropped,
           preopen: null,

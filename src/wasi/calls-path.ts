@@ -9,7 +9,9 @@ import type { GuestPath, WasiContext } from './wasi-context.js';
 /**
  * path_* calls other than path_open. Every change to a name is checked against the mount mode
  * (EROFS) and the read-only set (EPERM for unlink, rename from/over, link, symlink over, set
- * times), keyed by the lstat identity of the name, never by host permission bits.
+ * times), keyed by the lstat identity of the name, never by host permission bits. On an overlay
+ * mount, whatever the lower layer holds is refused the same way, and a new name is made in the
+ * upper layer (WasiContext.upperParent).
  */
 export function pathCalls(ctx: WasiContext): Record<string, Syscall> {
   const existing = (p: GuestPath) => {
@@ -37,6 +39,8 @@ export function pathCalls(ctx: WasiContext): Record<string, Syscall> {
       if (p.name === '') throw new Errno(E.EXIST);
       if (p.mount.mode === 'ro') throw new Errno(E.ROFS);
       if (ctx.readOnly.hasPath(p.guestPath)) throw new Errno(E.PERM);
+      if (p.lower) throw new Errno(E.EXIST);
+      ctx.upperParent(p);
       mkdirSync(p.target);
       return E.SUCCESS;
     }) as Syscall,
@@ -56,7 +60,7 @@ export function pathCalls(ctx: WasiContext): Record<string, Syscall> {
       if (!st) throw new Errno(E.NOENT);
       // Without SYMLINK_FOLLOW a symlink's own times are set; with it the resolver has followed
       // it inside the mount, so the name set here is never a symlink to follow.
-      if (p.name === '') setTimesFd(p.dir.hostFd, atim, mtim, fst);
+      if (p.name === '') setTimesFd(p.parentFd, atim, mtim, fst);
       else setTimesAt(p.parentFd, p.parent, p.name, atim, mtim, fst);
       return E.SUCCESS;
     }) as Syscall,
@@ -75,15 +79,16 @@ export function pathCalls(ctx: WasiContext): Record<string, Syscall> {
       // A new name for bytes of a ro mount or a read-only file would be a writable name for them
       // (or a read-only name the set cannot follow across a restore), so both are refused.
       if (src.mount.mode === 'ro') throw new Errno(E.ROFS);
-      if (ctx.isReadOnlyFile(st, src.guestPath)) throw new Errno(E.PERM);
+      if (ctx.isReadOnlyName(src, st)) throw new Errno(E.PERM);
       if (dst.mount.mode === 'ro') throw new Errno(E.ROFS);
       if (src.dir.mount !== dst.dir.mount) throw new Errno(E.XDEV);
       refuseDirSuffix(dst);
       const dstSt = dst.name === '' ? lstatSync(dst.target) : lstatSync(dst.target, { throwIfNoEntry: false });
-      if (dstSt) throw new Errno(ctx.isReadOnlyFile(dstSt, dst.guestPath) ? E.PERM : E.EXIST);
+      if (dstSt) throw new Errno(ctx.isReadOnlyName(dst, dstSt) ? E.PERM : E.EXIST);
       if (ctx.readOnly.hasPath(dst.guestPath)) throw new Errno(E.PERM);
       // link(2) does not follow: a new name for a symlink is the link at a new place.
       if (st.isSymbolicLink() && !symlinkStaysInMount(parentOf(dst.mountRel), readlinkSync(src.target))) throw new Errno(E.PERM);
+      ctx.upperParent(dst);
       linkSync(src.target, dst.target);
       const made = lstatSync(dst.target);
       if (ctx.isReadOnlyFile(made, dst.guestPath)) {
@@ -107,6 +112,8 @@ export function pathCalls(ctx: WasiContext): Record<string, Syscall> {
       const p = ctx.resolve(fd, ptr, len, false, R.PATH_REMOVE_DIRECTORY);
       if (p.name === '') throw new Errno(E.INVAL);
       const st = lstatSync(p.target);
+      // A directory the lower layer has cannot go: refused as rmdir(2) would if it held its lower entries.
+      if (p.mount.mode === 'rw' && st.isDirectory() && ctx.inLowerLayer(p)) throw new Errno(ctx.lowerDirErrno(p));
       ctx.checkMutable(p, st, E.PERM, true);
       if (!st.isDirectory()) throw new Errno(E.NOTDIR);
       rmdirSync(p.target);
@@ -130,6 +137,7 @@ export function pathCalls(ctx: WasiContext): Record<string, Syscall> {
         checkLinksMovedTo(src.target, dst.mountRel);
       }
       const replaced = dstSt && dstSt.isFile() && dstSt.nlink === 1 && dstSt.ino !== st.ino ? dstSt.size : 0;
+      ctx.upperParent(dst);
       renameSync(src.target, dst.target);
       ctx.resolver.invalidate();
       if (ctx.quota && replaced > 0) ctx.quota.grow(-replaced);
@@ -142,11 +150,12 @@ export function pathCalls(ctx: WasiContext): Record<string, Syscall> {
       if (p.mount.mode === 'ro') throw new Errno(E.ROFS);
       refuseDirSuffix(p);
       const st = p.name === '' ? lstatSync(p.target) : lstatSync(p.target, { throwIfNoEntry: false });
-      if (st) throw new Errno(ctx.isReadOnlyFile(st, p.guestPath) ? E.PERM : E.EXIST);
+      if (st) throw new Errno(ctx.isReadOnlyName(p, st) ? E.PERM : E.EXIST);
       if (ctx.readOnly.hasPath(p.guestPath)) throw new Errno(E.PERM);
       // A link that could only ever point outside is refused when made, not just when followed:
       // host-side tools (archives, file APIs) may read the tree later.
       if (!symlinkStaysInMount(parentOf(p.mountRel), target)) throw new Errno(E.PERM);
+      ctx.upperParent(p);
       symlinkSync(target, p.target);
       return E.SUCCESS;
     }) as Syscall,

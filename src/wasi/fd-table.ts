@@ -9,6 +9,8 @@ export interface DirListing {
   names: string[];
   types: Uint8Array;
   inos: Float64Array;
+  /** Overlay mounts: names from this index on are the lower layer's (names.length on plain mounts). */
+  lowerFrom: number;
 }
 
 /** An open guest fd. Everything but hostFd and listing is plain data that goes into WasiState. */
@@ -30,6 +32,11 @@ export interface FdEntry {
   writable: boolean;
   /** In a ro mount or a read-only file: writes give EROFS instead of EBADF. */
   readOnly: boolean;
+  /**
+   * Overlay mounts: hostFd is in the lower layer (a lower file, which is also readOnly, or a
+   * directory that had no upper part when opened). Restore re-resolves by path whatever it says.
+   */
+  lower: boolean;
   /** Rights the guest dropped with fd_fdstat_set_rights or inherited as dropped (see rights.ts). */
   rightsDropped: number;
   inheritingDropped: number;

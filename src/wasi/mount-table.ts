@@ -7,6 +7,13 @@ export interface Mount {
   guestPath: string;
   hostPath: string;
   mode: MountMode;
+  /**
+   * A host directory merged under `hostPath` as a read-only lower layer (an overlay): names are
+   * looked up in `hostPath` first, then here; nothing found here is ever changed, and new names
+   * land in `hostPath` (docs/decisions.md, "Overlay mounts in the WASI host"). A worker root is
+   * its own directory over the version's shared tree.
+   */
+  lowerPath?: string;
 }
 
 /**
@@ -40,7 +47,7 @@ export class MountTableBuilder {
   private readonly mounts: Mount[] = [];
   private readonly readOnly = new Set<string>();
 
-  mount(guestPath: string, hostPath: string, mode: MountMode = 'rw'): this {
+  mount(guestPath: string, hostPath: string, mode: MountMode = 'rw', opts: { lower?: string } = {}): this {
     const guest = normalizeGuestPath(guestPath);
     if (mode !== 'ro' && mode !== 'rw') {
       throw new WarrenError('E_BAD_REQUEST', `mount mode must be "ro" or "rw", got ${JSON.stringify(mode)}`);
@@ -49,7 +56,8 @@ export class MountTableBuilder {
       throw new WarrenError('E_CONFLICT', `two mounts at guest path ${guest}`, { guestPath: guest });
     }
     if (!hostPath) throw new WarrenError('E_PATH_INVALID', `mount ${guest} has an empty host path`);
-    this.mounts.push({ guestPath: guest, hostPath, mode });
+    if (opts.lower !== undefined && !opts.lower) throw new WarrenError('E_PATH_INVALID', `mount ${guest} has an empty lower path`);
+    this.mounts.push(opts.lower === undefined ? { guestPath: guest, hostPath, mode } : { guestPath: guest, hostPath, mode, lowerPath: opts.lower });
     return this;
   }
 

@@ -1,4 +1,4 @@
-import { constants, existsSync } from 'node:fs';
+import { constants, existsSync, openSync } from 'node:fs';
 import { E, Errno } from './abi.js';
 import { NO_FD_BUDGET, type FdBudget } from './fd-budget.js';
 import { closeFd, lstatModeAt, openAt, readlinkAt, S_IFDIR, S_IFLNK, S_IFMT } from './open-at.js';
@@ -9,6 +9,8 @@ export interface BaseDir {
   /** Host path of the directory (used only where /proc/self/fd is unavailable). */
   hostPath: string;
   mountRel: string;
+  /** Overlay mounts: hostFd is a directory of the lower layer (see FdEntry.lower). */
+  lower: boolean;
 }
 
 /** Where a guest path ended up: `parent` is a host path naming a verified directory. */
@@ -27,16 +29,30 @@ export interface Resolved {
    * name treat such a path as wasmtime (cap-std's open_parent) does: as the directory itself.
    */
   dirSuffix: boolean;
+  /**
+   * Overlay mounts (overlay-resolve.ts): the name was found in the read-only lower layer, and
+   * `parent`/`target` are there; for name '' the base directory has no upper part. Else false.
+   */
+  lower: boolean;
+  /**
+   * The upper layer's directory where a new `name` is made: `parentFd` for a plain mount; -1 on
+   * an overlay mount when only the lower layer has the parent (WasiContext.upperParent copies
+   * the directory chain up first).
+   */
+  upperParentFd: number;
+  /** Overlay mounts: the lower layer's directory at the parent's path (for name '', at the base's), or -1 / ''. */
+  lowerParentFd: number;
+  lowerParent: string;
 }
 
-const MAX_SYMLINK_HOPS = 32;
+export const MAX_SYMLINK_HOPS = 32;
 const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
 const CACHE_LIMIT = 128;
 /**
  * A directory held open during a walk: its fd, the string that reaches it, its cache key, and
  * the last call that used it (`PathResolver.call`): a handle of the current call is pinned.
  */
-interface DirHandle {
+export interface DirHandle {
   fd: number;
   path: string;
   key: string;
@@ -46,7 +62,7 @@ interface DirHandle {
 const hasProcFd = process.platform === 'linux' && existsSync('/proc/self/fd');
 
 /** `path` ends in `/` or `/.`, or is `.` (cap-std's path_requires_dir). */
-function hasDirSuffix(path: string): boolean {
+export function hasDirSuffix(path: string): boolean {
   const last = path.charCodeAt(path.length - 1);
   if (last === 47) return true;
   return last === 46 && (path.length === 1 || path.charCodeAt(path.length - 2) === 47);
@@ -99,7 +115,7 @@ export class PathResolver {
     if (path.includes('\0')) throw new Errno(E.INVAL);
     let queue = path.split('/');
     const stack: string[] = [];
-    const dirs: DirHandle[] = [{ fd: base.hostFd, path: fdPath(base.hostFd, base.hostPath), key: `${base.hostFd}`, used: this.call }];
+    const dirs: DirHandle[] = [this.handleOf(base.hostFd, base.hostPath)];
     let hops = 0;
     let name = '';
     for (let i = 0; i < queue.length; i++) {
@@ -152,7 +168,7 @@ export class PathResolver {
     const mountRel = name === '' ? parentRel : parentRel === '' ? name : `${parentRel}/${name}`;
     const resolved = {
       parent: parent.path, parentFd: parent.fd, name, target: name === '' ? parent.path : `${parent.path}/${name}`, mountRel,
-      dirSuffix: hasDirSuffix(path),
+      dirSuffix: hasDirSuffix(path), lower: false, upperParentFd: parent.fd, lowerParentFd: -1, lowerParent: '',
       // Empty slots for the fields WasiContext.resolve adds with `{ ...r, dir, mount, guestPath }`:
       // on Node 20's V8, adding properties to a spread clone misses its IC every time (~2 us per
       // call, measured; about a quarter of an open/read/close); overwriting existing ones is ~30 ns.
@@ -162,8 +178,15 @@ export class PathResolver {
     return resolved;
   }
 
+  /** The cached handle of directory `c` under `parent` (stamped for this call), if there is one. */
+  cachedChildDir(parent: DirHandle, c: string): DirHandle | undefined {
+    const cached = this.dirCache.get(`${parent.key}/${c}`);
+    if (cached !== undefined) cached.used = this.call;
+    return cached;
+  }
+
   /** Opens (or reuses) directory `c` under `parent` without following a symlink; null if it is one. */
-  private openChildDir(parent: DirHandle, c: string): DirHandle | null {
+  openChildDir(parent: DirHandle, c: string): DirHandle | null {
     const key = `${parent.key}/${c}`;
     const cached = this.dirCache.get(key);
     if (cached !== undefined) {
@@ -192,6 +215,38 @@ export class PathResolver {
     const dir: DirHandle = { fd, path: fdPath(fd, `${parent.path}/${c}`), key, used: this.call };
     this.dirCache.set(key, dir);
     return dir;
+  }
+
+  /**
+   * A directory the host names by path (an overlay layer's root), cached under `key` like the
+   * directories below it; null when it does not exist.
+   */
+  rootDir(key: string, hostPath: string): DirHandle | null {
+    const cached = this.dirCache.get(key);
+    if (cached !== undefined) {
+      cached.used = this.call;
+      return cached;
+    }
+    let fd: number;
+    try {
+      fd = openSync(hostPath, DIR_FLAGS);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ENOENT') return null;
+      throw err;
+    }
+    const swapped = this.dirCache.size >= CACHE_LIMIT && this.evict(1) === 1;
+    if (!swapped && !this.budget.take()) {
+      closeFd(fd);
+      throw new Errno(E.MFILE);
+    }
+    const dir: DirHandle = { fd, path: fdPath(fd, hostPath), key, used: this.call };
+    this.dirCache.set(key, dir);
+    return dir;
+  }
+
+  /** A handle for a directory fd the caller holds (a guest's fd): pinned for this call, never cached. */
+  handleOf(hostFd: number, hostPath: string): DirHandle {
+    return { fd: hostFd, path: fdPath(hostFd, hostPath), key: `${hostFd}`, used: this.call };
   }
 
   /** Closes up to `n` least recently used handles that the current call does not hold; returns how many. */

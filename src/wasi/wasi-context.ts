@@ -1,12 +1,16 @@
-import { fstatSync, lstatSync, type BigIntStats, type Stats } from 'node:fs';
+import { constants, fstatSync, lstatSync, readdirSync, type BigIntStats, type Stats } from 'node:fs';
 import { E, Errno } from './abi.js';
 import type { DiskQuota } from './disk-quota.js';
-import type { FdEntry, FdTable } from './fd-table.js';
+import { closeQuietly, type FdEntry, type FdTable } from './fd-table.js';
+import { parentOf } from './link-containment.js';
 import type { Mount } from './mount-table.js';
-import { PathResolver, type Resolved } from './path-resolver.js';
+import { lstatModeAt, openAt, S_IFDIR, S_IFMT } from './open-at.js';
+import { makeUpperDir, resolveInMount, type OverlayMount } from './overlay-resolve.js';
+import { fdPath, PathResolver, type Resolved } from './path-resolver.js';
 import type { ReadOnlySet } from './read-only-set.js';
 import { StdinReader, writeToSink, type OutputSink } from './stdio.js';
 
+const O_DIR = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function encodeAll(strings: string[]): Buffer[] {
@@ -143,8 +147,8 @@ export class WasiContext {
     const dir = this.dirEntry(fd);
     if ((dir.rightsDropped & right) !== 0) throw new Errno(E.NOTCAPABLE);
     const path = this.readString(pathPtr, pathLen);
-    const r = this.resolver.resolve(dir, path, follow);
     const mount = this.mounts[dir.mount]!;
+    const r = resolveInMount(this.resolver, dir, mount, path, follow);
     return { ...r, dir, mount, guestPath: this.guestPathOf(dir.mount, r.mountRel) };
   }
 
@@ -165,12 +169,12 @@ export class WasiContext {
    * path is a /proc magic link, so the directory's own fd is asked instead.
    */
   lstatTarget(p: GuestPath): Stats | null {
-    if (p.name === '') return fstatSync(p.dir.hostFd);
+    if (p.name === '') return fstatSync(p.parentFd);
     return lstatSync(p.target, { throwIfNoEntry: false }) ?? null;
   }
 
   lstatTargetBig(p: GuestPath): BigIntStats {
-    if (p.name === '') return fstatSync(p.dir.hostFd, { bigint: true });
+    if (p.name === '') return fstatSync(p.parentFd, { bigint: true });
     return lstatSync(p.target, { bigint: true });
   }
 
@@ -181,14 +185,55 @@ export class WasiContext {
     return this.readOnly.hasPath(guestPath);
   }
 
+  /** An existing name that no guest call may take over (link or symlink onto it): a read-only file, or a file of an overlay's lower layer. */
+  isReadOnlyName(p: GuestPath, st: Stats): boolean {
+    return (p.lower && !st.isDirectory()) || this.isReadOnlyFile(st, p.guestPath);
+  }
+
   /**
    * Refuses a change to an existing name: EROFS in a ro mount, `roErrno` (EPERM for
-   * unlink/rename/set-times) for a read-only file, and EPERM for a directory holding one
-   * (moving it would give the read-only file a path the set does not know).
+   * unlink/rename/set-times) for a read-only file or anything of an overlay's lower layer, and
+   * EPERM for moving a directory holding a read-only file (it would get a path the set does not
+   * know) or one the lower layer has too (its lower part cannot move).
    */
   checkMutable(p: GuestPath, st: Stats | null, roErrno: number, movesName: boolean): void {
     if (p.mount.mode === 'ro') throw new Errno(E.ROFS);
-    if (this.isReadOnlyFile(st, p.guestPath)) throw new Errno(roErrno);
-    if (movesName && st && st.isDirectory() && !this.readOnly.empty && this.readOnly.hasPathUnder(p.guestPath)) throw new Errno(E.PERM);
+    if (p.lower || this.isReadOnlyFile(st, p.guestPath)) throw new Errno(roErrno);
+    if (movesName && st && st.isDirectory()) {
+      if (!this.readOnly.empty && this.readOnly.hasPathUnder(p.guestPath)) throw new Errno(E.PERM);
+      if (this.inLowerLayer(p)) throw new Errno(E.PERM);
+    }
+  }
+
+  /** On an overlay mount: the lower layer has a directory where `p` is (for a name found upper, a merged directory). */
+  inLowerLayer(p: GuestPath): boolean {
+    if (p.lower) return true;
+    if (p.lowerParentFd < 0) return false;
+    if (p.name === '') return true;
+    return (lstatModeAt(p.lowerParentFd, p.lowerParent, p.name) & S_IFMT) === S_IFDIR;
+  }
+
+  /** rmdir of a directory the lower layer has: ENOTEMPTY when it holds entries there, else EPERM (it cannot go). */
+  lowerDirErrno(p: GuestPath): number {
+    const fd = openAt(p.lowerParentFd, p.lowerParent, p.name, O_DIR);
+    try {
+      return readdirSync(fdPath(fd, `${p.lowerParent}/${p.name}`)).length > 0 ? E.NOTEMPTY : E.PERM;
+    } finally {
+      closeQuietly(fd);
+    }
+  }
+
+  /**
+   * Points `p` at the upper layer's directory for making the new name `p.name`: on an overlay
+   * mount, when only the lower layer has the parent, its directory chain is made in the upper
+   * layer first (WasiContext never makes a name in the lower layer). No-op on plain mounts.
+   */
+  upperParent(p: GuestPath): void {
+    if (p.upperParentFd >= 0) return;
+    const dir = makeUpperDir(this.resolver, p.mount as OverlayMount, parentOf(p.mountRel));
+    p.parent = dir.path;
+    p.parentFd = dir.fd;
+    p.upperParentFd = dir.fd;
+    p.target = `${dir.path}/${p.name}`;
   }
 }

@@ -5,6 +5,7 @@ import { isFdExhaustion, tooManyFilesError } from '../host-failure.js';
 import { FILETYPE, filetypeOfMode } from './abi.js';
 import { closeQuietly, type FdEntry, type FdKind, type FdTable } from './fd-table.js';
 import { findMount, type Mount, type MountTable } from './mount-table.js';
+import { resolveInMount } from './overlay-resolve.js';
 import type { PathResolver } from './path-resolver.js';
 import type { ReadOnlySet } from './read-only-set.js';
 
@@ -44,7 +45,7 @@ export function exportFds(fds: FdTable): WasiFdState[] {
 export function stdioEntry(kind: 'stdin' | 'stdout' | 'stderr'): FdEntry {
   return {
     kind, filetype: FILETYPE.UNKNOWN, hostFd: -1, mount: -1, mountRel: '', guestPath: '', hostPath: '', offset: 0,
-    fdflags: 0, readable: kind === 'stdin', writable: kind !== 'stdin', readOnly: false, rightsDropped: 0,
+    fdflags: 0, readable: kind === 'stdin', writable: kind !== 'stdin', readOnly: false, lower: false, rightsDropped: 0,
     inheritingDropped: 0, preopen: null, dev: 0, ino: 0, listing: null,
   };
 }
@@ -64,7 +65,7 @@ export function openMountRoot(mounts: Mount[], index: number): FdEntry {
   const st = fstatSync(hostFd);
   return {
     kind: 'dir', filetype: FILETYPE.DIRECTORY, hostFd, mount: index, mountRel: '', guestPath: m.guestPath,
-    hostPath: m.hostPath, offset: 0, fdflags: 0, readable: true, writable: false, readOnly: m.mode === 'ro',
+    hostPath: m.hostPath, offset: 0, fdflags: 0, readable: true, writable: false, readOnly: m.mode === 'ro', lower: false,
     rightsDropped: 0, inheritingDropped: 0, preopen: m.guestPath, dev: st.dev, ino: st.ino, listing: null,
   };
 }
@@ -76,7 +77,7 @@ export function keyReadOnlySet(set: ReadOnlySet, mounts: Mount[], roots: FdEntry
     if (!at || at.rel === '') continue;
     try {
       resolver.beginCall();
-      const r = resolver.resolve(roots[at.index]!, at.rel, true);
+      const r = resolveInMount(resolver, roots[at.index]!, mounts[at.index]!, at.rel, true);
       const st = fstatOfPath(r.target);
       if (st) set.addId(st.dev, st.ino);
     } catch {
@@ -99,7 +100,11 @@ function fstatOfPath(path: string): { dev: number; ino: number } | null {
   }
 }
 
-/** Reopens one exported fd inside its mount (by path, re-checked by the resolver). */
+/**
+ * Reopens one exported fd inside its mount (by path, re-checked by the resolver). On an overlay
+ * mount the path is resolved through the layers again, so the fd lands on whichever layer holds
+ * the name now (the exported `lower` is not trusted); a lower file is reopened read-only.
+ */
 export function reopenFd(s: WasiFdState, mounts: Mount[], roots: FdEntry[], resolver: PathResolver, isReadOnly: (st: Stats, guestPath: string) => boolean): FdEntry {
   const m = mounts[s.mount];
   const root = roots[s.mount];
@@ -108,10 +113,12 @@ export function reopenFd(s: WasiFdState, mounts: Mount[], roots: FdEntry[], reso
   const dropped = { rightsDropped: s.rightsDropped ?? 0, inheritingDropped: s.inheritingDropped ?? 0 };
   if (s.preopen !== null && s.mountRel === '') return { ...openMountRoot(mounts, s.mount), preopen: s.preopen, ...dropped };
   resolver.beginCall();
-  const target = s.mountRel === '' ? null : resolver.resolve(root, s.mountRel, false).target;
+  const r = s.mountRel === '' ? null : resolveInMount(resolver, root, m, s.mountRel, false);
+  const target = r === null ? null : r.target;
+  const lower = r !== null && r.lower;
   let hostFd: number;
   const { O_RDONLY, O_WRONLY, O_RDWR, O_DIRECTORY, O_NOFOLLOW } = constants;
-  const flags = O_NOFOLLOW | (s.kind === 'dir' ? O_RDONLY | O_DIRECTORY : s.writable ? (s.readable ? O_RDWR : O_WRONLY) : O_RDONLY);
+  const flags = O_NOFOLLOW | (s.kind === 'dir' ? O_RDONLY | O_DIRECTORY : s.writable && !lower ? (s.readable ? O_RDWR : O_WRONLY) : O_RDONLY);
   try {
     hostFd = openSync(target ?? m.hostPath, target === null ? flags & ~O_NOFOLLOW : flags);
   } catch (err) {
@@ -119,10 +126,11 @@ export function reopenFd(s: WasiFdState, mounts: Mount[], roots: FdEntry[], reso
     throw new WarrenError('E_SNAPSHOT_INVALID', `cannot reopen ${s.guestPath} (fd ${s.fd}): ${(err as Error).message}`, { fd: s.fd, guestPath: s.guestPath });
   }
   const st = fstatSync(hostFd);
-  const readOnly = s.readOnly || m.mode === 'ro' || isReadOnly(st, s.guestPath);
+  const isDir = (st.mode & 0o170000) === 0o040000;
+  const readOnly = s.readOnly || m.mode === 'ro' || (lower && !isDir) || isReadOnly(st, s.guestPath);
   const { fd: _fd, ...rest } = s;
   return {
-    ...rest, hostFd, filetype: filetypeOfMode(st.mode), hostPath: join(m.hostPath, s.mountRel),
-    writable: s.writable && !readOnly, readOnly, dev: st.dev, ino: st.ino, listing: null, ...dropped,
+    ...rest, hostFd, filetype: filetypeOfMode(st.mode), hostPath: join(lower ? m.lowerPath! : m.hostPath, s.mountRel),
+    writable: s.writable && !readOnly, readOnly, lower, dev: st.dev, ino: st.ino, listing: null, ...dropped,
   };
 }

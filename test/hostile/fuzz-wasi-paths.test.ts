@@ -8,6 +8,7 @@ import { MountTableBuilder, type MountTable } from '../../src/wasi/index.js';
 import { loadComponentProbe, runComponentProbe } from '../components/component-probe.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { escapingLinks } from '../wasi/escaping-links.js';
+import { treeHash } from '../wasi/overlay-tree.js';
 import { runProbe, type ProbeRun } from '../wasi/probe-guest.js';
 import { bump, fcOptions, summary } from './hostile-config.js';
 
@@ -51,6 +52,12 @@ function makeLayout(): Layout {
   symlinkSync(join(base, 'outside', secretName), join(base, 'root', 'pre-abs'));
   symlinkSync(`../outside/${secretName}`, join(base, 'root', 'pre-up'));
   symlinkSync('../outside', join(base, 'root', 'pre-dir'));
+  // The lower layer of the overlay runs (the version's shared tree): `sub` merges with the root's.
+  mkdirSync(join(base, 'lower', 'sub', 'deep'), { recursive: true });
+  mkdirSync(join(base, 'lower', 'lo-dir'));
+  writeFileSync(join(base, 'lower', 'lower.txt'), 'lower bytes');
+  writeFileSync(join(base, 'lower', 'sub', 'lower.txt'), 'lower bytes');
+  writeFileSync(join(base, 'lower', 'lo-dir', 'lower.txt'), 'lower bytes');
   return { base, secret, secretName, innerName, hidden };
 }
 
@@ -72,6 +79,7 @@ function pathArb(l: Layout): fc.Arbitrary<string> {
   // the names outside, and the classic tricks.
   const seg = fc.oneof(
     { weight: 6, arbitrary: fc.constantFrom('a', 'b', 'l1', 'l2', 'sub', 'data') },
+    { weight: 2, arbitrary: fc.constantFrom('lower.txt', 'lo-dir', 'deep') },
     { weight: 2, arbitrary: fc.constantFrom('pre-abs', 'pre-up', 'pre-dir') },
     { weight: 3, arbitrary: fc.constantFrom('..', '.', '') },
     { weight: 2, arbitrary: fc.constantFrom('ro.txt', 'r.txt', 'ro', 'outside', l.secretName, 'sentinel-dir', l.innerName, 'root', 'proc', 'self', 'etc', 'passwd') },
@@ -119,6 +127,10 @@ const LINE = /^(?:[a-z_-]+ (?:OK.*|ERR \d+)|content .*|)$/s;
 
 type Runner = (mounts: MountTable, ops: string[], opts: { maxOpenFiles: number }) => ProbeRun;
 
+test('overlay roots: the same random sequences over a shared lower tree never write it, nor leave the mounts', async () => {
+  await fuzzPaths(runProbe, 200, true);
+});
+
 test('WASI path resolver: random mkdir/symlink/link/rename/open sequences never touch the host outside the mounts', async () => {
   await fuzzPaths(runProbe, 300);
 });
@@ -128,7 +140,7 @@ test('WASI 0.2 file system (a component): the same random sequences never touch 
   await fuzzPaths((mounts, ops, opts) => runComponentProbe(probe, mounts, ops, opts), 100);
 });
 
-async function fuzzPaths(runGuest: Runner, runs: number): Promise<void> {
+async function fuzzPaths(runGuest: Runner, runs: number, overlay = false): Promise<void> {
   // Layout and arbitraries depend on each other: draw a layout per case inside the property.
   await fc.assert(
     fc.asyncProperty(fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.context(), async (seed, ctx) => {
@@ -138,8 +150,9 @@ async function fuzzPaths(runGuest: Runner, runs: number): Promise<void> {
         ctx.log(JSON.stringify(ops));
         const outsideBefore = fingerprint(join(l.base, 'outside'));
         const roBefore = fingerprint(join(l.base, 'ro'));
+        const lowerBefore = treeHash(join(l.base, 'lower'));
         const mounts = new MountTableBuilder()
-          .mount('/', join(l.base, 'root'), 'rw')
+          .mount('/', join(l.base, 'root'), 'rw', overlay ? { lower: join(l.base, 'lower') } : {})
           .mount('/ro', join(l.base, 'ro'), 'ro')
           .mount('/data', join(l.base, 'data'), 'rw')
           .readOnlyFile('/ro.txt')
@@ -162,7 +175,8 @@ async function fuzzPaths(runGuest: Runner, runs: number): Promise<void> {
         assert.deepEqual(fingerprint(join(l.base, 'outside')), outsideBefore, 'the sentinels outside the mounts are untouched');
         assert.deepEqual(fingerprint(join(l.base, 'ro')), roBefore, 'the read-only mount is untouched');
         assert.equal(readFileSync(join(l.base, 'root', 'ro.txt'), 'utf8'), 'read-only bytes', 'the read-only file is untouched');
-        assert.deepEqual(readdirSync(l.base).sort(), ['data', l.hidden[2], 'outside', 'ro', 'root'].sort(), 'nothing created next to the mounts');
+        assert.equal(treeHash(join(l.base, 'lower')), lowerBefore, 'the lower tree is untouched');
+        assert.deepEqual(readdirSync(l.base).sort(), ['data', l.hidden[2], 'lower', 'outside', 'ro', 'root'].sort(), 'nothing created next to the mounts');
         assertNoGuestLinkLeaves(l);
       } finally {
         rmSync(l.base, { recursive: true, force: true });

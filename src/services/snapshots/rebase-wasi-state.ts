@@ -12,7 +12,9 @@ export function rebaseWasiState(state: WasiState, mounts: MountTable): WasiState
   const rebased = state.mounts.mounts.map((m) => {
     const here = mounts.mounts.find((n) => n.guestPath === m.guestPath);
     if (!here) throw new WarrenError('E_SNAPSHOT_INVALID', `the snapshot has a mount at ${m.guestPath}, which this worker does not`, { guestPath: m.guestPath });
-    return { ...m, hostPath: here.hostPath, mode: here.mode };
+    // The lower layer (an overlay root's shared tree) is this node's too, or none if `mounts` has none.
+    const { lowerPath: _old, ...rest } = m;
+    return { ...rest, hostPath: here.hostPath, mode: here.mode, ...(here.lowerPath === undefined ? {} : { lowerPath: here.lowerPath }) };
   });
   // fds keep their mount index and mount-relative path; WasiHost.restore rebuilds host paths from them.
   return { ...state, mounts: { mounts: rebased, readOnlyFiles: [...mounts.readOnlyFiles] }, readOnlyIds: [] };
