@@ -14,10 +14,19 @@ export interface BlobInfo {
  * Bytes by digest. The only port that knows where blob bytes live. Blobs are immutable: putting
  * the same bytes twice is a no-op that returns the same integrity.
  */
+export interface PutOptions {
+  /**
+   * fdatasync the bytes on this node before the blob gets its name (a snapshot the reply waits
+   * on): the store syncs the file it writes, in the same pass, instead of a caller opening it
+   * again. A store that keeps no local file ignores it.
+   */
+  durable?: boolean;
+}
+
 export interface Blobs {
-  put(data: Uint8Array | string): Promise<BlobInfo>;
-  /** Streams bytes in; resolves once the blob is durable. */
-  putStream(source: Readable | AsyncIterable<Uint8Array>): Promise<BlobInfo>;
+  put(data: Uint8Array | string, opts?: PutOptions): Promise<BlobInfo>;
+  /** Streams bytes in; resolves once the blob is stored. */
+  putStream(source: Readable | AsyncIterable<Uint8Array>, opts?: PutOptions): Promise<BlobInfo>;
   get(integrity: Integrity): Promise<Buffer>;
   has(integrity: Integrity): Promise<boolean>;
   info(integrity: Integrity): Promise<BlobInfo | null>;

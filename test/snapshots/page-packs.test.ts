@@ -22,9 +22,9 @@ const bytesOf = (memory: WebAssembly.Memory) => new Uint8Array(memory.buffer).sl
 /** A snapshot as take-snapshot makes one: the guest thread's scan streaming its pack into the store, then the map. */
 async function snapshot(blobs: Awaited<ReturnType<typeof openStore>>['blobs'], mem: WebAssembly.Memory, base: PageMap | null) {
   const diffBase = usableBase(base) ? base : null;
-  const writer = new PackWriter(blobs);
+  const writer = new PackWriter(blobs, false);
   const scan = scanPages(mem, diffBase?.digests ?? null, writer.push);
-  return writePageMap({ target: blobs, scan, base: diffBase, pack: await writer.finish(false) });
+  return writePageMap({ target: blobs, scan, base: diffBase, pack: await writer.finish() });
 }
 
 async function restored(store: Awaited<ReturnType<typeof openStore>>, digest: string): Promise<Uint8Array> {

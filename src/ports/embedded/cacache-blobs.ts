@@ -1,15 +1,17 @@
 import cacache from 'cacache';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import { Readable, Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { WarrenError } from '../../errors.js';
 import { isFdExhaustion, tooManyFilesError } from '../../host-failure.js';
-import type { BlobInfo, Integrity, LocalBlobs } from '../blobs.js';
+import type { BlobInfo, Integrity, LocalBlobs, PutOptions } from '../blobs.js';
 
 const ALGORITHM = 'sha256';
+/** A durable stream is fdatasynced at least this often while it is written (see putStream). */
+const SYNC_EVERY_BYTES = 8 << 20;
 /** cacache is keyed by both index keys and content; Warren only uses content, by digest. */
 const INTEGRITY_RE = /^sha256-[A-Za-z0-9+/]{43}=$/;
 
@@ -36,14 +38,24 @@ export class CacacheBlobs implements LocalBlobs {
    * (the registry is the index). cacache.put costs an index append, a temp dir and a move per
    * small blob, which every snapshot paid several times (docs/decisions.md); this takes a few syscalls.
    */
-  async put(data: Uint8Array | string): Promise<BlobInfo> {
+  async put(data: Uint8Array | string, opts: PutOptions = {}): Promise<BlobInfo> {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     const integrity = `${ALGORITHM}-${createHash(ALGORITHM).update(bytes).digest('base64')}`;
     // Bytes the store has already are not written again.
     if (await this.stored(integrity)) return this.touch(integrity);
     const tmp = await this.tempName();
     try {
-      await writeFile(tmp, bytes, { flag: 'wx', mode: 0o644 });
+      if (opts.durable) {
+        const handle = await open(tmp, 'wx', 0o644);
+        try {
+          await handle.writeFile(bytes);
+          await handle.datasync();
+        } finally {
+          await handle.close();
+        }
+      } else {
+        await writeFile(tmp, bytes, { flag: 'wx', mode: 0o644 });
+      }
     } catch (err) {
       await rm(tmp, { force: true });
       throw err;
@@ -51,20 +63,42 @@ export class CacacheBlobs implements LocalBlobs {
     return this.moveIn(tmp, integrity, bytes.byteLength);
   }
 
-  /** Streams bytes in the same way, hashed while they are written to the temporary file. */
-  async putStream(source: Readable | AsyncIterable<Uint8Array>): Promise<BlobInfo> {
+  /**
+   * Streams bytes in the same way, hashed while they are written to the temporary file: a chunk
+   * is hashed while the one before it is being written. A durable stream is fdatasynced every
+   * SYNC_EVERY_BYTES as it goes, so the disk writes while the rest is hashed and the last sync
+   * has only the tail left (a first snapshot's pack is tens of MiB).
+   */
+  async putStream(source: Readable | AsyncIterable<Uint8Array>, opts: PutOptions = {}): Promise<BlobInfo> {
     const tmp = await this.tempName();
     const hash = createHash(ALGORITHM);
     let size = 0;
-    const tap = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        hash.update(chunk);
-        size += chunk.length;
-        done(null, chunk);
-      },
-    });
     try {
-      await pipeline(source, tap, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
+      const handle = await open(tmp, 'wx', 0o644);
+      const syncs: Promise<void>[] = [];
+      let writing: Promise<void> = Promise.resolve();
+      try {
+        let unsynced = 0;
+        for await (const chunk of source) {
+          const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array);
+          hash.update(bytes);
+          await writing;
+          writing = writeAll(handle, bytes, size);
+          size += bytes.byteLength;
+          unsynced += bytes.byteLength;
+          if (opts.durable && unsynced >= SYNC_EVERY_BYTES) {
+            unsynced = 0;
+            syncs.push(writing.then(() => handle.datasync()));
+          }
+        }
+        await writing;
+        if (opts.durable) await handle.datasync();
+      } finally {
+        // Every write and sync has settled before the file is closed (or removed).
+        await Promise.allSettled([writing, ...syncs]);
+        await handle.close();
+      }
+      await Promise.all(syncs);
     } catch (err) {
       await rm(tmp, { force: true });
       throw err;
@@ -282,6 +316,14 @@ function contentName(integrity: string): string {
   putHex(31, (w >> 2) & 255);
   if (invalid < 0 || codes > 127) assertIntegrity(integrity);
   return nameBytes.toString('latin1', 0, 66);
+}
+
+/** pwrite of all of `bytes` at `position` (a write may take fewer bytes than asked). */
+async function writeAll(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < bytes.byteLength; ) {
+    const { bytesWritten } = await handle.write(bytes, done, bytes.byteLength - done, position + done);
+    done += bytesWritten;
+  }
 }
 
 function notFound(integrity: string, cause: unknown): WarrenError {

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { Objm, type ObjectResult, type ObjectStore } from '@nats-io/obj';
 import { WarrenError, isWarrenError } from '../../errors.js';
-import type { BlobInfo, Blobs, EvictLocalOptions, EvictLocalResult, Integrity, NodeCache } from '../blobs.js';
+import type { BlobInfo, Blobs, EvictLocalOptions, EvictLocalResult, Integrity, NodeCache, PutOptions } from '../blobs.js';
 import { assertIntegrity, contentPath, type CacacheBlobs } from '../embedded/cacache-blobs.js';
 import { evictLocalBlobs } from './evict-local-blobs.js';
 import { fromNatsError } from './nats-errors.js';
@@ -52,13 +52,13 @@ export class NatsBlobs implements Blobs, NodeCache {
     return new NatsBlobs(local, os, js, await js.jetstreamManager(), bucket);
   }
 
-  async put(data: Uint8Array | string): Promise<BlobInfo> {
-    const local = await this.local.put(data);
+  async put(data: Uint8Array | string, opts?: PutOptions): Promise<BlobInfo> {
+    const local = await this.local.put(data, opts);
     return this.publish(local.integrity);
   }
 
-  async putStream(source: Readable | AsyncIterable<Uint8Array>): Promise<BlobInfo> {
-    const local = await this.local.putStream(source);
+  async putStream(source: Readable | AsyncIterable<Uint8Array>, opts?: PutOptions): Promise<BlobInfo> {
+    const local = await this.local.putStream(source, opts);
     return this.publish(local.integrity);
   }
 

@@ -118,7 +118,7 @@ async function snapshotMemory(ctx: NodeContext, workerId: string, id: string, ki
   // An instance that lives on after the snapshot (a commit) keeps a shadow of its memory, so
   // the next snapshot compares pages instead of hashing them all; a pause drops the instance.
   const shadow = kind === 'commit' ? { baseTag: diffBase ? inst.base!.snapshot : null, shadowTag: id } : {};
-  const writer = new PackWriter(target);
+  const writer = new PackWriter(target, kind === 'commit');
   let guest: GuestStateSnapshot;
   try {
     guest = await scanGuest(workerId, inst, diffBase?.digests ?? null, shadow, writer.push);
@@ -126,9 +126,9 @@ async function snapshotMemory(ctx: NodeContext, workerId: string, id: string, ki
     writer.abort();
     throw err;
   }
-  const pack = await writer.finish(kind === 'commit');
+  // The guest state does not wait for the pack; the page map names it.
   const [pages, state] = await Promise.all([
-    writePageMap({ target, scan: guest, base: diffBase, pack }),
+    writer.finish().then((pack) => writePageMap({ target, scan: guest, base: diffBase, pack })),
     writeGuestState(target, { globals: guest.globals, wasi: guest.wasi }),
   ]);
   return {

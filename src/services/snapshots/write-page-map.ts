@@ -1,9 +1,8 @@
-import { open } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import { WarrenError } from '../../errors.js';
 import type { BlobInfo, Blobs, Integrity } from '../../ports/blobs.js';
 import type { PageMap } from '../../records.js';
-import { PAGE_SIZE, type PageScan } from '../../runtime/memory-pages.js';
+import { PACK_CHUNK_PAGES, PAGE_SIZE, type PageScan } from '../../runtime/memory-pages.js';
 
 /**
  * A chain of snapshots diffed one against the other points into more and more packs; a base
@@ -17,37 +16,57 @@ export function usableBase(base: PageMap | null | undefined): base is PageMap {
   return Boolean(base?.packs && base.at && base.packs.length < MAX_PACKS);
 }
 
+/** Packs up to this size (one chunk of the scan) go to the store as one buffer: the few pages of an `on_call` snapshot need no stream. */
+const SMALL_PACK_BYTES = PACK_CHUNK_PAGES * PAGE_SIZE;
+
 /**
- * Stores a pack as its chunks arrive from the guest thread's scan: the store hashes and writes
- * while the scan goes on (two cores, one pass each). Nothing is put when no chunk comes.
+ * Stores a pack as its chunks arrive from the guest thread's scan: past its first chunk the store
+ * hashes and writes while the scan goes on (two cores, one pass each); a pack of one chunk is
+ * put whole. `durable` (commits): the store fdatasyncs the pack as it writes it. Nothing is put
+ * when no chunk comes.
  */
 export class PackWriter {
+  private chunks: Uint8Array[] = [];
+  private buffered = 0;
   private stream: PassThrough | null = null;
   private stored: Promise<BlobInfo> | null = null;
 
-  constructor(private readonly target: Blobs) {}
+  constructor(
+    private readonly target: Blobs,
+    private readonly durable: boolean,
+  ) {}
 
   readonly push = (chunk: Uint8Array): void => {
-    if (!this.stream) {
-      this.stream = new PassThrough();
-      this.stored = this.target.putStream(this.stream);
-      // Awaited in finish(); until then a failure must not be an unhandled rejection.
-      this.stored.catch(() => undefined);
+    if (this.stream) {
+      this.stream.write(chunk);
+      return;
     }
-    this.stream.write(chunk);
+    this.chunks.push(chunk);
+    this.buffered += chunk.byteLength;
+    if (this.buffered <= SMALL_PACK_BYTES) return;
+    this.stream = new PassThrough();
+    this.stored = this.target.putStream(this.stream, { durable: this.durable });
+    // Awaited in finish(); until then a failure must not be an unhandled rejection.
+    this.stored.catch(() => undefined);
+    for (const c of this.chunks) this.stream.write(c);
+    this.chunks = [];
   };
 
-  /** The pack's blob (fdatasynced when `durable`), or null when the scan sent no page. */
-  async finish(durable: boolean): Promise<BlobInfo | null> {
-    if (!this.stream || !this.stored) return null;
-    this.stream.end();
-    const info = await this.stored;
-    if (durable) await syncBlob(this.target, info.integrity);
-    return info;
+  /** The pack's blob, or null when the scan sent no page. */
+  async finish(): Promise<BlobInfo | null> {
+    if (this.stream && this.stored) {
+      this.stream.end();
+      return this.stored;
+    }
+    if (this.chunks.length === 0) return null;
+    const bytes = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    this.chunks = [];
+    return this.target.put(bytes, { durable: this.durable });
   }
 
   /** Stops a pack whose scan failed (the bytes written so far are garbage for GC). */
   abort(): void {
+    this.chunks = [];
     this.stream?.destroy();
   }
 }
@@ -115,16 +134,4 @@ export async function writePageMap(input: WritePageMapInput): Promise<WrittenPag
   const pageMap: PageMap = { pageSize: PAGE_SIZE, pages: scan.pages, digests: { ...scan.digests }, packs, at };
   const info = await target.put(JSON.stringify(pageMap));
   return { digest: info.integrity, pageMap, bytesWritten: pack?.size ?? 0, pagesWritten: scan.packPages };
-}
-
-/** fdatasync of the store's file for a blob, where the store keeps one on this node. */
-async function syncBlob(target: Blobs, integrity: Integrity): Promise<void> {
-  const path = await target.path(integrity);
-  if (!path) return;
-  const handle = await open(path, 'r');
-  try {
-    await handle.datasync();
-  } finally {
-    await handle.close();
-  }
 }
