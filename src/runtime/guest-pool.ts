@@ -123,13 +123,20 @@ export class GuestPool {
       if (reply.type === 'error' && reply.error.code === 'E_TIMEOUT') this.stats.timeouts++;
       return this.withTails(unwrapReply(reply), opts);
     }
+    // The timeout counts from the job's arrival, as in a lane: the wait for a thread is part of it.
+    const arrivedAt = performance.now();
     const thread = await this.acquire();
     this.stats.jobsRun++;
     try {
+      const leftMs = opts.timeoutMs - (performance.now() - arrivedAt);
+      if (leftMs <= 0) {
+        this.stats.timeouts++;
+        throw timeoutError(opts.timeoutMs);
+      }
       const body = this.withoutKnownModules(thread, request);
       const reply = await callWithTimeout(thread, body, { ...opts, transfer: [body.stdin.buffer as ArrayBuffer] }, () => {
         this.stats.timeouts++;
-      });
+      }, leftMs);
       return this.withTails(unwrapReply(reply), opts);
     } finally {
       this.release(thread);
@@ -230,12 +237,16 @@ export class GuestPool {
   }
 }
 
-/** Runs one call on a thread; past `timeoutMs` the thread is terminated and E_TIMEOUT thrown. */
+/**
+ * Runs one call on a thread; past `runForMs` (what is left of `timeoutMs`, by default all of it)
+ * the thread is terminated and E_TIMEOUT thrown.
+ */
 export async function callWithTimeout(
   thread: GuestThread,
   request: Parameters<GuestThread['call']>[0],
   opts: RunOptions,
   onTimeout: () => void = () => undefined,
+  runForMs = opts.timeoutMs,
 ): Promise<ThreadReply> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -244,7 +255,7 @@ export async function callWithTimeout(
       const err = timeoutError(opts.timeoutMs);
       void thread.terminate(err);
       reject(err);
-    }, opts.timeoutMs);
+    }, runForMs);
   });
   try {
     return await Promise.race([

@@ -11,6 +11,7 @@ import type { FunctionSignature } from '../precompile/read-export-signatures.js'
 import type { Linked } from './components/load-linked-modules.js';
 import type { EvictionPolicy, EvictionReport } from './instances/evict-idle-workers.js';
 import type { LiveWorkers } from './instances/live-workers.js';
+import type { LiveAdmission } from './instances/admit-live-instance.js';
 import type { RecoveryReport } from './workers/recover-workers.js';
 
 /**
@@ -43,4 +44,6 @@ export interface NodeContext {
   recovery: Promise<RecoveryReport> | null;
   /** Idle eviction: the policy set by startIdleEviction (null: none), and the pass in flight. */
   eviction: { policy: EvictionPolicy | null; running: Promise<EvictionReport> | null };
+  /** Starts counted against the live budgets before they run (admit-live-instance). */
+  admission: LiveAdmission;
 }

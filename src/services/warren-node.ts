@@ -23,6 +23,7 @@ import { startIdleEviction } from './instances/evict-idle-workers.js';
 import { resolveZipLimits, type ZipLimits } from '../manifest/zip-limits.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { LiveWorkers } from './instances/live-workers.js';
+import { LiveAdmission } from './instances/admit-live-instance.js';
 
 export interface WarrenNodeOptions {
   dataDir?: string;
@@ -114,6 +115,7 @@ export class WarrenNode {
       exportSignatures: new Map(),
       recovery: null,
       eviction: { policy: null, running: null },
+      admission: new LiveAdmission(),
     };
     ctx.metrics.observeJobLanes(() => ctx.pool.lanes);
     if (opts.maxQueuedCalls !== undefined) ctx.live.maxQueuedCalls = opts.maxQueuedCalls;

@@ -115,6 +115,7 @@ test(`${WORKERS} counter workers × ${CALLS} invocations from ${CLIENTS} clients
   if (WORKERS > MAX_LIVE) assert.ok(paused > 0, 'no worker was ever evicted');
   bump(counts, 'max live instances', maxLive);
   bump(counts, 'max rss MiB', Math.round(maxRss / 2 ** 20));
-  assert.ok(maxLive <= MAX_LIVE + CLIENTS, `live instances ${maxLive}`);
+  // The budget is met before an instance starts (admit-live-instance), never caught up on after.
+  assert.ok(maxLive <= MAX_LIVE, `live instances ${maxLive}`);
   assert.ok(maxRss < RSS_BOUND, `process RSS reached ${Math.round(maxRss / 2 ** 20)} MiB`);
 });

@@ -7,6 +7,7 @@ import { startWorkerInstance } from './start-worker-instance.js';
 import { pickResumeSnapshot } from '../snapshots/pick-resume-snapshot.js';
 import { restoreInstance } from './restore-instance.js';
 import { restoreRootBaseline } from '../workers/root-baseline.js';
+import { admitLiveInstance } from './admit-live-instance.js';
 
 export interface EnsuredInstance {
   inst: LiveInstance;
@@ -32,6 +33,17 @@ export async function ensureLiveInstance(ctx: NodeContext, record: WorkerRecord)
   const current = live.get(record.id);
   if (current && current.version === record.version) return { inst: current, how: 'live', snapshot: null };
   if (current) await live.stop(record.id);
+  // Room under the live budgets first: the instance starts only once it fits.
+  const admitted = await admitLiveInstance(ctx, record.id);
+  try {
+    return await bringBack(ctx, record);
+  } finally {
+    admitted.release();
+  }
+}
+
+async function bringBack(ctx: NodeContext, record: WorkerRecord): Promise<EnsuredInstance> {
+  const live = ctx.live;
   const snap = await pickResumeSnapshot(ctx, record);
   const lost = await instanceRanSinceReset(ctx, record.id);
   if (lost && snap?.scope !== 'full') {

@@ -175,7 +175,9 @@ async function invokeNow(ctx: NodeContext, workerId: string, input: InvokeWorker
       ctx.metrics.liveWorkers.set(live.size);
     }
     const message = err instanceof Error ? err.message : String(err);
-    if (fatal || record.status !== 'idle') await setStatus(ctx, workerId, fatal ? 'failed' : 'idle', fatal ? { code, message } : undefined).catch(() => undefined);
+    // Refused for room under the live budget (E_BUSY), a paused worker stays paused.
+    const after = fatal ? 'failed' : code === 'E_BUSY' && record.status === 'paused' ? 'paused' : 'idle';
+    if (fatal || record.status !== after) await setStatus(ctx, workerId, after, fatal ? { code, message } : undefined).catch(() => undefined);
     if (isWarrenError(err)) err.details.worker = workerId;
     throw err;
   }

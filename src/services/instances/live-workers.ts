@@ -46,6 +46,8 @@ export class LiveWorkers {
   private readonly pending = new Map<string, Map<string, PendingCall>>();
   /** Results of keyed calls of workers without `on_call` (kept while the node runs; on_call workers keep them in their record). */
   private readonly recorded = new Map<string, Record<string, RecordedCall>>();
+  /** Resolvers of `nextDrain`. */
+  private drainWaiters: (() => void)[] = [];
 
   pendingCall(workerId: string, key: string): PendingCall | undefined {
     return this.pending.get(workerId)?.get(key);
@@ -103,7 +105,10 @@ export class LiveWorkers {
     );
     this.queues.set(workerId, tail);
     void tail.then(() => {
-      if (this.queues.get(workerId) === tail) this.queues.delete(workerId);
+      if (this.queues.get(workerId) === tail) {
+        this.queues.delete(workerId);
+        this.drained();
+      }
       if (!opts.admit) return;
       const left = (this.queuedCalls.get(workerId) ?? 1) - 1;
       if (left > 0) this.queuedCalls.set(workerId, left);
@@ -140,6 +145,17 @@ export class LiveWorkers {
   /** True while an operation of the worker runs or waits in its queue. */
   busy(workerId: string): boolean {
     return this.queues.has(workerId);
+  }
+
+  /** Resolves the next time some worker's queue empties (a start waiting for room under the live budget retries then). */
+  nextDrain(): Promise<void> {
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private drained(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   /** Drops the instance (a thread of its own ends with it). */

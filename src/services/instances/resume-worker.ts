@@ -38,6 +38,11 @@ async function resumeNow(ctx: NodeContext, workerId: string): Promise<ResumeWork
     ctx.logger.info({ worker: workerId, how: ensured.how, snapshot: ensured.snapshot }, 'worker resumed');
     return { worker, resumed: ensured.how !== 'live', how: ensured.how, snapshot: ensured.snapshot };
   } catch (err) {
+    // No room under the live budget now: the worker stays as it was, to be resumed later.
+    if (isWarrenError(err) && err.code === 'E_BUSY') {
+      await setWorkerStatus(ctx, workerId, record.status).catch(() => undefined);
+      throw err;
+    }
     const error = { code: isWarrenError(err) ? err.code : 'E_INTERNAL', message: `resume: ${err instanceof Error ? err.message : String(err)}` };
     await setWorkerStatus(ctx, workerId, 'failed', error).catch(() => undefined);
     throw err;
