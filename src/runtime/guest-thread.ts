@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { Worker, type MessagePort } from 'node:worker_threads';
 import { WarrenError } from '../errors.js';
 import { processFdBudget } from './guest-fd-budget.js';
 import { hostFailure } from '../host-failure.js';
@@ -18,10 +18,19 @@ export class GuestThread {
   private dead: Error | null = null;
   readonly ready: Promise<void>;
 
-  /** `progress`: where the thread shows the worker op it runs (see InstanceThreads' backstop). */
-  constructor(opts: { progress?: SharedArrayBuffer } = {}) {
+  /**
+   * `progress`: where the thread shows the worker op it runs (see InstanceThreads' backstop);
+   * `control`: the thread's end of a port for requests that must not wait for the op it runs,
+   * and the flag set once one is posted (see worker-instance-thread's takeControlRequests).
+   */
+  constructor(opts: { progress?: SharedArrayBuffer; control?: { port: MessagePort; flag: SharedArrayBuffer } } = {}) {
     const budget = processFdBudget().forThread();
-    this.worker = new Worker(THREAD_URL, { stdout: false, stderr: false, workerData: { fdBudget: budget.data, progress: opts.progress } });
+    this.worker = new Worker(THREAD_URL, {
+      stdout: false,
+      stderr: false,
+      workerData: { fdBudget: budget.data, progress: opts.progress, control: opts.control },
+      transferList: opts.control ? [opts.control.port] : [],
+    });
     this.ready = new Promise((resolve, reject) => {
       // A thread that cannot start (EMFILE loading its script) fails whoever waits for it, never the process.
       const onError = (err: Error) => reject(hostFailure(err, 'starting a guest thread'));

@@ -1,4 +1,5 @@
-import { WasiHost } from '../wasi/index.js';
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { setSyscallCheckpoint, WasiHost } from '../wasi/index.js';
 import { runWithDeadline } from './deadline.js';
 import { componentMemory, dropComponentInstance, hasComponentInstance, invokeComponentInstance, startComponentInstance } from './component-worker.js';
 import { classifyGuestError, timeoutError } from './guest-error.js';
@@ -7,7 +8,7 @@ import { guestMemory, linkGuest } from './link-guest.js';
 import { OutputBatcher } from './output-batcher.js';
 import type { MemoryShadow } from './memory-pages.js';
 import type { GuestLimits, LinkedModules, ThreadReply } from './thread-protocol.js';
-import type { StartWorkerPayload, WorkerOpName, WorkerOps, WorkerRequest, WorkerRequestOf } from './worker-protocol.js';
+import type { ControlRequest, StartWorkerPayload, WorkerOpName, WorkerOps, WorkerRequest, WorkerRequestOf } from './worker-protocol.js';
 import type { WasmArg } from './coerce-export-args.js';
 
 /**
@@ -42,6 +43,12 @@ const linkedSets = new Map<string, LinkedModules>();
 let progress: Float64Array | null = null;
 /** Work an op leaves for after its reply is posted: it runs before the thread takes its next request. */
 let afterReply: (() => void)[] = [];
+/** The worker whose op this thread runs now; null between ops. */
+let runningWorker: string | null = null;
+/** Where control requests come from (InstanceThreads' threads): `flag` is set once one is posted. */
+let control: { port: MessagePort; flag: Int32Array; post: Post } | null = null;
+/** The control request being served: a deadline that stops the running guest may stop it halfway. */
+let serving: ControlRequest | null = null;
 
 /**
  * Defers `work` until the current op's reply has been posted. Nothing of any guest runs in
@@ -92,6 +99,7 @@ export function handleWorkerRequest(req: WorkerRequest, post: Post): void {
     progress[1] = Date.now();
     progress[0] = req.id;
   }
+  runningWorker = workerId;
   try {
     if (!op) throw Object.assign(new Error(`unknown worker op ${req.op}`), { code: 'E_INTERNAL' });
     const timeoutMs = req.timeoutMs;
@@ -110,6 +118,13 @@ export function handleWorkerRequest(req: WorkerRequest, post: Post): void {
     post({ type: 'error', id: req.id, error: classifyGuestError(err, mem) });
   } finally {
     if (progress) progress[0] = 0;
+    runningWorker = null;
+    // Served inside the guest's syscall, a control request is stopped with the guest at its
+    // deadline: it is served again (export and stop only read or drop an idle instance).
+    const interrupted = serving;
+    serving = null;
+    if (interrupted) serveControl(interrupted);
+    serveControlRequests();
     const work = afterReply;
     afterReply = [];
     // Deferred work only saves later work (a shadow, say): its failure must not take the thread down.
@@ -121,6 +136,39 @@ export function handleWorkerRequest(req: WorkerRequest, post: Post): void {
       }
     }
   }
+}
+
+/**
+ * Has this thread serve control requests (ControlRequest): at once when it is idle, else at the
+ * running guest's next syscall (a guest waiting on something outside makes syscalls) or right
+ * after its op. A guest computing without syscalls holds them until its op ends.
+ */
+export function takeControlRequests(port: MessagePort, flag: SharedArrayBuffer, post: Post): void {
+  control = { port, flag: new Int32Array(flag), post };
+  port.on('message', (req: ControlRequest) => serveControl(req));
+  setSyscallCheckpoint(serveControlRequests);
+}
+
+function serveControlRequests(): void {
+  if (control === null || Atomics.load(control.flag, 0) === 0) return;
+  Atomics.store(control.flag, 0, 0);
+  for (let m = receiveMessageOnPort(control.port); m; m = receiveMessageOnPort(control.port)) serveControl(m.message as ControlRequest);
+}
+
+function serveControl(req: ControlRequest): void {
+  const post = control!.post;
+  serving = req;
+  try {
+    const op = ops.get(req.op);
+    if (!op || (req.op !== 'export' && req.op !== 'stop')) throw Object.assign(new Error(`${req.op} is no control op`), { code: 'E_INTERNAL' });
+    // The API thread never asks about the instance in a call; this thread checks it anyway.
+    if (req.payload.workerId === runningWorker) throw Object.assign(new Error(`worker ${runningWorker} is in a call`), { code: 'E_WORKER_STATE' });
+    const result = op(req, post) as Record<string, unknown>;
+    post({ type: 'done', id: req.id, result }, result.memory instanceof ArrayBuffer ? [result.memory] : []);
+  } catch (err) {
+    post({ type: 'error', id: req.id, error: classifyGuestError(err) });
+  }
+  serving = null;
 }
 
 /** The linked set of a start: sent along the first time, then taken from this thread's cache. */

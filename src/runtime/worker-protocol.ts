@@ -64,6 +64,19 @@ export interface RestorePayload extends StartWorkerPayload, PackPlacement {
   wasi: WasiState;
 }
 
+/**
+ * An idle instance taken out of its thread to go on in another (InstanceThreads' moves): all of
+ * its memory (transferred, not copied again), its globals and its WASI state.
+ */
+export interface ExportedInstance {
+  memory: ArrayBuffer;
+  globals: GlobalValues;
+  wasi: WasiState;
+}
+
+/** The instance again, in another thread: the fds of `wasi` are reopened there and must be the same files. */
+export interface AdoptPayload extends StartWorkerPayload, ExportedInstance {}
+
 export interface StartedInstance {
   reactor: boolean;
   memoryBytes: number;
@@ -83,6 +96,9 @@ export interface WorkerOps {
   invoke: { payload: InvokePayload; result: InvokeResult };
   snapshot: { payload: SnapshotPayload; result: GuestStateSnapshot };
   stop: { payload: { workerId: string }; result: Record<string, never> };
+  /** Only as a control request (see ControlRequest): the instance stays, idle, until a `stop`. */
+  export: { payload: { workerId: string }; result: ExportedInstance };
+  adopt: { payload: AdoptPayload; result: StartedInstance };
 }
 
 export type WorkerOpName = keyof WorkerOps;
@@ -92,3 +108,10 @@ export type WorkerRequestOf<O extends WorkerOpName> = { type: 'worker'; id: numb
 
 /** A request of any op (discriminated by `op`). */
 export type WorkerRequest = { [O in WorkerOpName]: WorkerRequestOf<O> }[WorkerOpName];
+
+/**
+ * Ops about an idle instance of a thread that must not wait for the op the thread runs (another
+ * instance's call): sent on the thread's control port, served at the running guest's next
+ * syscall or right after its op (worker-instance-thread's serveControlRequests).
+ */
+export type ControlRequest = WorkerRequestOf<'export'> | WorkerRequestOf<'stop'>;

@@ -1,7 +1,7 @@
 import { WarrenError } from '../errors.js';
+import { readGlobals, writeGlobals } from './instance-globals.js';
 import { restorePacks, scanPages, type PageScan } from './memory-pages.js';
 import { createInstance, dropLiveInstance, isReactor, liveInstance, registerWorkerOp, runAfterReply, setLiveInstance } from './worker-instance-thread.js';
-import type { GlobalValues } from './worker-protocol.js';
 
 /**
  * Thread side of `full` snapshots: memory as pages (only pages that differ from the caller's
@@ -28,13 +28,7 @@ registerWorkerOp('snapshot', (req, post) => {
     scan = scanPages(inst.memory, p.base, emit);
     inst.shadow = null;
   }
-  const globals: GlobalValues = {};
-  for (const [name, value] of Object.entries(inst.instance.exports)) {
-    if (!(value instanceof WebAssembly.Global)) continue;
-    const v: unknown = value.value;
-    globals[name] = typeof v === 'bigint' ? { type: 'bigint', value: v.toString() } : { type: 'number', value: Object.is(v, -0) ? '-0' : String(v) };
-  }
-  return { ...scan, globals, wasi: inst.wasi.exportState() };
+  return { ...scan, globals: readGlobals(inst.instance), wasi: inst.wasi.exportState() };
 });
 
 registerWorkerOp('restore', (req) => {
@@ -48,17 +42,7 @@ registerWorkerOp('restore', (req) => {
     } catch (err) {
       throw new WarrenError('E_SNAPSHOT_INVALID', `cannot restore memory: ${(err as Error).message}`);
     }
-    for (const [name, g] of Object.entries(p.globals)) {
-      const target = inst.instance.exports[name];
-      if (!(target instanceof WebAssembly.Global)) {
-        throw new WarrenError('E_SNAPSHOT_INVALID', `the snapshot has global ${name}, which the module does not export`, { global: name });
-      }
-      try {
-        target.value = g.type === 'bigint' ? BigInt(g.value) : Number(g.value);
-      } catch {
-        // Immutable globals cannot be set, and need not be: their value never changed.
-      }
-    }
+    writeGlobals(inst.instance, p.globals);
     inst.wasi.bind(inst.memory);
   } catch (err) {
     inst.wasi.close();

@@ -3,5 +3,5 @@ export { MountTableBuilder, normalizeGuestPath, type Mount, type MountMode, type
 export type { OutputSink, StdinSource } from './stdio.js';
 export type { WasiFdState, WasiState } from './wasi-state.js';
 export { WasiExit } from './wasi-exit.js';
-export { WasiHost, type WasiHostOptions, type WasiRestoreIo } from './wasi-host.js';
+export { setSyscallCheckpoint, WasiHost, type WasiHostOptions, type WasiRestoreIo } from './wasi-host.js';
 export { InlineYield } from './inline-yield.js';

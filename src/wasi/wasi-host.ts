@@ -45,6 +45,17 @@ export interface WasiRestoreIo {
 }
 
 /**
+ * Runs at the start of every syscall of every guest of this thread, when set: a thread that
+ * hosts many worker instances serves requests about its other (idle) instances there, while
+ * one instance's call holds the thread (InstanceThreads moves an idle instance out that way).
+ */
+let syscallCheckpoint: (() => void) | null = null;
+
+export function setSyscallCheckpoint(checkpoint: (() => void) | null): void {
+  syscallCheckpoint = checkpoint;
+}
+
+/**
  * Warren's wasi_snapshot_preview1 host: every call goes through the mount table, the read-only
  * set and the fd table in a WasiContext; all of it can be exported as plain data and restored
  * in another process. Synchronous (Node's sync fs), so it belongs in a worker thread.
@@ -241,6 +252,7 @@ export class WasiHost {
     for (const [name, call] of Object.entries(calls)) {
       const fn = call as unknown as (a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown, g: unknown, h: unknown, i: unknown) => number;
       out[name] = ((a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown, g: unknown, h: unknown, i: unknown) => {
+        syscallCheckpoint?.();
         // Directories resolved by earlier calls may be closed from here on, never those of this one.
         resolver.beginCall();
         try {

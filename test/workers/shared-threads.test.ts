@@ -5,6 +5,7 @@ import { closeSync, constants, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkerRecord } from '../../src/records.js';
 import { processFdBudget } from '../../src/runtime/guest-fd-budget.js';
+import { DEFAULT_MOVE_AFTER_MS } from '../../src/runtime/instance-threads.js';
 import { startTestServer, type TestServer } from '../support/start-server.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { call, createWorker, failure, pushTestComponent } from './worker-fixtures.js';
@@ -122,6 +123,91 @@ test("stopping a live instance resolves once its thread has closed the instance'
   assert.equal(await waiting, 1);
   await stopping;
   assert.ok(budget.used < held, `the stopped instance's fds are closed once stop() resolves (${budget.used} of ${held} still held)`);
+});
+
+test("a worker waiting behind another worker's call moves to an idle thread: it answers before that call ends, with its memory, open fds and call order", { skip }, async () => {
+  const s = await startTestServer({ guestThreads: 2 });
+  servers.push(s);
+  const c = s.client;
+  await pushTestComponent(c, work.path, 'pool', 'app', '1.0.0', spec);
+  // Keeps /data/story.txt open across calls and reads on from its offset (read_next).
+  await pushTestComponent(c, work.path, 'pool', 'story', '1.0.0', { wasm: 'wasi_resume.reactor.wasm', files: { 'data/story.txt': 'abcdefgh' }, modes: { '/data/story.txt': 'read-only' } });
+  const threads = s.node.ctx.pool.instances!;
+  const budget = processFdBudget();
+  const blocker = await createWorker(c, 'pool.app', 'move-blocker');
+  const other = await createWorker(c, 'pool.app', 'move-other');
+  const mover = await createWorker(c, 'pool.app', 'mover');
+  const filler = await createWorker(c, 'pool.app', 'move-filler');
+  const reader = await createWorker(c, 'pool.story', 'reader');
+  assert.equal(await call(c, blocker.id, 'increment'), 1);
+  assert.equal(await call(c, other.id, 'increment'), 1);
+  for (let i = 1; i <= 3; i++) assert.equal(await call(c, mover.id, 'increment'), i);
+  assert.equal(await call(c, filler.id, 'increment'), 1);
+  assert.ok((await call(c, reader.id, 'open_file')) >= 3);
+  assert.equal(await call(c, reader.id, 'read_next', [3]), 3, 'abc');
+  assert.deepEqual(threads.instancesPerThread, [3, 2], 'blocker, mover and reader share the first thread');
+  const held = budget.used;
+
+  let waited = false;
+  const waiting = call(c, blocker.id, 'wait_go').then((v) => {
+    waited = true;
+    return v;
+  });
+  try {
+    await until(() => threads.busyThreads === 1);
+    // mover's call would wait for wait_go, which waits for the test: it moves, and answers.
+    assert.equal(await call(c, mover.id, 'increment'), 4, 'mover kept its counter');
+    assert.equal(threads.stats.moves, 1);
+    assert.deepEqual(threads.instancesPerThread, [2, 3]);
+    // Three calls issued in order on reader's instance (past the HTTP queue, straight to its
+    // slot): they move with it and run in that order, its fd reading on from its offset.
+    const slot = s.node.ctx.live.get(reader.id)!.slot;
+    const reads = [3, 3, 3].map((n) => slot.call('invoke', { workerId: reader.id, export: 'read_next', args: [n] }, { timeoutMs: 60_000 }));
+    const got = await Promise.all(reads);
+    assert.deepEqual(got.map((r) => (r as { returns: number[] }).returns[0]), [3, 2, 0], 'def, gh, then EOF: the fd kept its offset, the calls their order');
+    assert.equal(threads.stats.moves, 2);
+    assert.deepEqual(threads.instancesPerThread, [1, 4]);
+    assert.equal(waited, false, 'blocker is still in its call');
+    // The first thread closes the moved instances' fds at blocker's next syscall: each fd is counted once.
+    await until(() => budget.used === held);
+  } finally {
+    writeFileSync(join(s.dataDir, 'workers', blocker.id, 'root', 'go'), '');
+  }
+  assert.equal(await waiting, 1);
+  assert.equal(await call(c, mover.id, 'increment'), 5);
+  assert.equal(threads.stats.failedMoves, 0);
+
+  // A moved worker pauses (a full snapshot of its instance on the new thread) and resumes from it.
+  await c.json('POST', `/v1/workers/${mover.id}/pause`);
+  const resumed = await c.json<{ returns: number[]; resumedFrom: string | null }>('POST', `/v1/workers/${mover.id}/invoke`, { export: 'increment' });
+  assert.deepEqual([resumed.returns[0], resumed.resumedFrom !== null], [6, true]);
+  await c.json('POST', `/v1/workers/${reader.id}/pause`);
+  assert.equal(await call(c, reader.id, 'read_next', [3]), 0, 'still at EOF after a pause and resume');
+});
+
+test('a worker whose calls wait behind its own call is not moved', { skip }, async () => {
+  const s = servers[servers.length - 1]!;
+  const c = s.client;
+  const threads = s.node.ctx.pool.instances!;
+  const w = await createWorker(c, 'pool.app', 'self-waiter');
+  assert.equal(await call(c, w.id, 'increment'), 1);
+  const moves = threads.stats.moves;
+  // Every wait counts as long: any worker waiting behind another's op would move at once.
+  threads.moveAfterMs = 0;
+  const slot = s.node.ctx.live.get(w.id)!.slot;
+  const first = slot.call('invoke', { workerId: w.id, export: 'wait_go' }, { timeoutMs: 60_000 });
+  const second = slot.call('invoke', { workerId: w.id, export: 'increment' }, { timeoutMs: 60_000 });
+  await until(() => threads.busyThreads === 1);
+  try {
+    // The move timer (due at once) has fired and looked at the waiting call by now.
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+    assert.equal(threads.stats.moves, moves, 'a worker in a call is never moved');
+  } finally {
+    threads.moveAfterMs = DEFAULT_MOVE_AFTER_MS;
+    writeFileSync(join(s.dataDir, 'workers', w.id, 'root', 'go'), '');
+  }
+  assert.deepEqual([((await first) as { returns: number[] }).returns[0], ((await second) as { returns: number[] }).returns[0]], [1, 2]);
+  assert.equal(threads.stats.moves, moves);
 });
 
 test('20 concurrent calls of each of 4 workers on 2 threads: every worker counts 1..20 exactly once', { skip }, async () => {
