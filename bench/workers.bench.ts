@@ -9,17 +9,23 @@
  * - threads of the node with WORKERS live workers (independent of WORKERS);
  * - first call of a new worker and warm calls over HTTP (p50/p99), sequential, against a bare
  *   Fastify route answering the same JSON body from the same client;
- * - 32 clients over 1,000 workers: calls/s against the bare route's requests/s.
+ * - 32 clients over 1,000 workers: calls/s against the bare route's requests/s;
+ * - neighbours of a long call (in-process node, 2 guest threads): one worker holds its thread in
+ *   a call for HOLD_MS (waiting on a file, as a call waiting on I/O does), calls to the workers
+ *   placed on the same thread are made meanwhile; their latency with moving (default) and
+ *   without (moveAfterMs = Infinity), and what a move costs.
  * WARREN_BENCH_WORKERS (default 10,000) and WARREN_BENCH_BASE_WORKERS (default 100) scale it.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_MOVE_AFTER_MS } from '../src/runtime/instance-threads.js';
 import { ServeChild } from '../test/support/serve-child.js';
+import { startTestServer } from '../test/support/start-server.js';
 import { makeTempDir } from '../test/support/temp-dir.js';
-import { pushTestComponent } from '../test/workers/worker-fixtures.js';
+import { call, createWorker, pushTestComponent } from '../test/workers/worker-fixtures.js';
 import { writeBenchResult } from './bench-result.js';
 
 const WORKERS = Number(process.env.WARREN_BENCH_WORKERS ?? 10_000);
@@ -30,6 +36,10 @@ const THROUGHPUT_WORKERS = Math.min(1000, WORKERS);
 const THROUGHPUT_MS = 5000;
 const CREATE_CONCURRENCY = 8;
 const PAGE = 65536;
+const HOLD_MS = 200;
+const HOLD_ROUNDS = 5;
+/** Workers on the held thread called at once in each round. */
+const NEIGHBOURS = 4;
 
 const quantile = (xs: number[], q: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -131,6 +141,53 @@ async function liveNode(dataDir: string, workers: number, env: Record<string, st
   return { workers, idleRss: idle.rss, liveRss: live.rss, threads: live.threads, createMs, first, ids, url, token, child };
 }
 
+/**
+ * Latencies of calls to the neighbours of a held thread, `moving` or not: per round, one worker
+ * holds its thread (wait_go, released after HOLD_MS) and NEIGHBOURS workers on that thread are
+ * called at once. Also the warm call of an idle worker on the other thread, for scale.
+ */
+async function heldThreadNeighbours(moving: boolean, work: string) {
+  const s = await startTestServer({ guestThreads: 2 });
+  try {
+    const threads = s.node.ctx.pool.instances!;
+    threads.moveAfterMs = moving ? DEFAULT_MOVE_AFTER_MS : Number.POSITIVE_INFINITY;
+    const spec = { files: { 'state/count.txt': '' }, modes: { '/state/count.txt': 'read-write' as const } };
+    await pushTestComponent(s.client, work, 'bench', 'files', '1.0.0', spec);
+    const c = s.client;
+    // Placed alternately (the thread with fewer instances, the first on a tie): the blocker and
+    // every odd one on the first thread, every even one on the second.
+    const blocker = await createWorker(c, 'bench.files', 'blocker');
+    await call(c, blocker.id, 'increment');
+    const neighbours: string[] = [];
+    const others: string[] = [];
+    for (let i = 0; i < 2 * NEIGHBOURS * HOLD_ROUNDS; i++) {
+      const w = await createWorker(c, 'bench.files', `n-${i}`);
+      await call(c, w.id, 'increment');
+      (i % 2 === 1 ? neighbours : others).push(w.id);
+    }
+    const idle = await latencies(200, (i) => call(c, others[i % others.length]!, 'increment'));
+    const held: number[] = [];
+    const go = join(s.dataDir, 'workers', blocker.id, 'root', 'go');
+    for (let r = 0; r < HOLD_ROUNDS; r++) {
+      rmSync(go, { force: true });
+      const waiting = call(c, blocker.id, 'wait_go');
+      while (threads.busyThreads === 0) await new Promise((resolve) => setImmediate(resolve));
+      const release = setTimeout(() => writeFileSync(go, ''), HOLD_MS);
+      const t = performance.now();
+      await Promise.all(neighbours.slice(r * NEIGHBOURS, (r + 1) * NEIGHBOURS).map(async (id) => {
+        await call(c, id, 'increment');
+        held.push(performance.now() - t);
+      }));
+      await waiting;
+      clearTimeout(release);
+    }
+    const { moves, moveMsTotal, failedMoves } = threads.stats;
+    return { held, idle, moves, failedMoves, moveMs: moves > 0 ? moveMsTotal / moves : 0 };
+  } finally {
+    await s.close();
+  }
+}
+
 const work = makeTempDir('warren-bench-workers-');
 const children: ServeChild[] = [];
 try {
@@ -166,6 +223,9 @@ try {
   if (sample.started) throw new Error('a live worker lost its instance');
   await pool.child.kill();
 
+  const moved = await heldThreadNeighbours(true, join(work.path, 'moving-src'));
+  const stuck = await heldThreadNeighbours(false, join(work.path, 'stuck-src'));
+
   const perWorker = (r: NodeRun) => (r.liveRss - r.idleRss) / r.workers;
   const result = {
     workers: WORKERS,
@@ -192,6 +252,16 @@ try {
     callsPerSecond32Clients: round(poolRps, 0),
     bareRoutePerSecond32Clients: round(bareRps, 0),
     throughputVsBareRoute: round(poolRps / bareRps),
+    heldThreadHoldMs: HOLD_MS,
+    heldThreadNeighbourP50MsMoving: round(quantile(moved.held, 0.5)),
+    heldThreadNeighbourMaxMsMoving: round(Math.max(...moved.held)),
+    heldThreadNeighbourP50MsNotMoving: round(quantile(stuck.held, 0.5)),
+    heldThreadNeighbourP50MovingVsNot: round(quantile(moved.held, 0.5) / quantile(stuck.held, 0.5), 3),
+    heldThreadNeighbourP50VsIdleWarmCall: round(quantile(moved.held, 0.5) / quantile(moved.idle, 0.5)),
+    idleThreadWarmCallP50Ms: round(quantile(moved.idle, 0.5)),
+    moves: moved.moves,
+    failedMoves: moved.failedMoves,
+    moveCostMs: round(moved.moveMs),
   };
   writeBenchResult('workers', result);
 } finally {

@@ -42,8 +42,8 @@ interface Host {
   instances: number;
   /** Ops not posted yet, in order: the thread is sent one op at a time, so a waiting op can still go elsewhere. */
   queue: QueuedOp[];
-  /** The op posted and not answered, its call id and since when (performance.now()). */
-  running: { op: QueuedOp; id: number; since: number } | null;
+  /** The op posted and not answered, and its call id. */
+  running: { op: QueuedOp; id: number } | null;
   /** Control requests posted and not answered: no op is posted meanwhile (the two ports are not ordered). */
   controlOut: number;
   /** Our end of the thread's control port, and the flag that tells the thread a request is there. */
@@ -168,7 +168,7 @@ export class InstanceThreads {
     let body = q.payload;
     if (op === 'start' || op === 'restore' || op === 'adopt') body = this.withoutKnownModules(host, body as StartWorkerPayload);
     const id = thread.nextCallId();
-    host.running = { op: q, id, since: performance.now() };
+    host.running = { op: q, id };
     // Workers waiting behind this op may have to move if it runs long.
     if (host.queue.length > 0) this.watch(host);
     thread.expect(
@@ -225,7 +225,8 @@ export class InstanceThreads {
   /** Looks at a thread's waiting workers once its running op has held them for moveAfterMs. */
   private watch(host: Host): void {
     if (host.moveTimer !== null || host.running === null || !Number.isFinite(this.moveAfterMs)) return;
-    const wait = Math.max(0, host.running.since + this.moveAfterMs - performance.now());
+    // By the thread's clock once it is in the op; a full wait while the op is on its way to it.
+    const wait = Math.max(0, this.moveAfterMs - heldFor(host));
     host.moveTimer = setTimeout(() => {
       host.moveTimer = null;
       this.rebalance(host);
@@ -237,7 +238,7 @@ export class InstanceThreads {
   private rebalance(from: Host): void {
     const running = from.running;
     if (running === null || !from.thread.alive || this.closed) return;
-    if (performance.now() - running.since < this.moveAfterMs) return this.watch(from);
+    if (heldFor(from) < this.moveAfterMs) return this.watch(from);
     const seen = new Set<SharedThreadSlot>();
     for (const q of [...from.queue]) {
       const slot = q.slot;
@@ -254,10 +255,9 @@ export class InstanceThreads {
   /** A thread just went idle: it takes workers that wait behind a long op elsewhere. */
   private lendTo(idle: Host): void {
     if (!Number.isFinite(this.moveAfterMs)) return;
-    const now = performance.now();
     for (const h of this.hosts) {
       if (busy(idle)) return;
-      if (h !== idle && h.running !== null && h.queue.length > 0 && now - h.running.since >= this.moveAfterMs) this.rebalance(h);
+      if (h !== idle && h.queue.length > 0 && heldFor(h) >= this.moveAfterMs) this.rebalance(h);
     }
   }
 
@@ -393,6 +393,16 @@ export class InstanceThreads {
     }
     this.replaceDead();
   }
+}
+
+/**
+ * How long the thread has been in the op it runs, by its own clock (ms): 0 once it has left it,
+ * even if its reply is still on its way. An API thread slow to read replies (under load) must
+ * not take a thread that is done for a stuck one.
+ */
+function heldFor(host: Host): number {
+  if (host.running === null || host.progress[0] !== host.running.id) return 0;
+  return Date.now() - host.progress[1]!;
 }
 
 /** Running an op, with ops waiting, or about to take a moving instance. */
