@@ -2,9 +2,11 @@
 // tools (run by build-fixtures.mjs after the C guests):
 //   fixtures/c/<name>.wasm + jco's preview1 command adapter -> fixtures/components/<name>.component.wasm
 //   fixtures/components/<name>/<name>.{js,wit} (componentize-js) -> fixtures/components/<name>.component.wasm
+//   fixtures/components/<name>.component.wat (component text, jco's parse) -> fixtures/components/<name>.component.wasm
 // Like the C guests, every build is committed and copied to fixtures/build/. Under CI (`CI=true`
 // or `--check`) each one is rebuilt and compared with its committed copy:
-// - adapter components (`jco new`, i.e. wasm-tools' component new) are deterministic: same bytes;
+// - adapter components (`jco new`, i.e. wasm-tools' component new) and component text (`jco parse`)
+//   are deterministic: same bytes;
 // - componentize-js output is NOT byte-for-byte reproducible (two builds of the same source
 //   differ: the engine snapshot it embeds is not deterministic), so for those the check is that the
 //   rebuild has the same WIT world (imports, exports and every type) as the committed copy.
@@ -12,7 +14,9 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, utimesSync
 import { join, relative } from 'node:path';
 
 /** Command components made from a committed C guest + the preview1 command adapter. */
-const ADAPTED = ['wasi_probe', 'worker_echo'];
+const ADAPTED = ['wasi_probe', 'worker_echo', 'worker_reader'];
+/** Components written as component-model text. */
+const TEXT = ['two_memories'];
 /** componentize-js guests: fixtures/components/<name>/<name>.js with the world in <name>.wit. */
 const COMPONENTIZED = [{ name: 'typed', world: 'typed' }];
 
@@ -38,6 +42,20 @@ export async function buildComponentFixtures(root, check) {
     } else {
       const adapter = readFileSync(jco.preview1AdapterCommandPath());
       const fresh = await jco.componentNew(readFileSync(source), [['wasi_snapshot_preview1', adapter]]);
+      stats.built++;
+      await settle(committed, rel, Buffer.from(fresh), (a, b) => a.equals(b), '', check, stats);
+    }
+    if (existsSync(committed)) copyFileSync(committed, join(out, `${name}.component.wasm`));
+  }
+
+  for (const name of TEXT) {
+    const source = join(dir, `${name}.component.wat`);
+    const committed = join(dir, `${name}.component.wasm`);
+    const rel = relative(root, committed);
+    if (!jco || (!check && newer(source, committed))) {
+      if (!jco && !existsSync(committed)) stats.unavailable.push(rel);
+    } else {
+      const fresh = await jco.parse(readFileSync(source, 'utf8'));
       stats.built++;
       await settle(committed, rel, Buffer.from(fresh), (a, b) => a.equals(b), '', check, stats);
     }

@@ -1,6 +1,7 @@
 import type { Blobs } from '../ports/blobs.js';
 import type { Registry } from '../ports/registry.js';
 import type { ArtifactMapRecord, ArtifactNode, ComponentVersionRecord } from '../records.js';
+import { exportMutableGlobals } from './export-globals.js';
 import { setMemoryMaximum } from './memory-limit.js';
 import { transpileComponent, transpileLabel } from './transpile-component.js';
 
@@ -11,8 +12,8 @@ export const CORE_ROLE_PREFIX = 'component-core:';
 /**
  * The artifact map of a component version: jco's transpiler turns the one component into N core
  * modules and one glue script, each stored as an artifact whose parent is the component (the
- * 1:N DAG runwasi needed). Every core module gets the manifest's memory maximum written in, as
- * a core main module does. A map made by the same transpiler (its version is in the label and in
+ * 1:N DAG runwasi needed). Every core module gets the manifest's memory maximum written in and
+ * its mutable globals exported (for full snapshots), as a core main module does. A map made by the same transpiler (its version is in the label and in
  * the engine id) with the same limit, all of whose blobs are present, is reused.
  */
 export async function buildOrReuseComponentMap(
@@ -30,7 +31,7 @@ export async function buildOrReuseComponentMap(
     const info = await blobs.put(bytes);
     artifacts.push({ digest: info.integrity, transform: label, parents: [record.module.digest], size: info.size, role });
   };
-  for (const core of transpiled.cores) await store(setMemoryMaximum(core.bytes, input.memoryMaxPages), `${CORE_ROLE_PREFIX}${core.name}`);
+  for (const core of transpiled.cores) await store(exportMutableGlobals(setMemoryMaximum(core.bytes, input.memoryMaxPages)).wasm, `${CORE_ROLE_PREFIX}${core.name}`);
   await store(Buffer.from(transpiled.glue, 'utf8'), GLUE_ROLE);
   const map: ArtifactMapRecord = { engineId: input.engineId, fq: record.fq, version: record.version, artifacts, createdAt: new Date().toISOString() };
   await registry.put(key, map);

@@ -9,8 +9,12 @@ export interface TranspiledComponent {
   cores: { name: string; bytes: Uint8Array }[];
 }
 
-/** Name and version of the transform, for artifact labels and the engine id. */
-export const TRANSPILE = { name: 'jco-transpile', version: 2 } as const;
+/**
+ * Name and version of the transform, for artifact labels and the engine id. Version 3: every
+ * core module's mutable globals exported and the glue's resource tables shown to Warren (full
+ * snapshots of component workers).
+ */
+export const TRANSPILE = { name: 'jco-transpile', version: 3 } as const;
 
 export function transpileLabel(): string {
   return `${TRANSPILE.name}@${TRANSPILE.version}(jco=${transpilerVersion()})`;
@@ -58,6 +62,29 @@ export function glueFunctionBody(moduleText: string): string {
   // jco's debug log reads process.env (a call into C++) on every log line, ~100 per guest call:
   // a third of a typed call's time. Warren never turns it on.
   body = body.replace(/globalThis\?\.process\?\.env\?\.JCO_DEBUG/g, 'false');
-  body += '\nreturn { instantiate };\n';
-  return body;
+  const tables = showResourceTables(body);
+  // Declared at the end, not the top: the module's directive prologue stays first.
+  return `${tables.body}\nlet __warrenTableSink = null;\nreturn { instantiate, tablesTracked: ${tables.all}, watchTables: (sink) => { __warrenTableSink = sink; } };\n`;
+}
+
+/**
+ * The glue keeps the host resources a guest holds in tables of its own, per resource type
+ * (`handleTableN`: the guest's handles, free list first; `captureTableN`: rep → host object;
+ * `captureCntN`: the last rep given). A full snapshot must carry them: the guest's memory holds
+ * the handle numbers. Each table is handed, as it is made, to the sink Warren sets around an
+ * instantiation (see component-instance.ts); a table without a capture map (a resource the
+ * component itself defines) is handed with null, and any table this patch did not reach makes
+ * the glue untracked: its full snapshots are refused rather than partial.
+ */
+function showResourceTables(body: string): { body: string; all: boolean } {
+  const declared = [...body.matchAll(/\bconst handleTable(\d+)\s*=\s*\[/g)].map((m) => m[1]);
+  let shown = 0;
+  body = body.replace(/^([ \t]*)HANDLE_TABLES\[(\d+)\] = handleTable(\d+);$/gm, (line, indent: string, n: string, m: string) => {
+    if (n !== m) return line;
+    shown++;
+    const captures = new RegExp(`\\bconst captureTable${n}\\s*=\\s*new Map\\(\\)`).test(body) && new RegExp(`\\blet captureCnt${n}\\s*=`).test(body);
+    const args = captures ? `captureTable${n}, () => captureCnt${n}, (v) => { captureCnt${n} = v; }` : 'null, null, null';
+    return `${line}\n${indent}__warrenTableSink?.(${n}, handleTable${n}, ${args});`;
+  });
+  return { body, all: shown === declared.length };
 }

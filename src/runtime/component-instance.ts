@@ -8,8 +8,26 @@ type Instantiate = (
   instantiateCore: (module: WebAssembly.Module, imports?: WebAssembly.Imports) => WebAssembly.Instance,
 ) => Record<string, unknown>;
 
+/** A resource table of the glue, as its sink is handed it (see transpile-component's showResourceTables). */
+export interface GlueTable {
+  /** HANDLE_TABLES index: the same table of the same glue in every instance. */
+  index: number;
+  /** [free-list head, 0, scope, rep | T_FLAG, ...]: all numbers. */
+  handles: number[] & { _createdReps?: Set<number> };
+  /** rep → host object; null for a resource the component defines itself. */
+  captures: Map<number, unknown> | null;
+  getCount: (() => number) | null;
+  setCount: ((n: number) => void) | null;
+}
+
+interface Glue {
+  instantiate: Instantiate;
+  tablesTracked: boolean;
+  watchTables: (sink: ((index: number, handles: GlueTable['handles'], captures: GlueTable['captures'], getCount: GlueTable['getCount'], setCount: GlueTable['setCount']) => void) | null) => void;
+}
+
 /** Compiled glue of this thread, by glue key; a few components at a time. */
-const glues = new Map<string, Instantiate>();
+const glues = new Map<string, Glue>();
 const MAX_GLUES = 64;
 
 export interface ComponentInstance {
@@ -17,7 +35,11 @@ export interface ComponentInstance {
   exports: Record<string, unknown>;
   /** Memories of every core instance, for the memory limit report (and snapshots). */
   memories: WebAssembly.Memory[];
+  /** Every core instance, in the glue's (fixed) instantiation order. */
   instances: WebAssembly.Instance[];
+  /** The glue's resource tables, for snapshots; `tablesTracked` false: some could not be shown. */
+  tables: GlueTable[];
+  tablesTracked: boolean;
 }
 
 /**
@@ -25,15 +47,27 @@ export interface ComponentInstance {
  * instantiates each core module with the imports Warren's WASI 0.2 host gives it.
  */
 export function instantiateComponent(mods: ComponentModules, imports: Record<string, unknown>): ComponentInstance {
-  let instantiate = glues.get(mods.glueKey);
-  if (!instantiate) {
-    instantiate = (new Function(mods.glue)() as { instantiate: Instantiate }).instantiate;
+  let glue = glues.get(mods.glueKey);
+  if (!glue) {
+    glue = new Function(mods.glue)() as Glue;
     if (glues.size >= MAX_GLUES) glues.delete(glues.keys().next().value!);
-    glues.set(mods.glueKey, instantiate);
+    glues.set(mods.glueKey, glue);
   }
   const memories: WebAssembly.Memory[] = [];
   const instances: WebAssembly.Instance[] = [];
-  const exports = instantiate(
+  const tables: GlueTable[] = [];
+  // Instantiation is synchronous: the sink sees only this instance's tables.
+  glue.watchTables((index, handles, captures, getCount, setCount) => tables.push({ index, handles, captures, getCount, setCount }));
+  try {
+    const exports = instantiateWith(glue, mods, imports, memories, instances);
+    return { exports, memories, instances, tables, tablesTracked: glue.tablesTracked };
+  } finally {
+    glue.watchTables(null);
+  }
+}
+
+function instantiateWith(glue: Glue, mods: ComponentModules, imports: Record<string, unknown>, memories: WebAssembly.Memory[], instances: WebAssembly.Instance[]): Record<string, unknown> {
+  return glue.instantiate(
     (name) => {
       const m = mods.cores[name];
       if (!m) throw new WarrenError('E_INTERNAL', `the component's glue asks for core module ${name}, which its artifacts lack`);
@@ -47,7 +81,6 @@ export function instantiateComponent(mods: ComponentModules, imports: Record<str
       return instance;
     },
   );
-  return { exports, memories, instances };
 }
 
 /** The `run` of an exported `wasi:cli/run@0.2.x` (a command component), or null. */

@@ -1,10 +1,13 @@
 import { WarrenError } from '../errors.js';
+import type { WasiState } from '../wasi/index.js';
 import { Wasi2Host } from '../wasi2/wasi2-host.js';
-import { commandRun, instantiateComponent, isComponentError, runCommand } from './component-instance.js';
+import { commandRun, instantiateComponent, isComponentError, runCommand, type ComponentInstance } from './component-instance.js';
+import { captureComponentState, readComponentGlobals, restoreComponentState, writeComponentGlobals } from './component-state.js';
 import { threadFdBudget } from './guest-fd-budget.js';
+import { restorePacks, scanPages, type MemoryShadow, type PageScan } from './memory-pages.js';
 import { OutputBatcher } from './output-batcher.js';
 import type { ComponentModules, GuestLimits, ThreadReply } from './thread-protocol.js';
-import type { InvokeResult, StartWorkerPayload, StartedInstance, WorkerRequestOf } from './worker-protocol.js';
+import type { GuestStateSnapshot, InvokeResult, RestorePayload, SnapshotPayload, StartWorkerPayload, StartedInstance, WorkerRequestOf } from './worker-protocol.js';
 
 /**
  * Thread side of component workers: the instance (every core instance, the glue's state and
@@ -14,10 +17,13 @@ import type { InvokeResult, StartWorkerPayload, StartedInstance, WorkerRequestOf
  */
 interface LiveComponent {
   host: Wasi2Host;
+  instance: ComponentInstance;
   exports: Record<string, unknown>;
   memories: WebAssembly.Memory[];
   limits: GuestLimits;
   io: { stdout: OutputBatcher | null; stderr: OutputBatcher | null };
+  /** Memory as the last snapshot scan saw it (see memory-pages' MemoryShadow); null until one. */
+  shadow: MemoryShadow | null;
 }
 
 type Post = (reply: ThreadReply, transfer?: ArrayBuffer[]) => void;
@@ -35,26 +41,94 @@ export function dropComponentInstance(workerId: string): void {
 
 export function startComponentInstance(p: StartWorkerPayload, mods: ComponentModules): StartedInstance {
   dropComponentInstance(p.workerId);
+  const inst = createComponent(p, mods);
+  live.set(p.workerId, inst);
+  return { reactor: commandRun(inst.exports) === null, memoryBytes: totalBytes(inst.memories) };
+}
+
+/** A fresh instance over a new host, or over the preview1 state of a snapshot (`restored`). */
+function createComponent(p: StartWorkerPayload, mods: ComponentModules, restored?: WasiState): LiveComponent {
   const io: LiveComponent['io'] = { stdout: null, stderr: null };
-  const host = new Wasi2Host({
-    args: p.args,
-    env: p.env,
-    mounts: p.mounts,
-    stdin: null,
-    stdout: (c) => io.stdout?.write(c),
-    stderr: (c) => io.stderr?.write(c),
-    maxOutputBytes: p.limits.maxOutputBytes,
-    diskQuotaBytes: p.limits.diskQuotaBytes,
-    fdBudget: threadFdBudget(),
-  });
+  const host = new Wasi2Host(
+    {
+      args: p.args,
+      env: p.env,
+      mounts: p.mounts,
+      stdin: null,
+      stdout: (c) => io.stdout?.write(c),
+      stderr: (c) => io.stderr?.write(c),
+      maxOutputBytes: p.limits.maxOutputBytes,
+      diskQuotaBytes: p.limits.diskQuotaBytes,
+      fdBudget: threadFdBudget(),
+    },
+    restored,
+  );
   try {
     const instance = instantiateComponent(mods, host.imports);
-    live.set(p.workerId, { host, exports: instance.exports, memories: instance.memories, limits: p.limits, io });
-    return { reactor: commandRun(instance.exports) === null, memoryBytes: totalBytes(instance.memories) };
+    return { host, instance, exports: instance.exports, memories: instance.memories, limits: p.limits, io, shadow: null };
   } catch (err) {
     host.close();
     throw err;
   }
+}
+
+/**
+ * A full snapshot of a component worker between two calls: the pages of its memory (as a core
+ * module's), the exported globals of every core instance, the preview1 host's state (fds and
+ * offsets) and the glue's resource tables with the host objects they hold. Anything it cannot
+ * capture throws E_SNAPSHOT_FAILED before a page is sent, and the instance is left as it was.
+ */
+export function snapshotComponentInstance(req: WorkerRequestOf<'snapshot'>, post: Post, afterReply: (work: () => void) => void): GuestStateSnapshot {
+  const p: SnapshotPayload = req.payload;
+  const inst = live.get(p.workerId)!;
+  const memory = onlyMemory(inst.memories);
+  const component = captureComponentState(inst.host, inst.instance);
+  const globals = readComponentGlobals(inst.instance.instances);
+  const wasi = inst.host.bridge.host.exportState();
+  const emit = (chunk: Uint8Array<ArrayBuffer>) => post({ type: 'stdout', id: req.id, chunk }, [chunk.buffer]);
+  let scan: PageScan;
+  if (p.shadowTag) {
+    const { nextShadow, ...pages } = scanPages(memory, p.base, emit, { current: inst.shadow, baseTag: p.baseTag ?? null, nextTag: p.shadowTag });
+    scan = pages;
+    inst.shadow = null;
+    afterReply(() => {
+      inst.shadow = nextShadow();
+    });
+  } else {
+    scan = scanPages(memory, p.base, emit);
+    inst.shadow = null;
+  }
+  return { ...scan, globals, wasi, component };
+}
+
+/** A component worker from a full snapshot: a fresh instance of the same glue, its state put back. */
+export function restoreComponentInstance(p: RestorePayload, mods: ComponentModules): StartedInstance {
+  dropComponentInstance(p.workerId);
+  if (!p.component) throw new WarrenError('E_SNAPSHOT_INVALID', 'the snapshot has no component state: it is of a core module');
+  const inst = createComponent(p, mods, p.wasi);
+  try {
+    try {
+      restorePacks(onlyMemory(inst.memories), p.pages, p);
+    } catch (err) {
+      if (err instanceof WarrenError) throw err;
+      throw new WarrenError('E_SNAPSHOT_INVALID', `cannot restore memory: ${(err as Error).message}`);
+    }
+    writeComponentGlobals(inst.instance.instances, p.globals);
+    restoreComponentState(inst.host, inst.instance, p.component);
+  } catch (err) {
+    inst.host.close();
+    throw err;
+  }
+  live.set(p.workerId, inst);
+  return { reactor: commandRun(inst.exports) === null, memoryBytes: totalBytes(inst.memories) };
+}
+
+/** Snapshots cut one linear memory into pages; a component whose core instances define several is refused. */
+function onlyMemory(memories: WebAssembly.Memory[]): WebAssembly.Memory {
+  if (memories.length !== 1) {
+    throw new WarrenError('E_SNAPSHOT_FAILED', `the component's core instances have ${memories.length} linear memories; a full snapshot takes exactly one`);
+  }
+  return memories[0]!;
 }
 
 /**

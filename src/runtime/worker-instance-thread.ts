@@ -69,9 +69,6 @@ export function showWorkerProgressIn(buffer: SharedArrayBuffer): void {
 
 export function liveInstance(workerId: string): LiveInstance {
   const inst = live.get(workerId);
-  if (!inst && hasComponentInstance(workerId)) {
-    throw Object.assign(new Error('snapshots of component workers are not supported yet: the instance keeps running'), { code: 'E_SNAPSHOT_FAILED', details: { worker: workerId } });
-  }
   if (!inst) throw Object.assign(new Error(`worker ${workerId} has no live instance in this thread`), { code: 'E_WORKER_STATE' });
   return inst;
 }
@@ -172,7 +169,7 @@ function serveControl(req: ControlRequest): void {
 }
 
 /** The linked set of a start: sent along the first time, then taken from this thread's cache. */
-function modulesOf(p: StartWorkerPayload): LinkedModules {
+export function modulesOf(p: StartWorkerPayload): LinkedModules {
   if (p.modules) {
     if (p.modulesKey !== undefined) {
       if (linkedSets.size >= MAX_LINKED_SETS && !linkedSets.has(p.modulesKey)) linkedSets.delete(linkedSets.keys().next().value!);

@@ -5,6 +5,7 @@
  */
 import type { MountTable, WasiState } from '../wasi/index.js';
 import type { WasmArg } from './coerce-export-args.js';
+import type { ComponentGuestState } from './component-state.js';
 import type { PackPlacement, PageScan } from './memory-pages.js';
 import type { GuestLimits, LinkedModules } from './thread-protocol.js';
 
@@ -55,6 +56,8 @@ export type GlobalValues = Record<string, { type: 'number' | 'bigint'; value: st
 export interface GuestStateSnapshot extends PageScan {
   globals: GlobalValues;
   wasi: WasiState;
+  /** A component worker's: the glue's resource tables and the host objects in them. */
+  component?: ComponentGuestState;
 }
 
 export interface RestorePayload extends StartWorkerPayload, PackPlacement {
@@ -62,6 +65,8 @@ export interface RestorePayload extends StartWorkerPayload, PackPlacement {
   globals: GlobalValues;
   /** The exported WASI state, its mount host paths already pointing at this node's dirs. */
   wasi: WasiState;
+  /** For a component worker (see GuestStateSnapshot). */
+  component?: ComponentGuestState;
 }
 
 /**

@@ -1,7 +1,8 @@
 import { WarrenError } from '../errors.js';
+import { hasComponentInstance, restoreComponentInstance, snapshotComponentInstance } from './component-worker.js';
 import { readGlobals, writeGlobals } from './instance-globals.js';
 import { restorePacks, scanPages, type PageScan } from './memory-pages.js';
-import { createInstance, dropLiveInstance, isReactor, liveInstance, registerWorkerOp, runAfterReply, setLiveInstance } from './worker-instance-thread.js';
+import { createInstance, dropLiveInstance, isReactor, liveInstance, modulesOf, registerWorkerOp, runAfterReply, setLiveInstance } from './worker-instance-thread.js';
 
 /**
  * Thread side of `full` snapshots: memory as pages (only pages that differ from the caller's
@@ -11,6 +12,7 @@ import { createInstance, dropLiveInstance, isReactor, liveInstance, registerWork
  */
 registerWorkerOp('snapshot', (req, post) => {
   const p = req.payload;
+  if (hasComponentInstance(p.workerId)) return snapshotComponentInstance(req, post, runAfterReply);
   const inst = liveInstance(p.workerId);
   if (!inst.memory) throw new WarrenError('E_SNAPSHOT_INVALID', 'the guest has no linear memory to snapshot');
   // The pack streams out as it is cut, so the API thread stores (and hashes) it meanwhile.
@@ -34,6 +36,8 @@ registerWorkerOp('snapshot', (req, post) => {
 registerWorkerOp('restore', (req) => {
   const p = req.payload;
   dropLiveInstance(p.workerId);
+  const component = modulesOf(p).component;
+  if (component) return restoreComponentInstance(p, component);
   const inst = createInstance(p, p.wasi);
   try {
     if (!inst.memory) throw new WarrenError('E_SNAPSHOT_INVALID', 'the guest has no linear memory to restore into');

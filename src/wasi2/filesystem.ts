@@ -47,45 +47,57 @@ export class Descriptor {
     private readonly bridge: Preview1Bridge,
     private readonly io: PollContext,
     readonly fd: number,
-    private readonly flags: DescriptorFlags,
-    private readonly type: string,
+    readonly flags: DescriptorFlags,
+    readonly type: string,
     /** Preopens stay open when the guest drops its handle: the next getDirectories hands them out again. */
-    private readonly preopen = false,
+    readonly preopen = false,
   ) {}
 
   readViaStream(offset: bigint): InputStream {
-    let at = offset;
-    return new InputStream(this.io, (max) => {
-      try {
-        const bytes = this.pread(max, at);
-        at += BigInt(bytes.byteLength);
-        return bytes;
-      } catch (err) {
-        throw failed('read failed', errorCodeOf(err));
-      }
-    });
+    const origin = { kind: 'file' as const, fd: this.fd, at: offset };
+    return new InputStream(
+      this.io,
+      (max) => {
+        try {
+          const bytes = this.pread(max, origin.at);
+          origin.at += BigInt(bytes.byteLength);
+          return bytes;
+        } catch (err) {
+          throw failed('read failed', errorCodeOf(err));
+        }
+      },
+      origin,
+    );
   }
 
   writeViaStream(offset: bigint): OutputStream {
-    let at = offset;
-    return new OutputStream(this.io, (bytes) => {
-      try {
-        at += BigInt(this.pwriteAll(bytes, at));
-      } catch (err) {
-        throw failed('write failed', errorCodeOf(err));
-      }
-    });
+    const origin = { kind: 'file' as const, fd: this.fd, at: offset };
+    return new OutputStream(
+      this.io,
+      (bytes) => {
+        try {
+          origin.at += BigInt(this.pwriteAll(bytes, origin.at));
+        } catch (err) {
+          throw failed('write failed', errorCodeOf(err));
+        }
+      },
+      origin,
+    );
   }
 
   appendViaStream(): OutputStream {
-    return new OutputStream(this.io, (bytes) => {
-      try {
-        this.bridge.call('fd_seek', this.fd, 0n, WHENCE.END, this.bridge.out(0));
-        this.pwriteAll(bytes, this.bridge.u64(this.bridge.out(0)));
-      } catch (err) {
-        throw failed('append failed', errorCodeOf(err));
-      }
-    });
+    return new OutputStream(
+      this.io,
+      (bytes) => {
+        try {
+          this.bridge.call('fd_seek', this.fd, 0n, WHENCE.END, this.bridge.out(0));
+          this.pwriteAll(bytes, this.bridge.u64(this.bridge.out(0)));
+        } catch (err) {
+          throw failed('append failed', errorCodeOf(err));
+        }
+      },
+      { kind: 'file', fd: this.fd, at: null },
+    );
   }
 
   advise(offset: bigint, length: bigint, advice: string): void {
@@ -324,9 +336,11 @@ export class Descriptor {
 }
 
 export class DirectoryEntryStream {
-  private at = 0;
-
-  constructor(private readonly entries: { name: string; type: string }[]) {}
+  constructor(
+    /** The listing, read whole when the stream was opened; `at` is the next entry to give. */
+    readonly entries: { name: string; type: string }[],
+    public at = 0,
+  ) {}
 
   readDirectoryEntry(): { name: string; type: string } | undefined {
     return this.entries[this.at++];

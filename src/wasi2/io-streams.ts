@@ -79,16 +79,23 @@ export type ByteSource = (max: number) => Uint8Array;
 /** Where an output stream writes: all of `bytes`. Throws a StreamError. */
 export type ByteSink = (bytes: Uint8Array) => void;
 
+/**
+ * Where a stream reads or writes, kept up to date as it moves, for full snapshots (see
+ * resource-state.ts): stdio, or a file descriptor of the preview1 host at an offset (`at`,
+ * absent when appending). A stream without one cannot be captured.
+ */
+export type StreamOrigin = { kind: 'stdin' | 'stdout' | 'stderr' } | { kind: 'file'; fd: number; at: bigint | null };
+
 const MAX_READ = 1 << 20;
 const WRITE_BUDGET = 1n << 20n;
 
 export class InputStream {
-  private ended = false;
+  ended = false;
 
   constructor(
     private readonly ctx: PollContext,
     private readonly source: ByteSource,
-    private readonly onDrop: () => void = () => undefined,
+    readonly origin: StreamOrigin | null = null,
   ) {}
 
   /** Readable again after its end (a command worker's next call brings new stdin). */
@@ -123,15 +130,14 @@ export class InputStream {
     return new Pollable(this.ctx);
   }
 
-  [DISPOSE](): void {
-    this.onDrop();
-  }
+  [DISPOSE](): void {}
 }
 
 export class OutputStream {
   constructor(
     private readonly ctx: PollContext,
     private readonly sink: ByteSink,
+    readonly origin: StreamOrigin | null = null,
   ) {}
 
   checkWrite(): bigint {

@@ -1,5 +1,5 @@
 import { E } from '../wasi/abi.js';
-import { WasiHost, type WasiHostOptions } from '../wasi/index.js';
+import { WasiHost, type WasiHostOptions, type WasiState } from '../wasi/index.js';
 
 type Call = (...args: (number | bigint)[]) => number;
 
@@ -23,8 +23,9 @@ export class Preview1Bridge {
   private dv = new DataView(this.memory.buffer);
   private top = OUT_AREA;
 
-  constructor(opts: WasiHostOptions) {
-    this.host = new WasiHost(opts);
+  /** `restored`: a full snapshot's preview1 state (its args, env and mounts win over `opts`'). */
+  constructor(opts: WasiHostOptions, restored?: WasiState) {
+    this.host = restored ? WasiHost.restore(restored, opts) : new WasiHost(opts);
     this.host.bind(this.memory);
     this.calls = this.host.imports.wasi_snapshot_preview1 as Record<string, Call>;
   }

@@ -1,6 +1,6 @@
 import { randomBytes, randomFillSync } from 'node:crypto';
 import { E } from '../wasi/abi.js';
-import { WasiExit, type WasiHostOptions } from '../wasi/index.js';
+import { WasiExit, type WasiHostOptions, type WasiState } from '../wasi/index.js';
 import { Descriptor, DirectoryEntryStream, filesystemErrorCode } from './filesystem.js';
 import { CLOSED, InputStream, IoError, OutputStream, Pollable, failed, poll, type PollContext } from './io-streams.js';
 import { Preview1Bridge } from './preview1-bridge.js';
@@ -21,21 +21,26 @@ export class Wasi2Host implements PollContext {
   readonly imports: Record<string, Record<string, unknown>>;
   readonly bridge: Preview1Bridge;
   mayBlock: boolean;
+  /** The preopened directories, in mount order (fds 3, 4, ... of the preview1 host). */
+  readonly preopens: [Descriptor, string][];
+  /** The stdio streams: the same objects for every get-stdin/-stdout/-stderr. */
+  readonly stdio: { stdin: InputStream; stdout: OutputStream; stderr: OutputStream };
   private readonly args: string[];
   private readonly env: [string, string][];
-  private readonly preopens: [Descriptor, string][];
-  private stdin!: InputStream;
 
-  constructor(opts: WasiHostOptions) {
-    this.bridge = new Preview1Bridge(opts);
+  /** `restored`: the preview1 host's exported state of a full snapshot (fds reopened at their offsets). */
+  constructor(opts: WasiHostOptions, restored?: WasiState) {
+    this.bridge = new Preview1Bridge(opts, restored);
     this.mayBlock = opts.mayBlock ?? true;
-    this.args = [...opts.args];
-    this.env = Object.entries(opts.env);
+    // From the preview1 host: a restored one has the snapshot's, as a preview1 guest would.
     const state = this.bridge.host.exportState();
+    this.args = [...state.args];
+    this.env = Object.entries(state.env);
     this.preopens = state.mounts.mounts.map((m, i) => [
       new Descriptor(this.bridge, this, 3 + i, { read: true, mutateDirectory: m.mode === 'rw' }, 'directory', true),
       m.guestPath,
     ]);
+    this.stdio = this.openStdio();
     this.imports = this.buildImports();
   }
 
@@ -50,7 +55,7 @@ export class Wasi2Host implements PollContext {
   /** New stdin for the next run of a command worker (the stdin/stdout convention). */
   setStdin(stdin: Uint8Array): void {
     this.bridge.host.setStdin(stdin);
-    this.stdin.reopen();
+    this.stdio.stdin.reopen();
   }
 
   /** Closes every host fd the run holds. */
@@ -58,35 +63,46 @@ export class Wasi2Host implements PollContext {
     this.bridge.host.close();
   }
 
-  private buildImports(): Record<string, Record<string, unknown>> {
+  private openStdio(): Wasi2Host['stdio'] {
     const bridge = this.bridge;
-    const stdin = (this.stdin = new InputStream(this, (max) => {
-      const [iov, buf] = bridge.iovec(max);
-      try {
-        bridge.call('fd_read', 0, iov, 1, bridge.out(0));
-      } catch (errno) {
-        throw failed(`stdin: errno ${String(errno)}`);
-      }
-      return bridge.copy(buf, bridge.u32(bridge.out(0)));
-    }));
-    const output = (fd: number) =>
-      new OutputStream(this, (bytes) => {
-        let done = 0;
-        while (done < bytes.byteLength) {
-          const chunk = bytes.subarray(done);
-          const [iov] = bridge.iovec(chunk.byteLength, chunk);
-          try {
-            bridge.call('fd_write', fd, iov, 1, bridge.out(0));
-          } catch (errno) {
-            // Past the output cap the preview1 host says EFBIG: the stream is closed for good.
-            if (errno === E.FBIG) throw CLOSED;
-            throw failed(`${fd === 1 ? 'stdout' : 'stderr'}: errno ${String(errno)}`);
-          }
-          done += bridge.u32(bridge.out(0));
+    const stdin = new InputStream(
+      this,
+      (max) => {
+        const [iov, buf] = bridge.iovec(max);
+        try {
+          bridge.call('fd_read', 0, iov, 1, bridge.out(0));
+        } catch (errno) {
+          throw failed(`stdin: errno ${String(errno)}`);
         }
-      });
-    const stdout = output(1);
-    const stderr = output(2);
+        return bridge.copy(buf, bridge.u32(bridge.out(0)));
+      },
+      { kind: 'stdin' },
+    );
+    const output = (fd: 1 | 2) =>
+      new OutputStream(
+        this,
+        (bytes) => {
+          let done = 0;
+          while (done < bytes.byteLength) {
+            const chunk = bytes.subarray(done);
+            const [iov] = bridge.iovec(chunk.byteLength, chunk);
+            try {
+              bridge.call('fd_write', fd, iov, 1, bridge.out(0));
+            } catch (errno) {
+              // Past the output cap the preview1 host says EFBIG: the stream is closed for good.
+              if (errno === E.FBIG) throw CLOSED;
+              throw failed(`${fd === 1 ? 'stdout' : 'stderr'}: errno ${String(errno)}`);
+            }
+            done += bridge.u32(bridge.out(0));
+          }
+        },
+        { kind: fd === 1 ? 'stdout' : 'stderr' },
+      );
+    return { stdin, stdout: output(1), stderr: output(2) };
+  }
+
+  private buildImports(): Record<string, Record<string, unknown>> {
+    const { stdin, stdout, stderr } = this.stdio;
     const hr = () => process.hrtime.bigint();
     return {
       'wasi:cli/environment': {

@@ -55,9 +55,11 @@ test('a component precompiles to N core modules + glue, each an artifact whose p
     for (const a of cores) {
       const layout = readModuleLayout(await blobs.get(a.digest));
       for (const m of [...layout.memories, ...layout.imports.flatMap((i) => (i.limits ? [i.limits] : []))]) assert.ok(m.max !== null && m.max <= 256, a.role);
+      // And every mutable global it defines is exported: a full snapshot reads and writes them.
+      for (const g of layout.globals.filter((x) => x.mutable)) assert.ok(layout.exports.some((e) => e.kind === 'global' && e.index === g.index), `${a.role}: global ${g.index}`);
     }
     const glue = Buffer.from(await blobs.get(map.artifacts.find((a) => a.role === GLUE_ROLE)!.digest)).toString('utf8');
-    assert.match(glue, /return \{ instantiate \};\s*$/);
+    assert.match(glue, /return \{ instantiate, tablesTracked: true, watchTables: .*\};\s*$/, 'the glue shows Warren every resource table');
 
     // Cached: the same map (no new transpile) while the label and blobs hold.
     const again = await precompileVersion({ blobs, registry, record, extensions: [], engineId: eid, memoryMaxPages: 256 });

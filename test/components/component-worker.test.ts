@@ -87,14 +87,6 @@ test('a mistyped call is 400 E_BAD_ARGS naming the signature, and changes nothin
   assert.ok(isWarrenError(missing) && missing.code === 'E_NOT_FOUND', String(missing));
 });
 
-test('pausing a component worker fails with a clear error, and the worker keeps its state', async () => {
-  await call('add', ['fig', 1]);
-  const err = await server.client.json('POST', `/v1/workers/${worker.id}/pause`, {}).catch((e: unknown) => e);
-  assert.ok(isWarrenError(err), 'the pause was refused');
-  assert.match(err.message, /component workers/);
-  assert.deepEqual((await call('items', [])).result, [{ name: 'fig', count: 1 }]);
-});
-
 function warren(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = execFile(process.execPath, [join(repoRoot, 'bin/warren.js'), '--server', server.url, '--token', server.adminToken, ...args], { encoding: 'utf8' }, (err, stdout, stderr) =>

@@ -45,6 +45,7 @@ export async function restoreInstance(ctx: NodeContext, record: WorkerRecord, sn
     slotOf: pages.slotOf,
     globals: state.globals,
     wasi: rebaseWasiState(state.wasi, start.payload.mounts),
+    ...(state.component ? { component: state.component } : {}),
   };
   const slot = await ctx.pool.placeInstance();
   try {

@@ -129,7 +129,7 @@ async function snapshotMemory(ctx: NodeContext, workerId: string, id: string, ki
   // The guest state does not wait for the pack; the page map names it.
   const [pages, state] = await Promise.all([
     writer.finish().then((pack) => writePageMap({ target, scan: guest, base: diffBase, pack })),
-    writeGuestState(target, { globals: guest.globals, wasi: guest.wasi }),
+    writeGuestState(target, { globals: guest.globals, wasi: guest.wasi, component: guest.component }),
   ]);
   return {
     memory: pages.digest,

@@ -1,17 +1,22 @@
 import { WarrenError } from '../../errors.js';
 import type { Blobs, Integrity } from '../../ports/blobs.js';
+import type { ComponentGuestState } from '../../runtime/component-state.js';
 import type { GlobalValues } from '../../runtime/worker-protocol.js';
 import type { WasiState } from '../../wasi/index.js';
 
-/** The `state` blob of a `full` snapshot: every exported global and the WASI state, as JSON. */
+/**
+ * The `state` blob of a `full` snapshot: every exported global and the WASI state, as JSON; for a
+ * component worker also its glue's resource tables (`component`; absent in a core module's).
+ */
 export interface GuestStateBlob {
   version: 1;
   globals: GlobalValues;
   wasi: WasiState;
+  component?: ComponentGuestState;
 }
 
 export async function writeGuestState(target: Blobs, state: Omit<GuestStateBlob, 'version'>): Promise<Integrity> {
-  const blob: GuestStateBlob = { version: 1, globals: state.globals, wasi: state.wasi };
+  const blob: GuestStateBlob = { version: 1, globals: state.globals, wasi: state.wasi, ...(state.component ? { component: state.component } : {}) };
   return (await target.put(JSON.stringify(blob))).integrity;
 }
 
