@@ -15,7 +15,7 @@ import { parseManifest } from '../src/manifest/parse-manifest.js';
 import { createWorker } from '../src/services/workers/create-worker.js';
 import { invokeWorker } from '../src/services/instances/invoke-worker.js';
 import { WarrenNode } from '../src/services/warren-node.js';
-import { CacacheBlobs } from '../src/ports/embedded/cacache-blobs.js';
+import { DiskBlobs } from '../src/ports/embedded/disk-blobs.js';
 import { SqliteRegistry } from '../src/ports/embedded/sqlite-registry.js';
 import { engineId } from '../src/precompile/engine-id.js';
 import { precompileVersion } from '../src/precompile/precompile-version.js';
@@ -66,7 +66,7 @@ try {
 }
 
 // Cold start of the 12 MB component, transpile cached or not.
-const blobs = new CacacheBlobs(join(dir.path, 'store'));
+const blobs = new DiskBlobs(join(dir.path, 'store'));
 const registry = new SqliteRegistry(join(dir.path, 'registry.db'));
 let coldMs = 0;
 let cachedMs = 0;

@@ -1,6 +1,6 @@
 /**
  * Placement vs copying. A component tree of 1,000 read-only files plus 10 small read-write files
- * is put into a real CacacheBlobs; `placeFileTree` (hardlinks) is timed against `cp -r` of an
+ * is put into a real DiskBlobs; `placeFileTree` (hardlinks) is timed against `cp -r` of an
  * equivalent plain directory, in the same run, at 100 MB and at 1 GB.
  *
  * Page cache: nothing is dropped (that needs root on the host and slows everyone else's work).
@@ -14,7 +14,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CacacheBlobs } from '../src/ports/embedded/cacache-blobs.js';
+import { DiskBlobs } from '../src/ports/embedded/disk-blobs.js';
 import { placeFileTree } from '../src/fsplace/place-file-tree.js';
 import type { FileTree, FileTreeEntry } from '../src/records.js';
 import { writeBenchResult } from './bench-result.js';
@@ -39,7 +39,7 @@ const median = (xs: number[]): number => {
 
 async function measure(base: string, label: string, fileSize: number): Promise<SizeResult> {
   const dir = join(base, label);
-  const blobs = new CacacheBlobs(join(dir, 'blobs'));
+  const blobs = new DiskBlobs(join(dir, 'blobs'));
   const plain = join(dir, 'plain');
   const entries: FileTreeEntry[] = [];
   for (let i = 0; i < FILES + RW_FILES; i++) {

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CacacheBlobs } from '../src/ports/embedded/cacache-blobs.js';
+import { DiskBlobs } from '../src/ports/embedded/disk-blobs.js';
 import { SqliteRegistry } from '../src/ports/embedded/sqlite-registry.js';
 import { setMemoryMaximum } from '../src/precompile/memory-limit.js';
 import { exportMutableGlobals } from '../src/precompile/export-globals.js';
@@ -39,7 +39,7 @@ const copyMs = await median(15, () => new Uint8Array(flite));
 const compileMs = await median(3, () => new WebAssembly.Module(flite));
 
 const dir = makeTempDir('warren-bench-precompile-');
-const blobs = new CacacheBlobs(join(dir.path, 'store'));
+const blobs = new DiskBlobs(join(dir.path, 'store'));
 const registry = new SqliteRegistry(join(dir.path, 'registry.db'));
 let coldMs = 0;
 let warmMs = 0;

@@ -150,14 +150,7 @@ async function storeEntry(zip: ZipFile, file: FileEntry, blobs: Blobs, lim: ZipL
     // Its errors reach us through the iteration below; one emitted after we stopped reading
     // (our own count refused the entry first) must not be an uncaught exception.
     stream.on('error', () => undefined);
-    let info;
-    if (declared === 0) {
-      // cacache refuses an empty stream; still drain it so a lying empty entry is caught.
-      for await (const _ of counted(stream)) void _;
-      info = await blobs.put(new Uint8Array(0));
-    } else {
-      info = await blobs.putStream(counted(stream));
-    }
+    const info = await blobs.putStream(counted(stream));
     if (real !== declared) throw unsafe(name, 'size-mismatch', `declares ${declared} bytes but holds ${real}`);
     if (crc !== entry.crc32) throw new WarrenError('E_ZIP_INVALID', `zip entry ${JSON.stringify(name)} fails its CRC-32 check`, { entry: name, rule: 'crc32' });
     return { digest: info.integrity, size: real };

@@ -2,7 +2,7 @@ import { dataLayout } from '../config.js';
 import type { Blobs, LocalBlobs, NodeCache } from './blobs.js';
 import type { Bus } from './bus.js';
 import type { Registry } from './registry.js';
-import { CacacheBlobs } from './embedded/cacache-blobs.js';
+import { DiskBlobs } from './embedded/disk-blobs.js';
 import { LocalBus } from './embedded/local-bus.js';
 import { SqliteRegistry } from './embedded/sqlite-registry.js';
 
@@ -20,7 +20,7 @@ export interface Ports {
 /** The embedded ports: everything under `<data>`, no servers. */
 export function openEmbeddedPorts(dataDir: string): Ports {
   const layout = dataLayout(dataDir);
-  const blobs = new CacacheBlobs(layout.store);
+  const blobs = new DiskBlobs(layout.store);
   const registry = new SqliteRegistry(layout.registryDb);
   const bus = new LocalBus();
   return {

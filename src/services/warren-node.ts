@@ -7,6 +7,7 @@ import { dataLayout, resolveDataDir } from '../config.js';
 import { cleanStaging } from './clean-staging.js';
 import { checkNativeAddons } from '../native/check-native-addons.js';
 import { openEmbeddedPorts, type Ports } from '../ports/open-ports.js';
+import { removeLegacyIndex } from '../ports/embedded/disk-blobs.js';
 import { GuestPool } from '../runtime/guest-pool.js';
 import { ComponentVersionCache } from './components/version-cache.js';
 import { ModuleCache } from '../precompile/module-cache.js';
@@ -92,6 +93,7 @@ export class WarrenNode {
     mkdirSync(layout.root, { recursive: true, mode: 0o700 });
     mkdirSync(layout.workers, { recursive: true });
     await cleanStaging(layout);
+    await removeLegacyIndex(layout.store);
     const logger = opts.logger ?? pino({ level: process.env.WARREN_LOG ?? 'warn' });
     checkNativeAddons(logger);
     const nodeId = opts.nodeId ?? persistentNodeId(layout.root);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CacacheBlobs } from '../../src/ports/embedded/cacache-blobs.js';
+import { DiskBlobs } from '../../src/ports/embedded/disk-blobs.js';
 import { SqliteRegistry } from '../../src/ports/embedded/sqlite-registry.js';
 import { artifactMapKey } from '../../src/precompile/artifact-map.js';
 import { engineId } from '../../src/precompile/engine-id.js';
@@ -16,7 +16,7 @@ import { REGISTRY_PREFIX, type ComponentVersionRecord } from '../../src/records.
 import { fixturePath, makeTempDir } from '../support/temp-dir.js';
 
 /** A version record as push writes it for a component (world included), over bytes stored in `blobs`. */
-async function componentRecord(blobs: CacacheBlobs, fq: string, version: string, wasm: Uint8Array): Promise<ComponentVersionRecord> {
+async function componentRecord(blobs: DiskBlobs, fq: string, version: string, wasm: Uint8Array): Promise<ComponentVersionRecord> {
   const module = await blobs.put(wasm);
   const manifest = { name: fq.split('.').pop()!, namespace: fq.split('.').slice(0, -1).join('.'), version };
   const manifestBlob = await blobs.put(JSON.stringify(manifest));
@@ -31,7 +31,7 @@ async function componentRecord(blobs: CacacheBlobs, fq: string, version: string,
 
 test('a component precompiles to N core modules + glue, each an artifact whose parent is the component; cached; collected with its version', async () => {
   const dir = makeTempDir();
-  const blobs = new CacacheBlobs(join(dir.path, 'store'));
+  const blobs = new DiskBlobs(join(dir.path, 'store'));
   const registry = new SqliteRegistry(join(dir.path, 'registry.db'));
   try {
     const bytes = new Uint8Array(readFileSync(fixturePath('wasi_probe.component.wasm')));

@@ -1,12 +1,12 @@
 import { lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { CacacheBlobs } from '../../src/ports/embedded/cacache-blobs.js';
+import { DiskBlobs } from '../../src/ports/embedded/disk-blobs.js';
 import type { FileTree, FileTreeEntry } from '../../src/records.js';
 import { makeTempDir } from '../support/temp-dir.js';
 
 export interface Fixture {
   dir: string;
-  blobs: CacacheBlobs;
+  blobs: DiskBlobs;
   dispose: () => void;
   /** Puts each file's text into the store and returns the tree (sorted). */
   tree: (files: Record<string, { text: string; mode: 'ro' | 'rw' }>) => Promise<FileTree>;
@@ -14,7 +14,7 @@ export interface Fixture {
 
 export async function makeFixture(): Promise<Fixture> {
   const temp = makeTempDir('warren-fsplace-');
-  const blobs = new CacacheBlobs(join(temp.path, 'blobs'));
+  const blobs = new DiskBlobs(join(temp.path, 'blobs'));
   return {
     dir: temp.path,
     blobs,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CacacheBlobs } from '../../src/ports/embedded/cacache-blobs.js';
+import { DiskBlobs } from '../../src/ports/embedded/disk-blobs.js';
 import { SqliteRegistry } from '../../src/ports/embedded/sqlite-registry.js';
 import type { Blobs } from '../../src/ports/blobs.js';
 import type { ComponentVersionRecord, FileTree } from '../../src/records.js';
@@ -8,7 +8,7 @@ import { fixturePath, makeTempDir } from '../support/temp-dir.js';
 
 export async function openStore() {
   const dir = makeTempDir('warren-gc-');
-  const blobs = new CacacheBlobs(join(dir.path, 'store'));
+  const blobs = new DiskBlobs(join(dir.path, 'store'));
   const registry = new SqliteRegistry(join(dir.path, 'registry.db'));
   return { blobs, registry, dispose: async () => (await registry.close(), dir.dispose()) };
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { verifyStore } from '../../src/services/gc/verify-store.js';
-import { contentPath } from '../../src/ports/embedded/cacache-blobs.js';
+import { contentPath } from '../../src/ports/embedded/disk-blobs.js';
 import { precompileVersion } from '../../src/precompile/precompile-version.js';
 import { REGISTRY_PREFIX } from '../../src/records.js';
 import { distinctModule, openStore, putComponent } from './gc-fixtures.js';

@@ -6,13 +6,13 @@ import fc from 'fast-check';
 import yazl from 'yazl';
 import { parseManifest } from '../../src/manifest/parse-manifest.js';
 import { unpackComponentFiles } from '../../src/manifest/unpack-files.js';
-import { CacacheBlobs } from '../../src/ports/embedded/cacache-blobs.js';
+import { DiskBlobs } from '../../src/ports/embedded/disk-blobs.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { bump, fcOptions, okOrCode, summary } from './hostile-config.js';
 
 const counts = summary('fuzz-zip');
 const tmp = makeTempDir('warren-hostile-zip-');
-let blobs: CacacheBlobs;
+let blobs: DiskBlobs;
 
 const manifest = parseManifest(`name = "z"
 namespace = "sh.fuzz"
@@ -54,7 +54,7 @@ function buildZip(entries: { name: string; data: Buffer; compress: boolean; mode
 
 let base: Buffer;
 before(async () => {
-  blobs = new CacacheBlobs(join(tmp.path, 'store'));
+  blobs = new DiskBlobs(join(tmp.path, 'store'));
   base = await buildZip([
     { name: 'static/', data: Buffer.alloc(0), compress: false, dir: true },
     { name: 'static/a.txt', data: Buffer.from('hello from a\n'.repeat(40)), compress: true },

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { isWarrenError } from '../../src/errors.js';
-import { CacacheBlobs } from '../../src/ports/embedded/cacache-blobs.js';
+import { DiskBlobs } from '../../src/ports/embedded/disk-blobs.js';
 import type { FileTree } from '../../src/records.js';
 import { decodeFileTree, encodeFileTree, readFileTree, writeFileTree } from '../../src/manifest/file-tree.js';
 import { makeTempDir } from '../support/temp-dir.js';
@@ -54,7 +54,7 @@ test('decoding validates the shape and the tree invariants', () => {
 test('trees are stored as blobs and read back', async (t) => {
   const tmp = makeTempDir();
   t.after(tmp.dispose);
-  const blobs = new CacacheBlobs(join(tmp.path, 'store'));
+  const blobs = new DiskBlobs(join(tmp.path, 'store'));
   const tree: FileTree = { version: 1, entries: [{ path: '/x', digest: D1, mode: 'ro', size: 1 }] };
   const digest = await writeFileTree(blobs, tree);
   assert.equal(await writeFileTree(blobs, { version: 1, entries: [...tree.entries] }), digest);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import yazl from 'yazl';
 import { isWarrenError, type ErrorCode } from '../../src/errors.js';
-import { CacacheBlobs } from '../../src/ports/embedded/cacache-blobs.js';
+import { DiskBlobs } from '../../src/ports/embedded/disk-blobs.js';
 import { validateManifest } from '../../src/manifest/validate-manifest.js';
 import { unpackComponentFiles, type UnpackLimits } from '../../src/manifest/unpack-files.js';
 import { decodeFileTree } from '../../src/manifest/file-tree.js';
@@ -23,7 +23,7 @@ const manifest = validateManifest({
   ],
 });
 
-async function storedBlobs(blobs: CacacheBlobs): Promise<Buffer[]> {
+async function storedBlobs(blobs: DiskBlobs): Promise<Buffer[]> {
   const out: Buffer[] = [];
   for await (const info of blobs.list()) out.push(await blobs.get(info.integrity));
   return out;
@@ -47,7 +47,7 @@ async function refused(zip: Buffer, code: ErrorCode, rule: string | null, entry:
   try {
     const zipPath = join(tmp.path, 'files.zip');
     writeFileSync(zipPath, zip);
-    const blobs = new CacacheBlobs(join(tmp.path, 'store'));
+    const blobs = new DiskBlobs(join(tmp.path, 'store'));
     await assert.rejects(unpackComponentFiles(zipPath, blobs, manifest, limits), (err) => {
       assert.ok(isWarrenError(err), String(err));
       assert.equal(err.code, code, err.message);
@@ -70,7 +70,7 @@ test('the raw zip writer makes zips the unpacker accepts (control case)', async 
   t.after(tmp.dispose);
   const zipPath = join(tmp.path, 'ok.zip');
   writeFileSync(zipPath, writeRawZip([ok, { name: 'etc/conf/a', data: Buffer.from('x'), method: 0, mode: 0o100444 }, { name: 'static/sub/', mode: 0o040755 }]));
-  const { tree } = await unpackComponentFiles(zipPath, new CacacheBlobs(join(tmp.path, 'store')), manifest);
+  const { tree } = await unpackComponentFiles(zipPath, new DiskBlobs(join(tmp.path, 'store')), manifest);
   // The zip said 0444 for a read-write target: the manifest wins.
   assert.deepEqual(tree.entries.map((e) => [e.path, e.mode, e.size]), [['/etc/conf/a', 'rw', 1], ['/static/ok.txt', 'ro', 4]]);
 });
@@ -142,7 +142,7 @@ test('zip bombs: total size, entry size and entry count limits; no ratio rule', 
   const zipped = writeRawZip([ok, { name: 'static/zeros.img', data: zeros }]);
   assert.ok(zipped.length * 200 < zeros.length, `the entry compresses past the old 200:1 rule (${zipped.length} bytes)`);
   writeFileSync(zipPath, zipped);
-  const { tree } = await unpackComponentFiles(zipPath, new CacacheBlobs(join(tmp.path, 'store')), manifest);
+  const { tree } = await unpackComponentFiles(zipPath, new DiskBlobs(join(tmp.path, 'store')), manifest);
   assert.deepEqual(tree.entries.map((e) => [e.path, e.size]), [['/static/ok.txt', 4], ['/static/zeros.img', zeros.length]]);
 
   // Declared sizes are checked before any byte is written: nothing is left behind.
@@ -162,7 +162,7 @@ test('zip bombs: total size, entry size and entry count limits; no ratio rule', 
     (async () => {
       const p = join(tmp.path, 'total.zip');
       writeFileSync(p, writeRawZip([{ name: 'static/a', data: Buffer.alloc(3000) }, { name: 'static/b', data: Buffer.alloc(3000) }]));
-      await unpackComponentFiles(p, new CacacheBlobs(join(tmp.path, 'store2')), manifest, { maxTotalBytes: 4096 });
+      await unpackComponentFiles(p, new DiskBlobs(join(tmp.path, 'store2')), manifest, { maxTotalBytes: 4096 });
     })(),
     (err) => isWarrenError(err, 'E_ZIP_TOO_LARGE') && err.details.limit === 4096 && /max-total-bytes/.test(err.message) && /4096/.test(err.message),
   );
@@ -193,6 +193,6 @@ test('ZIP64 records (forced by yazl) unpack', async (t) => {
   zip.end({ forceZip64Format: true, comment: '' });
   await finished(out);
   assert.ok(readFileSync(path).includes(Buffer.from([0x50, 0x4b, 0x06, 0x06])), 'has a ZIP64 end record');
-  const { tree } = await unpackComponentFiles(path, new CacacheBlobs(join(tmp.path, 'store')), manifest);
+  const { tree } = await unpackComponentFiles(path, new DiskBlobs(join(tmp.path, 'store')), manifest);
   assert.deepEqual(tree.entries.map((e) => [e.path, e.size]), [['/static/z64.txt', 10]]);
 });

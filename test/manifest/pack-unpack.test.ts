@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import yauzl from 'yauzl';
 import { isWarrenError } from '../../src/errors.js';
-import { CacacheBlobs } from '../../src/ports/embedded/cacache-blobs.js';
+import { DiskBlobs } from '../../src/ports/embedded/disk-blobs.js';
 import { validateManifest } from '../../src/manifest/validate-manifest.js';
 import type { Manifest } from '../../src/manifest/manifest-types.js';
 import { packComponentFiles } from '../../src/manifest/pack-files.js';
@@ -40,7 +40,7 @@ function zipModes(zipPath: string): Promise<Map<string, number>> {
   });
 }
 
-test('pack → unpack round trip through cacache: dirs, a read-write file, modes from the manifest', async (t) => {
+test('pack → unpack round trip through the blob store: dirs, a read-write file, modes from the manifest', async (t) => {
   const tmp = makeTempDir();
   t.after(tmp.dispose);
   const dir = join(tmp.path, 'comp');
@@ -71,7 +71,7 @@ test('pack → unpack round trip through cacache: dirs, a read-write file, modes
   assert.equal(modes.get('etc/app/config.json'), 0o100666);
   assert.equal(modes.get('srv/www/index.html'), 0o100444);
 
-  const blobs = new CacacheBlobs(join(tmp.path, 'store'));
+  const blobs = new DiskBlobs(join(tmp.path, 'store'));
   const { tree, treeDigest, totalBytes } = await unpackComponentFiles(packed.zipPath!, blobs, manifest);
   assert.equal(totalBytes, expectedBytes);
   assert.deepEqual(
@@ -97,7 +97,7 @@ test('pack → unpack round trip through cacache: dirs, a read-write file, modes
 test('a file shared by two versions is stored once; the same files give the same tree digest', async (t) => {
   const tmp = makeTempDir();
   t.after(tmp.dispose);
-  const blobs = new CacacheBlobs(join(tmp.path, 'store'));
+  const blobs = new DiskBlobs(join(tmp.path, 'store'));
   const v1 = join(tmp.path, 'v1');
   const v2 = join(tmp.path, 'v2');
   write(join(v1, 'assets/shared.txt'), 'same bytes in both versions');
@@ -141,7 +141,7 @@ test('an http source is fetched at pack time', async (t) => {
   const manifest = manifestOf([{ source: `http://127.0.0.1:${port}/words.txt`, target: '/usr/share/words', permissions: 'read-write' }]);
   const packed = await packComponentFiles(dir, manifest);
   t.after(() => rmSync(packed.zipPath!, { force: true }));
-  const blobs = new CacacheBlobs(join(tmp.path, 'store'));
+  const blobs = new DiskBlobs(join(tmp.path, 'store'));
   const { tree } = await unpackComponentFiles(packed.zipPath!, blobs, manifest);
   assert.deepEqual(tree.entries.map((e) => [e.path, e.mode, e.size]), [['/usr/share/words', 'rw', 13]]);
   assert.equal((await blobs.get(tree.entries[0]!.digest)).toString(), 'apple\nbanana\n');
@@ -160,7 +160,7 @@ test('no [[files]] gives no zip; declared but empty sources give an empty zip th
   t.after(() => rmSync(packed.zipPath!, { force: true }));
   assert.equal(packed.entries, 0);
   assert.ok(existsSync(packed.zipPath!));
-  const { tree, totalBytes } = await unpackComponentFiles(packed.zipPath!, new CacacheBlobs(join(tmp.path, 'store')), manifest);
+  const { tree, totalBytes } = await unpackComponentFiles(packed.zipPath!, new DiskBlobs(join(tmp.path, 'store')), manifest);
   assert.deepEqual(tree, { version: 1, entries: [] });
   assert.equal(totalBytes, 0);
 });
@@ -199,7 +199,7 @@ test('packing re-checks targets after expanding directories', async (t) => {
   const overlay = manifestOf([{ source: 'static', target: '/s' }, { source: 'extra.txt', target: '/s/extra.txt', permissions: 'read-write' }]);
   const packed = await packComponentFiles(tmp.path, overlay);
   t.after(() => rmSync(packed.zipPath!, { force: true }));
-  const { tree } = await unpackComponentFiles(packed.zipPath!, new CacacheBlobs(join(tmp.path, 'store')), overlay);
+  const { tree } = await unpackComponentFiles(packed.zipPath!, new DiskBlobs(join(tmp.path, 'store')), overlay);
   assert.deepEqual(tree.entries.map((e) => [e.path, e.mode]), [['/s/a.txt', 'ro'], ['/s/b.txt', 'ro'], ['/s/extra.txt', 'rw']]);
 });
 

@@ -1,21 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { CacacheBlobs, contentPath } from '../../src/ports/embedded/cacache-blobs.js';
+import { DiskBlobs, contentPath } from '../../src/ports/embedded/disk-blobs.js';
 import { SqliteRegistry } from '../../src/ports/embedded/sqlite-registry.js';
 import { LocalBus, subjectMatches } from '../../src/ports/embedded/local-bus.js';
 import { isWarrenError } from '../../src/errors.js';
+import { dataLayout } from '../../src/config.js';
+import { WarrenNode } from '../../src/services/warren-node.js';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'warren-ports-'));
 }
 
-test('cacache content paths: the in-place decoder agrees with base64 → hex for any digest, and refuses non-digests', () => {
-  const blobs = new CacacheBlobs('/store');
+test('disk blob content paths: the in-place decoder agrees with base64 → hex for any digest, and refuses non-digests', () => {
+  const blobs = new DiskBlobs('/store');
   for (let i = 0; i < 2000; i++) {
     const digest = createHash('sha256').update(randomBytes(16)).digest();
     const hex = digest.toString('hex');
@@ -30,10 +32,10 @@ test('cacache content paths: the in-place decoder agrees with base64 → hex for
   }
 });
 
-test('cacache blobs: put, get, path, stream, delete, verify', async () => {
+test('disk blobs: put, get, path, stream, delete, verify', async () => {
   const dir = tempDir();
   try {
-    const blobs = new CacacheBlobs(join(dir, 'store'));
+    const blobs = new DiskBlobs(join(dir, 'store'));
     const a = await blobs.put('hello');
     assert.match(a.integrity, /^sha256-/);
     assert.equal(a.size, 5);
@@ -60,6 +62,54 @@ test('cacache blobs: put, get, path, stream, delete, verify', async () => {
     assert.equal(await blobs.has(a.integrity), false);
     await assert.rejects(blobs.get(a.integrity), (e) => isWarrenError(e, 'E_NOT_FOUND'));
     await assert.rejects(blobs.get('sha256-../../etc'), (e) => isWarrenError(e, 'E_BAD_REQUEST'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('disk blobs: a read checks the bytes against their name (get and stream), and a put leaves no index behind', async () => {
+  const dir = tempDir();
+  try {
+    const store = join(dir, 'store');
+    const blobs = new DiskBlobs(store);
+    const a = await blobs.put('hello');
+    const b = await blobs.putStream(Readable.from([Buffer.from('big '), Buffer.from('bytes')]));
+    assert.deepEqual(readdirSync(store).sort(), ['content-v2', 'tmp'], 'only the content and the temp dir');
+    writeFileSync((await blobs.path(a.integrity))!, 'HELLO');
+    await assert.rejects(blobs.get(a.integrity), (e) => isWarrenError(e, 'E_INTEGRITY'));
+    writeFileSync((await blobs.path(b.integrity))!, 'BIG BYTES');
+    await assert.rejects(async () => {
+      for await (const _ of blobs.stream(b.integrity)) void _;
+    }, (e) => isWarrenError(e, 'E_INTEGRITY'));
+    await blobs.delete(b.integrity);
+    await assert.rejects(async () => {
+      for await (const _ of blobs.stream(b.integrity)) void _;
+    }, (e) => isWarrenError(e, 'E_NOT_FOUND'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a store written through cacache by earlier versions reads unchanged; its index is removed when the node opens', async () => {
+  const dir = tempDir();
+  try {
+    const store = dataLayout(dir).store;
+    // What cacache left: the content at its digest's place, and an index bucket under content's sibling.
+    const bytes = Buffer.from('written by an earlier Warren');
+    const integrity = `sha256-${createHash('sha256').update(bytes).digest('base64')}`;
+    const hex = createHash('sha256').update(bytes).digest('hex');
+    mkdirSync(join(store, 'content-v2', 'sha256', hex.slice(0, 2), hex.slice(2, 4)), { recursive: true });
+    writeFileSync(join(store, 'content-v2', 'sha256', hex.slice(0, 2), hex.slice(2, 4), hex.slice(4)), bytes);
+    mkdirSync(join(store, 'index-v5', 'aa', 'bb'), { recursive: true });
+    writeFileSync(join(store, 'index-v5', 'aa', 'bb', 'cc'), '\nabc\t{"key":"warren-blob"}');
+    const node = await WarrenNode.open({ dataDir: dir, jobThreads: 1 });
+    try {
+      assert.equal(existsSync(join(store, 'index-v5')), false);
+      assert.deepEqual(await node.ctx.ports.blobs.get(integrity), bytes);
+      assert.deepEqual((await node.ctx.ports.blobs.verify()).corrupt, []);
+    } finally {
+      await node.close();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -9,7 +9,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { isWarrenError } from '../../src/errors.js';
-import { CacacheBlobs, contentPath } from '../../src/ports/embedded/cacache-blobs.js';
+import { DiskBlobs, contentPath } from '../../src/ports/embedded/disk-blobs.js';
 import { NatsBlobs } from '../../src/ports/nats/nats-blobs.js';
 import { startNatsServer, type NatsServerHandle } from '../support/nats-server.js';
 import { makeTempDir } from '../support/temp-dir.js';
@@ -31,7 +31,7 @@ after(async () => {
 
 /** A node: its own empty local store, sharing the bucket. */
 async function node(name: string, bucket: string): Promise<NatsBlobs> {
-  return NatsBlobs.open(jetstream(nc), new CacacheBlobs(join(tmp.path, name, 'store')), { replicas: 1, bucket });
+  return NatsBlobs.open(jetstream(nc), new DiskBlobs(join(tmp.path, name, 'store')), { replicas: 1, bucket });
 }
 
 function sri(bytes: Buffer | string): string {
@@ -66,7 +66,7 @@ test('nats blobs: put on one node, read through on another (get, stream, path), 
   assert.ok((await readAll(n2.stream(big.integrity))).equals(bigBytes), 'stream through a miss');
   const n3 = await node('n3', 'blobs_basic');
   const p = await n3.path(big.integrity);
-  assert.equal(p, contentPath(n3.local.dir, big.integrity), 'path is a local cacache file');
+  assert.equal(p, contentPath(n3.local.dir, big.integrity), 'path is a file of the local store');
   assert.equal(statSync(p!).size, bigBytes.length);
 
   const listed: string[] = [];

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { isWarrenError } from '../../src/errors.js';
-import { contentPath } from '../../src/ports/embedded/cacache-blobs.js';
+import { contentPath } from '../../src/ports/embedded/disk-blobs.js';
 import { openNatsPorts } from '../../src/ports/nats/open-nats-ports.js';
 import { startNatsServer } from '../support/nats-server.js';
 import { makeTempDir } from '../support/temp-dir.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CacacheBlobs } from '../../src/ports/embedded/cacache-blobs.js';
+import { DiskBlobs } from '../../src/ports/embedded/disk-blobs.js';
 import { SqliteRegistry } from '../../src/ports/embedded/sqlite-registry.js';
 import { artifactMapKey, getArtifactMap, listArtifactMaps } from '../../src/precompile/artifact-map.js';
 import { precompileVersion } from '../../src/precompile/precompile-version.js';
@@ -15,7 +15,7 @@ import { stubImports } from './stub-imports.js';
 
 async function openStore() {
   const dir = makeTempDir();
-  const blobs = new CacacheBlobs(join(dir.path, 'store'));
+  const blobs = new DiskBlobs(join(dir.path, 'store'));
   const registry = new SqliteRegistry(join(dir.path, 'registry.db'));
   return { blobs, registry, dispose: async () => (await registry.close(), dir.dispose()) };
 }

@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { contentPath, type CacacheBlobs } from '../embedded/cacache-blobs.js';
+import { contentPath, type DiskBlobs } from '../embedded/disk-blobs.js';
 import type { EvictLocalOptions, EvictLocalResult, Integrity } from '../blobs.js';
 
 /**
@@ -9,7 +9,7 @@ import type { EvictLocalOptions, EvictLocalResult, Integrity } from '../blobs.js
  * `isReplicated` says the cluster holds it: the local copy may be the only one.
  */
 export async function evictLocalBlobs(
-  local: CacacheBlobs,
+  local: DiskBlobs,
   opts: EvictLocalOptions,
   lastUsed: ReadonlyMap<Integrity, number>,
   isReplicated: (integrity: Integrity) => Promise<boolean>,

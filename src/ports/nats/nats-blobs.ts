@@ -6,7 +6,7 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { Objm, type ObjectResult, type ObjectStore } from '@nats-io/obj';
 import { WarrenError, isWarrenError } from '../../errors.js';
 import type { BlobInfo, Blobs, EvictLocalOptions, EvictLocalResult, Integrity, NodeCache, PutOptions } from '../blobs.js';
-import { assertIntegrity, contentPath, type CacacheBlobs } from '../embedded/cacache-blobs.js';
+import { assertIntegrity, contentPath, type DiskBlobs } from '../embedded/disk-blobs.js';
 import { evictLocalBlobs } from './evict-local-blobs.js';
 import { fromNatsError } from './nats-errors.js';
 import { runAllBounded } from '../../fsplace/run-bounded.js';
@@ -15,7 +15,7 @@ import { touchObject } from './touch-object.js';
 export const BLOBS_BUCKET = 'warren_blobs';
 
 /**
- * The cluster blob store: a JetStream Object Store bucket, with the node's CacacheBlobs as the
+ * The cluster blob store: a JetStream Object Store bucket, with the node's DiskBlobs as the
  * golden copy and read-through cache. Objects are named by the integrity string itself
  * (`sha256-<base64>`): the client base64url-encodes names into meta subjects, so `+ / =` are fine.
  *
@@ -30,7 +30,7 @@ export class NatsBlobs implements Blobs, NodeCache {
   private readonly lastUsed = new Map<Integrity, number>();
 
   constructor(
-    readonly local: CacacheBlobs,
+    readonly local: DiskBlobs,
     private readonly os: ObjectStore,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
@@ -38,7 +38,7 @@ export class NatsBlobs implements Blobs, NodeCache {
   ) {}
 
   /** Binds to the bucket, creating it with `replicas` if it does not exist. */
-  static async open(js: JetStreamClient, local: CacacheBlobs, opts: { replicas: number; bucket?: string }): Promise<NatsBlobs> {
+  static async open(js: JetStreamClient, local: DiskBlobs, opts: { replicas: number; bucket?: string }): Promise<NatsBlobs> {
     const bucket = opts.bucket ?? BLOBS_BUCKET;
     const os = await new Objm(js).create(bucket, { replicas: opts.replicas });
     // create() ignores a failed stream lookup (a timeout while JetStream elects a leader) and then

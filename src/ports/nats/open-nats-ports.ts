@@ -3,7 +3,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dataLayout } from '../../config.js';
 import { WarrenError } from '../../errors.js';
-import { CacacheBlobs } from '../embedded/cacache-blobs.js';
+import { DiskBlobs } from '../embedded/disk-blobs.js';
 import type { Ports } from '../open-ports.js';
 import { NatsBlobs } from './nats-blobs.js';
 import { NatsBus } from './nats-bus.js';
@@ -23,7 +23,7 @@ export interface NatsPortsOptions {
 
 /**
  * The cluster ports: one NATS connection for Registry (KV `warren_registry`), Blobs (Object
- * Store `warren_blobs` over the node's cacache at `<data>/store`) and Bus. Buckets are created
+ * Store `warren_blobs` over the node's DiskBlobs at `<data>/store`) and Bus. Buckets are created
  * if missing; existing ones are bound as they are (their replicas are not changed).
  */
 export async function openNatsPorts(opts: NatsPortsOptions): Promise<Ports> {
@@ -36,7 +36,7 @@ export async function openNatsPorts(opts: NatsPortsOptions): Promise<Ports> {
   try {
     const replicas = opts.replicas ?? clusterReplicas(nc);
     const js = jetstream(nc);
-    const localBlobs = new CacacheBlobs(dataLayout(opts.dataDir).store);
+    const localBlobs = new DiskBlobs(dataLayout(opts.dataDir).store);
     const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000);
     const registry = await untilJetStreamReady(() => NatsRegistry.open(js, { replicas }), deadline);
     const blobs = await untilJetStreamReady(() => NatsBlobs.open(js, localBlobs, { replicas }), deadline);

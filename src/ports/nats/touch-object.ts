@@ -5,7 +5,7 @@ import { isWrongLastSequence } from './nats-errors.js';
 /**
  * Object Store meta lives on `$O.<bucket>.M.<base64url-padded name>` of stream `OBJ_<bucket>`
  * (ADR-20); the client's `update()` rewrites meta but keeps `mtime`. Re-putting a blob must
- * restart its GC grace period, as CacacheBlobs.touch does locally, so this republishes the meta
+ * restart its GC grace period, as DiskBlobs.touch does locally, so this republishes the meta
  * with a fresh `mtime`, guarded by the meta's revision: a concurrent delete or re-upload wins
  * and the caller uploads again.
  *

@@ -66,7 +66,6 @@ export async function collectGarbage(input: CollectGarbageInput): Promise<Collec
     if (!dryRun) await blobs.delete(blob.integrity);
     swept.push({ integrity: blob.integrity, size: blob.size });
   }
-  if (!dryRun && hasCompactIndex(blobs)) await blobs.compactIndex();
 
   const missing = [...roots.marked].filter(([integrity]) => !present.has(integrity)).map(([integrity, key]) => `${key}: ${integrity}`);
   for (const u of roots.unreadable) {
@@ -74,8 +73,4 @@ export async function collectGarbage(input: CollectGarbageInput): Promise<Collec
     if (!missing.includes(line)) missing.push(line);
   }
   return { kept, swept, sweptBytes: swept.reduce((n, s) => n + s.size, 0), sweptRecords, missing, dryRun };
-}
-
-function hasCompactIndex(blobs: Blobs): blobs is Blobs & { compactIndex(): Promise<void> } {
-  return typeof (blobs as { compactIndex?: unknown }).compactIndex === 'function';
 }

@@ -1,10 +1,8 @@
-import cacache from 'cacache';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, utimes, writeFile, type FileHandle } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm, stat, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { WarrenError } from '../../errors.js';
 import { isFdExhaustion, tooManyFilesError } from '../../host-failure.js';
 import type { BlobInfo, Integrity, LocalBlobs, PutOptions } from '../blobs.js';
@@ -12,7 +10,7 @@ import type { BlobInfo, Integrity, LocalBlobs, PutOptions } from '../blobs.js';
 const ALGORITHM = 'sha256';
 /** A durable stream is fdatasynced at least this often while it is written (see putStream). */
 const SYNC_EVERY_BYTES = 8 << 20;
-/** cacache is keyed by both index keys and content; Warren only uses content, by digest. */
+/** Blobs are named by their sha256 only. */
 const INTEGRITY_RE = /^sha256-[A-Za-z0-9+/]{43}=$/;
 
 export function assertIntegrity(integrity: string): asserts integrity is Integrity {
@@ -22,10 +20,20 @@ export function assertIntegrity(integrity: string): asserts integrity is Integri
 }
 
 /**
- * Blobs in a cacache content store (`<data>/store`). Content only, no index: the registry is
- * the index. The store's own files are what read-only worker files hardlink to.
+ * The node's own blob store on its disk (`<data>/store`), a small content-addressed store:
+ *
+ *   content-v2/sha256/<hex 0-2>/<hex 2-4>/<hex 4-64>   the bytes of the blob with that sha256
+ *   tmp/put-<random>                                   a put being written (renamed into place)
+ *
+ * No index: the registry is the index, and a blob's place follows from its digest (placement
+ * hardlinks read-only worker files to these files, so a blob keeps its inode once stored). The
+ * layout is the one cacache's content store uses, which earlier versions of Warren went through:
+ * stores they wrote read unchanged. cacache itself is not used (it appended an index entry per
+ * put and cost more per small blob than the few syscalls here: docs/decisions.md); what earlier
+ * versions left in its `index-v5/` is removed by `removeLegacyIndex` when the node opens.
+ * Reads check the bytes against their name (E_INTEGRITY), as cacache's did.
  */
-export class CacacheBlobs implements LocalBlobs {
+export class DiskBlobs implements LocalBlobs {
   private readonly contentDir: string;
 
   constructor(readonly dir: string) {
@@ -33,10 +41,8 @@ export class CacacheBlobs implements LocalBlobs {
   }
 
   /**
-   * Bytes in memory go straight into cacache's content layout: hashed once, written to a private
-   * temporary file and renamed into place (a reader never sees half a blob), with no index entry
-   * (the registry is the index). cacache.put costs an index append, a temp dir and a move per
-   * small blob, which every snapshot paid several times (docs/decisions.md); this takes a few syscalls.
+   * Bytes in memory are hashed once, written to a private temporary file and renamed into place
+   * (a reader never sees half a blob).
    */
   async put(data: Uint8Array | string, opts: PutOptions = {}): Promise<BlobInfo> {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
@@ -155,41 +161,50 @@ export class CacacheBlobs implements LocalBlobs {
   }
 
   async get(integrity: Integrity): Promise<Buffer> {
-    assertIntegrity(integrity);
+    const path = contentPath(this.dir, integrity);
+    let bytes: Buffer;
     try {
-      return await cacache.get.byDigest(this.dir, integrity);
+      bytes = await readFile(path);
     } catch (err) {
       throw notFound(integrity, err);
     }
+    if (`${ALGORITHM}-${createHash(ALGORITHM).update(bytes).digest('base64')}` !== integrity) throw corrupt(integrity);
+    return bytes;
   }
 
   async has(integrity: Integrity): Promise<boolean> {
-    assertIntegrity(integrity);
-    return Boolean(await cacache.get.hasContent(this.dir, integrity));
+    return this.stored(integrity);
   }
 
   async info(integrity: Integrity): Promise<BlobInfo | null> {
-    const path = await this.path(integrity);
-    if (!path) return null;
-    const st = await stat(path);
-    return { integrity, size: st.size, time: st.mtimeMs };
+    const st = await stat(contentPath(this.dir, integrity)).catch(() => null);
+    return st ? { integrity, size: st.size, time: st.mtimeMs } : null;
   }
 
+  /** The bytes, checked against their name as they go: a mismatch ends the stream with E_INTEGRITY. */
   stream(integrity: Integrity): Readable {
-    assertIntegrity(integrity);
-    return cacache.get.stream.byDigest(this.dir, integrity) as unknown as Readable;
+    const path = contentPath(this.dir, integrity);
+    const hash = createHash(ALGORITHM);
+    const check = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        hash.update(chunk);
+        done(null, chunk);
+      },
+      flush(done) {
+        done(`${ALGORITHM}-${hash.digest('base64')}` === integrity ? null : corrupt(integrity));
+      },
+    });
+    const file = createReadStream(path);
+    file.on('error', (err) => check.destroy(notFound(integrity, err)));
+    return file.pipe(check);
   }
 
   async delete(integrity: Integrity): Promise<void> {
-    assertIntegrity(integrity);
-    await cacache.rm.content(this.dir, integrity);
+    await rm(contentPath(this.dir, integrity), { force: true });
   }
 
   async path(integrity: Integrity): Promise<string | null> {
-    assertIntegrity(integrity);
-    const found = await cacache.get.hasContent(this.dir, integrity);
-    if (!found) return null;
-    return contentPath(this.dir, integrity);
+    return (await this.stored(integrity)) ? contentPath(this.dir, integrity) : null;
   }
 
   localPathHint(integrity: Integrity): string {
@@ -232,7 +247,7 @@ export class CacacheBlobs implements LocalBlobs {
   async close(): Promise<void> {}
 
   /**
-   * Re-putting bytes that already exist leaves cacache's file untouched; bumping its mtime makes
+   * Re-putting bytes that already exist leaves the file untouched; bumping its mtime makes
    * the GC grace period count from the latest put, so GC never sweeps a blob a push is re-using.
    */
   private async touch(integrity: string): Promise<BlobInfo> {
@@ -244,16 +259,17 @@ export class CacacheBlobs implements LocalBlobs {
     return info;
   }
 
-  /**
-   * cacache.put also appends to its key index; Warren's index is the registry, so GC drops
-   * cacache's index bucket (it only ever holds the one key 'warren-blob').
-   */
-  async compactIndex(): Promise<void> {
-    await cacache.index.compact(this.dir, 'warren-blob', () => false).catch(() => undefined);
-  }
 }
 
-/** cacache's content layout: content-v2/<algo>/<hex[0:2]>/<hex[2:4]>/<hex[4:]>. */
+/**
+ * Removes the `index-v5/` directory that versions of Warren which went through cacache left in
+ * the store: it held only entries under one key, 'warren-blob', that nothing reads.
+ */
+export async function removeLegacyIndex(dir: string): Promise<void> {
+  await rm(`${dir}/index-v5`, { recursive: true, force: true });
+}
+
+/** Where a blob lives: content-v2/<algo>/<hex[0:2]>/<hex[2:4]>/<hex[4:]> (see DiskBlobs). */
 export function contentPath(dir: string, integrity: Integrity): string {
   return `${dir}/content-v2/${ALGORITHM}/${contentName(integrity)}`;
 }
@@ -326,10 +342,13 @@ async function writeAll(handle: FileHandle, bytes: Uint8Array, position: number)
   }
 }
 
+function corrupt(integrity: string): WarrenError {
+  return new WarrenError('E_INTEGRITY', `blob ${integrity} is corrupt`, { integrity });
+}
+
 function notFound(integrity: string, cause: unknown): WarrenError {
   const code = (cause as { code?: string })?.code;
-  if (code === 'ENOENT' || code === 'ENOTCACHED') return new WarrenError('E_NOT_FOUND', `blob ${integrity} not found`, { integrity });
-  if (code === 'EINTEGRITY') return new WarrenError('E_INTEGRITY', `blob ${integrity} is corrupt`, { integrity });
+  if (code === 'ENOENT') return new WarrenError('E_NOT_FOUND', `blob ${integrity} not found`, { integrity });
   if (isFdExhaustion(cause)) return tooManyFilesError(`reading blob ${integrity}`);
   return new WarrenError('E_INTERNAL', `reading blob ${integrity}: ${String(cause)}`, { integrity });
 }
