@@ -27,6 +27,25 @@ const warren: Runner = (module, args, dirs) => {
   }
 };
 
+/** Warren with `dirs` as overlay mounts: each host dir is the lower layer under an empty upper dir of `uppers`. */
+function warrenOverlay(uppers: string): Runner {
+  return (module, args, dirs) => {
+    const b = new MountTableBuilder();
+    for (const [g, h] of Object.entries(dirs)) {
+      const upper = join(uppers, g.replaceAll('/', '_'));
+      mkdirSync(upper, { recursive: true });
+      b.mount(g, upper, 'rw', { lower: h });
+    }
+    const host = new WasiHost({ args, env: {}, mounts: b.build(), stdout: null, stderr: { fd: 2 } });
+    try {
+      const code = host.start(new WebAssembly.Instance(module, host.imports));
+      if (code !== 0) throw new Error(`warren (overlay): guest exited ${code}`);
+    } finally {
+      host.close();
+    }
+  };
+}
+
 const nodeWasi: Runner = (module, args, dirs) => {
   const devnull = 1; // stdout is discarded by the guests below (they print one short line)
   const wasi = new NodeWasi({ version: 'preview1', args, env: {}, preopens: dirs, returnOnExit: true, stdout: devnull });
@@ -93,6 +112,25 @@ function compare(name: string, reps: number, module: WebAssembly.Module, args: s
   return row;
 }
 
+/**
+ * The cost of the layers: the same guest on an overlay mount (its files all in the lower layer,
+ * as a worker's read-only files are) against the plain mount, interleaved.
+ */
+function overlayVsPlain(name: string, reps: number, module: WebAssembly.Module, args: string[], dirs: Record<string, string>, uppers: string) {
+  const layered = warrenOverlay(uppers);
+  warren(module, args, dirs);
+  layered(module, args, dirs);
+  let p = 0;
+  let o = 0;
+  for (let round = 0; round < 3; round++) {
+    p += timeMs(() => warren(module, args, dirs), reps);
+    o += timeMs(() => layered(module, args, dirs), reps);
+  }
+  const row = { plainMs: round(p / 3), overlayMs: round(o / 3), ratio: round(o / p) };
+  console.error(`${name}: overlay ${row.overlayMs} ms, plain ${row.plainMs} ms -> ${row.ratio}x`);
+  return row;
+}
+
 const dir = join(tmpdir(), `warren-wasi-bench-${process.pid}`);
 try {
   const data = join(dir, 'data');
@@ -119,6 +157,10 @@ try {
     write200k: compare('200k fd_write x 16 B', 5, sys, ['sys', 'write', '200000'], { '/data': data }, 200_000, { run: shimRunner(() => new Map()), args: ['sys', 'write', '10000'], ops: 10_000, reps: 3 }),
     open20k: compare('20k open/read/close', 5, sys, ['sys', 'open', '20000'], { '/data': data }, 20_000, { run: shimRunner(smallTree) }),
     list10k: compare('readdir 10k entries', 7, sys, ['sys', 'list'], { '/data': data }, 10_000, { run: shimRunner(manyTree) }),
+    overlay: {
+      open20k: overlayVsPlain('overlay 20k open/read/close', 5, sys, ['sys', 'open', '20000'], { '/data': data }, join(dir, 'uppers')),
+      list10k: overlayVsPlain('overlay readdir 10k entries', 7, sys, ['sys', 'list'], { '/data': data }, join(dir, 'uppers')),
+    },
     targets: { flite: 1.1, syscalls: 1.5 },
     node: process.version,
   };

@@ -47,7 +47,8 @@ export function pathOpenCalls(ctx: WasiContext): Record<string, Syscall> {
       if (trunc) needRight(dir, R.PATH_FILESTAT_SET_SIZE);
       // Fast path: the last name is opened with O_NOFOLLOW; only when it is a symlink and the
       // guest asked to follow is the path walked again with the resolver following it.
-      let p = ctx.resolve(dirfd, pathPtr, pathLen, false);
+      let p = ctx.resolve(dirfd, pathPtr, pathLen, false, 0, true);
+      let followed = false;
       if (p.mount.mode === 'ro' && mutating) throw ctx.refuse(p.guestPath, E.ROFS);
       if (ctx.fds.full) throw new Errno(E.MFILE);
       // O_TRUNC without FD_WRITE truncates too (Linux does for O_RDONLY|O_TRUNC, which wasmtime
@@ -68,12 +69,16 @@ export function pathOpenCalls(ctx: WasiContext): Record<string, Syscall> {
           // With O_DIRECTORY, Linux reports a final symlink as ENOTDIR rather than ELOOP.
           const isLink = code === 'ELOOP' || (code === 'ENOTDIR' && (flags & O_DIRECTORY) !== 0 && p.name !== '' && (lstatModeAt(p.parentFd, p.parent, p.name) & S_IFMT) === S_IFLNK);
           if (isLink && follow && attempt === 0) {
-            p = ctx.resolve(dirfd, pathPtr, pathLen, true);
+            p = ctx.resolve(dirfd, pathPtr, pathLen, true, 0, true);
+            followed = true;
             if (p.mount.mode === 'ro' && mutating) throw ctx.refuse(p.guestPath, E.ROFS);
             continue;
           }
           if (code === 'ENOENT' && creat && !created && p.name !== '') {
             if (ctx.readOnly.hasPath(p.guestPath)) throw ctx.refuse(p.guestPath, E.ROFS);
+            // Resolved for opening, a missing name under a lower-only parent reads as lower: look again.
+            if (p.lower) p = ctx.resolve(dirfd, pathPtr, pathLen, followed);
+            if (p.lower) throw err;
             ctx.upperParent(p);
             flags |= O_CREAT | O_EXCL;
             created = true;

@@ -28,29 +28,31 @@ const OTHER = 2;
 /** A directory's handle, or why there is none: MISSING, LINK (a symlink), OTHER (not a directory). */
 type Lookup = DirHandle | typeof MISSING | typeof LINK | typeof OTHER;
 
-function lookupDir(r: PathResolver, parent: DirHandle, c: string): Lookup {
+function lookupDir(r: PathResolver, parent: DirHandle, c: string, upper = false): Lookup {
   const cached = r.cachedChildDir(parent, c);
   if (cached !== undefined) return cached;
+  if (upper && r.knownMissing(parent, c)) return MISSING;
   // lstat first: a name missing from the upper layer is the common case, and the failed
   // openat would cost a thrown error each time.
   const mode = lstatModeAt(parent.fd, parent.path, c);
-  if (mode < 0) return MISSING;
+  if (mode < 0) {
+    if (upper) r.noteMissing(parent, c);
+    return MISSING;
+  }
   const type = mode & S_IFMT;
   if (type === S_IFLNK) return LINK;
   if (type !== S_IFDIR) return OTHER;
   return r.openChildDir(parent, c) ?? LINK;
 }
 
-const upperKey = (m: OverlayMount): string => `U:${m.hostPath}`;
-const lowerKey = (m: OverlayMount): string => `L:${m.lowerPath}`;
-
 /** The directory at mount-relative `rel` in one layer, walked from that layer's root; null if the layer has none there. */
-function dirAt(r: PathResolver, key: string, root: string, rel: string): DirHandle | null {
-  let d = r.rootDir(key, root);
+function dirAt(r: PathResolver, root: string, rel: string, upper: boolean): DirHandle | null {
+  let d = r.rootDir(root);
   if (rel === '') return d;
   for (const c of rel.split('/')) {
-    if (d === null) return null;
-    const next = lookupDir(r, d, c);
+    // rel is a canonical mount-relative path; anything else never walks (a `..` would leave the layer).
+    if (d === null || c === '' || c === '.' || c === '..') return null;
+    const next = lookupDir(r, d, c, upper);
     d = typeof next === 'object' ? next : null;
   }
   return d;
@@ -59,15 +61,21 @@ function dirAt(r: PathResolver, key: string, root: string, rel: string): DirHand
 /** A directory fd's handles in [upper, lower]: its own fd in its layer, the other layer's found by its path. */
 export function layersOf(r: PathResolver, base: BaseDir, m: OverlayMount): [DirHandle | null, DirHandle | null] {
   const own = r.handleOf(base.hostFd, base.hostPath);
-  return base.lower ? [dirAt(r, upperKey(m), m.hostPath, base.mountRel), own] : [own, dirAt(r, lowerKey(m), m.lowerPath, base.mountRel)];
+  return base.lower ? [dirAt(r, m.hostPath, base.mountRel, true), own] : [own, dirAt(r, m.lowerPath, base.mountRel, false)];
 }
 
 /** PathResolver.resolve for any mount: the layered walk below for overlay mounts. */
-export function resolveInMount(r: PathResolver, base: BaseDir, m: Mount, path: string, follow: boolean): Resolved {
-  return m.lowerPath === undefined ? r.resolve(base, path, follow) : resolveLayered(r, base, m as OverlayMount, path, follow);
+export function resolveInMount(r: PathResolver, base: BaseDir, m: Mount, path: string, follow: boolean, forOpen = false): Resolved {
+  return m.lowerPath === undefined ? r.resolve(base, path, follow) : resolveLayered(r, base, m as OverlayMount, path, follow, forOpen);
 }
 
-function resolveLayered(r: PathResolver, base: BaseDir, m: OverlayMount, path: string, follow: boolean): Resolved {
+/**
+ * `forOpen`: path_open's first resolution. A name whose parent only the lower layer has can
+ * only be there, so it is not looked up: `lower` is set and the open itself answers ENOENT
+ * (path_open resolves again before making a new name). One fstatat less per open of a shared
+ * file, the common case on a worker root.
+ */
+function resolveLayered(r: PathResolver, base: BaseDir, m: OverlayMount, path: string, follow: boolean, forOpen: boolean): Resolved {
   if (path.length === 0) throw new Errno(E.NOENT);
   if (path.charCodeAt(0) === 47) throw new Errno(E.PERM);
   if (path.includes('\0')) throw new Errno(E.INVAL);
@@ -99,7 +107,7 @@ function resolveLayered(r: PathResolver, base: BaseDir, m: OverlayMount, path: s
     if (isLast && !follow && !mustBeDir) { name = c; break; }
     let linkIn: DirHandle;
     if (!isLast) {
-      const up = pu === null ? MISSING : lookupDir(r, pu, c);
+      const up = pu === null ? MISSING : lookupDir(r, pu, c, true);
       if (typeof up === 'object') {
         const low = pl === null ? MISSING : lookupDir(r, pl, c);
         stack.push(c);
@@ -157,6 +165,9 @@ function resolveLayered(r: PathResolver, base: BaseDir, m: OverlayMount, path: s
   if (name === '') {
     lower = pu === null;
     parent = pu ?? pl!;
+  } else if (pu === null && forOpen) {
+    parent = pl!;
+    lower = true;
   } else if (pu !== null && lstatModeAt(pu.fd, pu.path, name) >= 0) {
     parent = pu;
   } else if (pl !== null && lstatModeAt(pl.fd, pl.path, name) >= 0) {
@@ -184,11 +195,13 @@ function resolveLayered(r: PathResolver, base: BaseDir, m: OverlayMount, path: s
  * lower layer has lands in the upper one. Files are never copied up: the lower ones are read-only.
  */
 export function makeUpperDir(r: PathResolver, m: OverlayMount, rel: string): DirHandle {
-  let u = r.rootDir(upperKey(m), m.hostPath);
+  r.upperChanged();
+  let u = r.rootDir(m.hostPath);
   if (u === null) throw new Errno(E.NOENT);
-  let l = r.rootDir(lowerKey(m), m.lowerPath);
+  let l = r.rootDir(m.lowerPath);
   if (rel === '') return u;
   for (const c of rel.split('/')) {
+    if (c === '' || c === '.' || c === '..') throw new Errno(E.PERM);
     const low = l === null ? MISSING : lookupDir(r, l, c);
     l = typeof low === 'object' ? low : null;
     let up = lookupDir(r, u, c);

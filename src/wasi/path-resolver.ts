@@ -32,6 +32,8 @@ export interface Resolved {
   /**
    * Overlay mounts (overlay-resolve.ts): the name was found in the read-only lower layer, and
    * `parent`/`target` are there; for name '' the base directory has no upper part. Else false.
+   * (path_open's first resolution also sets it for a missing name whose parent only the lower
+   * layer has: see resolveInMount's `forOpen`.)
    */
   lower: boolean;
   /**
@@ -48,6 +50,7 @@ export interface Resolved {
 export const MAX_SYMLINK_HOPS = 32;
 const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
 const CACHE_LIMIT = 128;
+const MISSING_LIMIT = 1024;
 /**
  * A directory held open during a walk: its fd, the string that reaches it, its cache key, and
  * the last call that used it (`PathResolver.call`): a handle of the current call is pinned.
@@ -92,6 +95,14 @@ export const raceHooks: { afterResolve: ((r: Resolved) => void) | null; beforeOp
  */
 export class PathResolver {
   private readonly dirCache = new Map<string, DirHandle>();
+  /** Cache keys of the directories rootDir opened by host path. */
+  private readonly rootKeys = new Map<string, string>();
+  /**
+   * Overlay mounts: cache keys of upper-layer names found missing (the walk then goes on in the
+   * lower layer). Only the guest changes its upper layer while it runs, and every call of it that
+   * makes a name clears this first (upperChanged), so an entry is never stale for the guest.
+   */
+  private readonly upperMissing = new Set<string>();
   /** The node-wide budget of guest host fds: each cached directory fd counts in it. */
   budget: FdBudget = NO_FD_BUDGET;
   /**
@@ -185,6 +196,21 @@ export class PathResolver {
     return cached;
   }
 
+  /** True when the upper layer had no `c` under `parent` at the last look (see upperMissing). */
+  knownMissing(parent: DirHandle, c: string): boolean {
+    return this.upperMissing.size !== 0 && this.upperMissing.has(`${parent.key}/${c}`);
+  }
+
+  noteMissing(parent: DirHandle, c: string): void {
+    if (this.upperMissing.size >= MISSING_LIMIT) this.upperMissing.clear();
+    this.upperMissing.add(`${parent.key}/${c}`);
+  }
+
+  /** The guest is about to make a name in an upper layer: what was missing there may not be anymore. */
+  upperChanged(): void {
+    this.upperMissing.clear();
+  }
+
   /** Opens (or reuses) directory `c` under `parent` without following a symlink; null if it is one. */
   openChildDir(parent: DirHandle, c: string): DirHandle | null {
     const key = `${parent.key}/${c}`;
@@ -218,10 +244,16 @@ export class PathResolver {
   }
 
   /**
-   * A directory the host names by path (an overlay layer's root), cached under `key` like the
-   * directories below it; null when it does not exist.
+   * A directory the host names by path (an overlay layer's root), cached like the directories
+   * below it; null when it does not exist. Its cache key is short (`r<n>`, one per path), as
+   * every key below it starts with it.
    */
-  rootDir(key: string, hostPath: string): DirHandle | null {
+  rootDir(hostPath: string): DirHandle | null {
+    let key = this.rootKeys.get(hostPath);
+    if (key === undefined) {
+      key = `r${this.rootKeys.size}`;
+      this.rootKeys.set(hostPath, key);
+    }
     const cached = this.dirCache.get(key);
     if (cached !== undefined) {
       cached.used = this.call;
@@ -271,5 +303,7 @@ export class PathResolver {
     for (const dir of this.dirCache.values()) closeFd(dir.fd);
     this.budget.give(this.dirCache.size);
     this.dirCache.clear();
+    this.rootKeys.clear();
+    this.upperMissing.clear();
   }
 }

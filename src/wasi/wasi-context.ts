@@ -143,12 +143,12 @@ export class WasiContext {
   }
 
   /** Resolves a guest path from directory fd `fd`, which must still hold `right` (see rights.ts). */
-  resolve(fd: number, pathPtr: number, pathLen: number, follow: boolean, right = 0): GuestPath {
+  resolve(fd: number, pathPtr: number, pathLen: number, follow: boolean, right = 0, forOpen = false): GuestPath {
     const dir = this.dirEntry(fd);
     if ((dir.rightsDropped & right) !== 0) throw new Errno(E.NOTCAPABLE);
     const path = this.readString(pathPtr, pathLen);
     const mount = this.mounts[dir.mount]!;
-    const r = resolveInMount(this.resolver, dir, mount, path, follow);
+    const r = resolveInMount(this.resolver, dir, mount, path, follow, forOpen);
     return { ...r, dir, mount, guestPath: this.guestPathOf(dir.mount, r.mountRel) };
   }
 
@@ -229,6 +229,7 @@ export class WasiContext {
    * layer first (WasiContext never makes a name in the lower layer). No-op on plain mounts.
    */
   upperParent(p: GuestPath): void {
+    if (p.mount.lowerPath !== undefined) this.resolver.upperChanged();
     if (p.upperParentFd >= 0) return;
     const dir = makeUpperDir(this.resolver, p.mount as OverlayMount, parentOf(p.mountRel));
     p.parent = dir.path;

@@ -130,7 +130,9 @@ export function reopenFd(s: WasiFdState, mounts: Mount[], roots: FdEntry[], reso
   const readOnly = s.readOnly || m.mode === 'ro' || (lower && !isDir) || isReadOnly(st, s.guestPath);
   const { fd: _fd, ...rest } = s;
   return {
-    ...rest, hostFd, filetype: filetypeOfMode(st.mode), hostPath: join(lower ? m.lowerPath! : m.hostPath, s.mountRel),
+    // The canonical path the resolver found: overlay lookups walk it again in the other layer.
+    ...rest, mountRel: r === null ? '' : r.mountRel, hostFd, filetype: filetypeOfMode(st.mode),
+    hostPath: join(lower ? m.lowerPath! : m.hostPath, s.mountRel),
     writable: s.writable && !readOnly, readOnly, lower, dev: st.dev, ino: st.ino, listing: null, ...dropped,
   };
 }

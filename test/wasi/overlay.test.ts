@@ -105,6 +105,17 @@ describe('overlay mounts: a read-only lower tree under the mount\'s own director
     lowerUnchanged();
   });
 
+  it('sees a directory it made where it found none before (names missing upper are not remembered past a change)', () => {
+    const run = runProbe(mounts(), [
+      'stat', '/both/fresh/x', 'stat', '/share/deep/x', 'mkdir', '/both/fresh', 'write', '/both/fresh/x', 'one',
+      'write', '/share/deep/x', 'two', 'read', '/both/fresh/x', 'read', '/share/deep/x', 'ls', '/share/deep',
+    ]);
+    assert.deepEqual(run.lines.map((l) => l.trimEnd()), [
+      'stat ERR 44', 'stat ERR 44', 'mkdir OK', 'write OK', 'write OK', 'read OK', 'content one', 'read OK', 'content two', 'ls OK .,..,x',
+    ]);
+    lowerUnchanged();
+  });
+
   it('lists merged directories as the union, upper names first, none twice', () => {
     const run = runProbe(mounts(), [
       'ls', '/', 'ls', '/both', 'ls', '/share', 'write', '/share/added.txt', 'x', 'ls', '/share', 'unlink', '/share/added.txt', 'ls', '/share',
