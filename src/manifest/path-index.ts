@@ -7,8 +7,8 @@ interface Node {
 /**
  * Clean absolute guest paths (`/a/b`) by segment, each with the indexes of the entries that
  * name it. Asking which entries lie at or above a path, or under it, costs the length of that
- * path (plus the answer): comparing every entry with every other made a manifest of 30,000
- * [[files]] take 20 s of the event loop.
+ * path (plus the answer): comparing every entry with every other held the event loop for
+ * seconds on a manifest of tens of thousands of [[files]] (docs/decisions.md).
  */
 export class PathIndex {
   private readonly root: Node = { children: null, here: null };

@@ -6,8 +6,8 @@ import type { RunJobRequest } from './thread-protocol.js';
 /** How long a linked set that keeps overrunning its inline budget runs only on guest threads. */
 const THREAD_ONLY_MS = 30_000;
 /**
- * Overruns before that happens. One is not enough: on a busy machine a 10 µs job can take
- * milliseconds of wall time (the process was descheduled, a GC ran). Each inline success
+ * Overruns before that happens. One is not enough: on a busy machine a job of microseconds can
+ * take milliseconds of wall time (the process was descheduled, a GC ran). Each inline success
  * takes back 1/20 of a strike.
  */
 const STRIKES = 3;
@@ -26,7 +26,7 @@ export interface InlineRun {
  * Jobs run speculatively on the calling (API) thread, within a small time budget. Most jobs are
  * shorter than the round trip to a guest thread: on 2 cores, handing a job to a thread and its
  * reply back costs the API thread more (message, wakeup, being preempted by the woken thread)
- * than a loudify job itself (~7 µs). A job that is still running at the budget is stopped
+ * than a small job itself (docs/decisions.md). A job that is still running at the budget is stopped
  * (runWithDeadline), its buffered output dropped, and the caller runs it again from the start on
  * a guest thread, which is safe because a job keeps nothing: no files, output not yet sent,
  * a fresh instance each time. A job that would sleep is given up the same way (InlineYield).

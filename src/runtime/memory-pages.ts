@@ -27,7 +27,7 @@ export const PACK_CHUNK_PAGES = 64;
 /**
  * A copy of linear memory as the last snapshot scan saw it, with that scan's digests, named by
  * `tag` (the snapshot it was taken for). A scan against the same base compares each page with
- * its copy (memcmp, ~10x faster than sha256) and hashes only the pages that differ. It costs the
+ * its copy (memcmp, far cheaper than sha256) and hashes only the pages that differ. It costs the
  * memory's size again, so only instances that are snapshotted while they live keep one.
  */
 export interface MemoryShadow {
@@ -128,7 +128,7 @@ export function scanPages(
 
 const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
 
-/** memcmp against a zero page: ~30x faster than a loop over its words, and most of a large memory is often zero. */
+/** memcmp against a zero page (much faster than a loop over its words); most of a large memory is often zero. */
 export function isZeroPage(page: Uint8Array): boolean {
   return page.byteLength === PAGE_SIZE ? Buffer.compare(page, ZERO_PAGE) === 0 : page.every((b) => b === 0);
 }

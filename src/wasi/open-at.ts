@@ -5,7 +5,7 @@ import { AT_SYMLINK_NOFOLLOW, nativeFs, STAT } from '../native/native-fs.js';
  * Operations on one name inside a directory the host holds open (`dirFd`, reachable as the
  * string `dirPath`). With the native addon they are real openat/fstatat/readlinkat on the fd;
  * without it they go through `dirPath/name`, where dirPath is /proc/self/fd/N (see fdPath), which
- * the kernel resolves like openat but ~2.5 us slower. Same results either way, so the resolver's
+ * the kernel resolves like openat, only slower. Same results either way, so the resolver's
  * checks do not depend on which one runs.
  */
 

@@ -181,8 +181,8 @@ export class PathResolver {
       parent: parent.path, parentFd: parent.fd, name, target: name === '' ? parent.path : `${parent.path}/${name}`, mountRel,
       dirSuffix: hasDirSuffix(path), lower: false, upperParentFd: parent.fd, lowerParentFd: -1, lowerParent: '',
       // Empty slots for the fields WasiContext.resolve adds with `{ ...r, dir, mount, guestPath }`:
-      // on Node 20's V8, adding properties to a spread clone misses its IC every time (~2 us per
-      // call, measured; about a quarter of an open/read/close); overwriting existing ones is ~30 ns.
+      // on Node 20's V8, adding properties to a spread clone misses its IC every time (a large
+      // part of an open/read/close, docs/decisions.md); overwriting existing ones does not.
       dir: undefined, mount: undefined, guestPath: '',
     };
     if (raceHooks.afterResolve) raceHooks.afterResolve(resolved);
