@@ -185,6 +185,29 @@ test("a worker waiting behind another worker's call moves to an idle thread: it 
   assert.equal(await call(c, reader.id, 'read_next', [3]), 0, 'still at EOF after a pause and resume');
 });
 
+test('a neighbour waiting behind a guest that computes without syscalls goes on once that guest times out, its counter intact', { skip }, async () => {
+  const s = await server(2);
+  const c = s.client;
+  const threads = s.node.ctx.pool.instances!;
+  const spinner = await createWorker(c, 'pool.slow', 'spin-mover-spinner');
+  const other = await createWorker(c, 'pool.app', 'spin-mover-other');
+  const neighbour = await createWorker(c, 'pool.app', 'spin-mover-neighbour');
+  assert.equal(await call(c, spinner.id, 'increment'), 1);
+  assert.equal(await call(c, other.id, 'increment'), 1);
+  for (let i = 1; i <= 2; i++) assert.equal(await call(c, neighbour.id, 'increment'), i);
+  assert.deepEqual(threads.instancesPerThread, [2, 1]);
+  const spinning = failure(call(c, spinner.id, 'spin'));
+  await until(() => threads.busyThreads === 1);
+  // The spinning guest makes no syscall: the neighbour's instance can only leave once the
+  // deadline has stopped it, and is then served (moved or not) with its memory.
+  const next = call(c, neighbour.id, 'increment');
+  assert.equal((await spinning).code, 'E_TIMEOUT');
+  assert.equal(await next, 3);
+  assert.equal(await call(c, other.id, 'increment'), 2);
+  assert.equal(await call(c, spinner.id, 'increment'), 1, 'the worker that overran starts over');
+  assert.equal(threads.stats.failedMoves, 0);
+});
+
 test('a worker whose calls wait behind its own call is not moved', { skip }, async () => {
   const s = servers[servers.length - 1]!;
   const c = s.client;
