@@ -208,6 +208,40 @@ test('a neighbour waiting behind a guest that computes without syscalls goes on 
   assert.equal(threads.stats.failedMoves, 0);
 });
 
+test('a worker stopped while it moves stays where it was: its waiting call runs there, then its stop, and its fds are closed', { skip }, async () => {
+  const s = await server(2);
+  const c = s.client;
+  const threads = s.node.ctx.pool.instances!;
+  const budget = processFdBudget();
+  const spinner = await createWorker(c, 'pool.slow', 'stop-mover-spinner');
+  const other = await createWorker(c, 'pool.app', 'stop-mover-other');
+  const leaving = await createWorker(c, 'pool.app', 'stop-mover-leaving');
+  // Host fds each instance holds (its mounts), from the budget before and after it starts.
+  const fdsOf = async (id: string) => {
+    const before = budget.used;
+    assert.equal(await call(c, id, 'increment'), 1);
+    return budget.used - before;
+  };
+  const spinnerFds = await fdsOf(spinner.id);
+  await fdsOf(other.id);
+  const leavingFds = await fdsOf(leaving.id);
+  assert.deepEqual(threads.instancesPerThread, [2, 1]);
+  const held = budget.used;
+  const slot = s.node.ctx.live.get(leaving.id)!.slot;
+  const spinning = failure(call(c, spinner.id, 'spin'));
+  await until(() => threads.busyThreads === 1);
+  // The spinner makes no syscall: the move's export waits for its deadline, and the stop comes first.
+  const next = slot.call('invoke', { workerId: leaving.id, export: 'increment' }, { timeoutMs: 60_000 });
+  await until(() => threads.busyThreads === 2);
+  const stopped = s.node.ctx.live.stop(leaving.id);
+  assert.equal((await spinning).code, 'E_TIMEOUT');
+  assert.equal(((await next) as { returns: number[] }).returns[0], 2, 'the call ran on its instance, where it was');
+  await stopped;
+  assert.equal(budget.used, held - spinnerFds - leavingFds, "the timeout closed the spinner's fds, the stop those of the stopped worker: no copy left open");
+  assert.deepEqual(threads.instancesPerThread, [0, 1]);
+  assert.equal(threads.stats.failedMoves, 0);
+});
+
 test('a worker whose calls wait behind its own call is not moved', { skip }, async () => {
   const s = servers[servers.length - 1]!;
   const c = s.client;
