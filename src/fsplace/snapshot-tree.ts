@@ -42,10 +42,14 @@ export async function snapshotWritableTree(options: SnapshotWritableTreeOptions)
   const { blobs } = options;
   const root = resolve(options.root);
   const prefixes = normalizeGuestPrefixes(options.include ?? ['/']);
-  const readOnly = await readOnlyIdentities(root, options.readOnlyPaths);
-  const cache = await readDigestCache(root);
+  // Three independent reads, at once: a small tree (an `on_call` snapshot's) is mostly waits.
+  const [readOnly, cache, listed] = await Promise.all([
+    readOnlyIdentities(root, options.readOnlyPaths),
+    readDigestCache(root),
+    Promise.all(prefixes.map((prefix) => listTree(root, prefix))),
+  ]);
   const files = new Set<string>();
-  for (const prefix of prefixes) for (const f of (await listTree(root, prefix)).files) files.add(f);
+  for (const list of listed) for (const f of list.files) files.add(f);
 
   const entries: FileTreeEntry[] = [];
   const nextCache = new Map([...cache].filter(([path]) => !prefixes.some((p) => isUnderGuestPrefix(path, p))));

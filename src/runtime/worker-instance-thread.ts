@@ -242,10 +242,16 @@ registerWorkerOp('invoke', (req, post) => {
       const returns = ret === undefined ? [] : Array.isArray(ret) ? ret : [ret];
       // JSON has no i64 and no NaN/Infinity: those go back as strings.
       const json = (v: unknown) => (typeof v === 'bigint' || (typeof v === 'number' && !Number.isFinite(v)) ? String(v) : (v as number));
-      return { returns: returns.map(json), memoryBytes: inst.memory?.buffer.byteLength ?? 0 };
+      return { returns: returns.map(json), memoryBytes: inst.memory?.buffer.byteLength ?? 0, touched: inst.wasi.takeTouchedMounts() };
     }
     const exitCode = inst.wasi.start(inst.instance);
-    return { exitCode, memoryBytes: inst.memory?.buffer.byteLength ?? 0, outputLimitExceeded: inst.wasi.outputLimitExceeded, diskQuotaExceeded: inst.wasi.diskQuotaExceeded };
+    return {
+      exitCode,
+      memoryBytes: inst.memory?.buffer.byteLength ?? 0,
+      outputLimitExceeded: inst.wasi.outputLimitExceeded,
+      diskQuotaExceeded: inst.wasi.diskQuotaExceeded,
+      touched: inst.wasi.takeTouchedMounts(),
+    };
   } finally {
     inst.io.stdout.flush();
     inst.io.stderr.flush();

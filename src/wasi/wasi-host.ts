@@ -6,6 +6,7 @@ import { fdMetaCalls } from './calls-fd-meta.js';
 import { pathOpenCalls } from './calls-path-open.js';
 import { pathCalls } from './calls-path.js';
 import { procCalls, type Syscall } from './calls-proc.js';
+import { mutatingCall } from './touched-mounts.js';
 import { DiskQuota } from './disk-quota.js';
 import { NO_FD_BUDGET, type FdBudget } from './fd-budget.js';
 import { closeQuietly, FdTable, type FdEntry } from './fd-table.js';
@@ -90,6 +91,7 @@ export class WasiHost {
     this.ctx.renew(run.args, run.env, run.mounts, run.readOnly, run.fds, run.stdin, run.stdout, run.stderr, run.maxOutputBytes);
     this.ctx.mayBlock = opts.mayBlock ?? true;
     this.ctx.resolver.budget = run.fds.budget;
+    this.touched.clear();
     this.openRun(opts);
   }
 
@@ -249,12 +251,21 @@ export class WasiHost {
     };
     const out: Record<string, (...args: never[]) => number> = {};
     const resolver = this.ctx.resolver;
+    const ctx = this.ctx;
+    const touched = this.touched;
     for (const [name, call] of Object.entries(calls)) {
       const fn = call as unknown as (a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown, g: unknown, h: unknown, i: unknown) => number;
+      const mutating = mutatingCall(name);
       out[name] = ((a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown, g: unknown, h: unknown, i: unknown) => {
         syscallCheckpoint?.();
         // Directories resolved by earlier calls may be closed from here on, never those of this one.
         resolver.beginCall();
+        if (mutating && (!mutating.changes || mutating.changes([a, b, c, d, e]))) {
+          for (const k of mutating.fdArgs) {
+            const mount = ctx.fds.entries[Number(k === 0 ? a : k === 2 ? c : k === 3 ? d : e)]?.mount ?? -1;
+            if (mount >= 0) touched.add(mount);
+          }
+        }
         try {
           return fn(a, b, c, d, e, f, g, h, i);
         } catch (err) {
@@ -263,5 +274,18 @@ export class WasiHost {
       }) as (...args: never[]) => number;
     }
     return out;
+  }
+
+  /** Mount indexes a call may have changed files in since takeTouchedMounts last ran. */
+  private readonly touched = new Set<number>();
+
+  /**
+   * Guest paths of the mounts whose files the guest may have changed since the last call of
+   * this (or since the host was made), and forgets them: what a snapshot must walk again.
+   */
+  takeTouchedMounts(): string[] {
+    const paths = [...this.touched].map((i) => this.ctx.mounts[i]?.guestPath).filter((g): g is string => g !== undefined);
+    this.touched.clear();
+    return paths;
   }
 }

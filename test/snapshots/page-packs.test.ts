@@ -24,7 +24,10 @@ async function snapshot(blobs: Awaited<ReturnType<typeof openStore>>['blobs'], m
   const diffBase = usableBase(base) ? base : null;
   const writer = new PackWriter(blobs, false);
   const scan = scanPages(mem, diffBase?.digests ?? null, writer.push);
-  return writePageMap({ target: blobs, scan, base: diffBase, pack: await writer.finish() });
+  const pack = await writer.finish();
+  const map = await writePageMap({ target: blobs, scan, base: diffBase, pack });
+  await pack?.stored;
+  return map;
 }
 
 async function restored(store: Awaited<ReturnType<typeof openStore>>, digest: string): Promise<Uint8Array> {

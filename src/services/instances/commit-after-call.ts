@@ -4,7 +4,7 @@ import type { ComponentVersionRecord, RecordedCall, SnapshotRecord, WorkerRecord
 import type { NodeContext } from '../node-context.js';
 import type { LiveInstance } from './live-workers.js';
 import { recordSnapshot } from '../snapshots/record-snapshot.js';
-import { takeSnapshot } from './take-snapshot.js';
+import { adoptSnapshot, takeSnapshot } from './take-snapshot.js';
 
 /**
  * `[snapshots] on_call`: right after a successful call, inside the worker's queue and before the
@@ -24,7 +24,7 @@ export async function commitAfterCall(
   try {
     const taken = await takeSnapshot(ctx, { record, version, scope, kind: 'commit', inst });
     await recordSnapshot(ctx, taken.snapshot, { status: 'idle', advanceLatest: true, call });
-    if (taken.base) inst.base = taken.base;
+    adoptSnapshot(inst, taken);
     ctx.metrics.snapshotsOnCall.inc({ scope });
     return taken.snapshot;
   } catch (err) {

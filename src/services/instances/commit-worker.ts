@@ -6,7 +6,7 @@ import { ensureLiveInstance } from './ensure-live-instance.js';
 import { recordSnapshot } from '../snapshots/record-snapshot.js';
 import { setWorkerStatus } from '../snapshots/set-worker-status.js';
 import { readSnapshotSettings } from '../snapshots/snapshot-settings.js';
-import { takeSnapshot, type SnapshotStats } from './take-snapshot.js';
+import { adoptSnapshot, takeSnapshot, type SnapshotStats } from './take-snapshot.js';
 
 export interface CommitWorkerResult {
   worker: WorkerRecord;
@@ -37,7 +37,7 @@ async function commitNow(ctx: NodeContext, workerId: string): Promise<CommitWork
     const taken = await takeSnapshot(ctx, { record, version, scope, kind: 'commit', inst });
     const stayPaused = before === 'paused' && !live.get(workerId);
     const worker = await recordSnapshot(ctx, taken.snapshot, { status: stayPaused ? 'paused' : 'idle', advanceLatest: !stayPaused });
-    if (inst && taken.base) inst.base = taken.base;
+    if (inst) adoptSnapshot(inst, taken);
     ctx.logger.info({ worker: workerId, snapshot: taken.snapshot.id, scope, ...taken.stats }, 'worker committed');
     return { worker, snapshot: taken.snapshot, stats: taken.stats };
   } catch (err) {

@@ -10,6 +10,7 @@ import { ensureLiveInstance } from './ensure-live-instance.js';
 import type { PendingCall } from './live-workers.js';
 import { checkIdempotencyKey, findRecordedCall } from '../workers/idempotent-calls.js';
 import { commitAfterCall } from './commit-after-call.js';
+import { noteTouchedMounts } from './take-snapshot.js';
 import { readSnapshotSettings } from '../snapshots/snapshot-settings.js';
 import { readWorkerSettings } from '../workers/read-worker-settings.js';
 import { updateWorkerRecord } from '../workers/update-worker-record.js';
@@ -151,6 +152,7 @@ async function invokeNow(ctx: NodeContext, workerId: string, input: InvokeWorker
     const result = await callWorkerOp(inst.slot, 'invoke', payload, { timeoutMs: timeout, onStdout: input.onStdout, onStderr: input.onStderr });
     inst.lastUsed = Date.now();
     inst.memoryBytes = result.memoryBytes;
+    noteTouchedMounts(inst, 'touched' in result ? result.touched : undefined);
     if ('outputLimitExceeded' in result && result.outputLimitExceeded) {
       throw new WarrenError('E_OUTPUT_LIMIT', `worker wrote more than ${ctx.maxOutputBytes} bytes of output and was cut off`, { limitBytes: ctx.maxOutputBytes });
     }
@@ -168,6 +170,9 @@ async function invokeNow(ctx: NodeContext, workerId: string, input: InvokeWorker
     return { workerId, version: record.version, ...outcome, started: fresh, resumedFrom, durationMs: performance.now() - started, replayed: false, committed };
   } catch (err) {
     ctx.metrics.invocations.inc({ outcome: 'error' });
+    // Whatever the guest did before the error is not known: its next snapshot walks every file.
+    const kept = live.get(workerId);
+    if (kept) kept.touched = null;
     const code = isWarrenError(err) ? err.code : 'E_INTERNAL';
     const fatal = FATAL.has(code);
     if (fatal) {

@@ -3,6 +3,7 @@ import type { RecordedCall } from '../../records.js';
 import { findRecordedCall, withRecordedCall } from '../workers/idempotent-calls.js';
 import type { InstanceSlot } from '../../runtime/instance-slot.js';
 import type { SnapshotBase } from '../snapshots/snapshot-store.js';
+import type { KnownFiles } from './take-snapshot.js';
 
 /** A worker's instance kept alive on a guest thread between invocations. */
 export interface LiveInstance {
@@ -17,6 +18,10 @@ export interface LiveInstance {
   /** When the instance last ran an op (ms since the epoch): idle eviction picks by it. */
   lastUsed: number;
   base: SnapshotBase | null;
+  /** The files of the last snapshot recorded from this instance (see take-snapshot's KnownFiles). */
+  files: KnownFiles | null;
+  /** Guest paths of the mounts calls may have changed since `files` was taken; null = unknown (walk them all). */
+  touched: Set<string> | null;
 }
 
 /**

@@ -59,6 +59,9 @@ export async function restoreInstance(ctx: NodeContext, record: WorkerRecord, sn
       memoryBytes: result.memoryBytes,
       lastUsed: Date.now(),
       base: { snapshot: snap.id, store: storeName, map: pages.pageMap },
+      // Durable dirs may have moved on from the snapshot (an instance loss keeps them): walked at the next one.
+      files: null,
+      touched: null,
     };
   } catch (err) {
     await slot.release();

@@ -49,7 +49,7 @@ export async function startWorkerInstance(ctx: NodeContext, record: WorkerRecord
   const slot = await ctx.pool.placeInstance();
   try {
     const result = await callWorkerOp(slot, 'start', payload, { timeoutMs });
-    return { slot, version: record.version, reactor: result.reactor, memoryBytes: result.memoryBytes, lastUsed: Date.now(), base: null };
+    return { slot, version: record.version, reactor: result.reactor, memoryBytes: result.memoryBytes, lastUsed: Date.now(), base: null, files: null, touched: null };
   } catch (err) {
     await slot.release();
     throw err;

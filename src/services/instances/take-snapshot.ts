@@ -1,7 +1,7 @@
 import { WarrenError } from '../../errors.js';
 import type { SnapshotScope } from '../../manifest/manifest-types.js';
 import type { Integrity } from '../../ports/blobs.js';
-import type { ComponentVersionRecord, PageMap, SnapshotRecord, WorkerRecord } from '../../records.js';
+import type { ComponentVersionRecord, FileTreeEntry, PageMap, SnapshotRecord, WorkerRecord } from '../../records.js';
 import type { GuestStateSnapshot, SnapshotPayload } from '../../runtime/worker-protocol.js';
 import type { NodeContext } from '../node-context.js';
 import { callWorkerOp } from './call-worker-op.js';
@@ -10,7 +10,9 @@ import type { SnapshotBase } from '../snapshots/snapshot-store.js';
 import { writeGuestState } from '../snapshots/guest-state-blob.js';
 import { newSnapshotId } from '../snapshots/snapshot-keys.js';
 import { sameStore, snapshotStore, storeNameOf } from '../snapshots/snapshot-store.js';
-import { snapshotWorkerFiles } from '../snapshots/snapshot-files.js';
+import { snapshotWorkerFiles, type StoredFiles } from '../snapshots/snapshot-files.js';
+import { readWorkerSettings } from '../workers/read-worker-settings.js';
+import { normalizeGuestPath } from '../../wasi/mount-table.js';
 import { PackWriter, usableBase, writePageMap } from '../snapshots/write-page-map.js';
 
 /** Hashing every page of a 4 GiB memory takes seconds: far more than a call's timeout may allow. */
@@ -34,7 +36,43 @@ export interface TakenSnapshot {
   snapshot: SnapshotRecord;
   /** The instance's next base, once the record is written (null for `data`). */
   base: SnapshotBase | null;
+  files: KnownFiles;
   stats: SnapshotStats;
+}
+
+/**
+ * The files part of the last snapshot recorded from a live instance: its FileTree blob, and its
+ * entries by part (`/` the root, else a volume's mount), in the store it went to. The WASI host
+ * tells which mounts each call may have changed (LiveInstance.touched); a part no call touched
+ * since is taken as it was, not walked again: an `on_call` snapshot of a call that wrote only to
+ * `/data` reads neither the root nor its digest cache.
+ */
+export interface KnownFiles {
+  store: SnapshotBase['store'];
+  scope: SnapshotScope;
+  digest: Integrity;
+  parts: ReadonlyMap<string, readonly FileTreeEntry[]>;
+}
+
+/** Once its snapshot is recorded, the instance's next one diffs against it: memory by page, files by the mounts calls touch from now on. */
+export function adoptSnapshot(inst: LiveInstance, taken: TakenSnapshot): void {
+  if (taken.base) inst.base = taken.base;
+  inst.files = taken.files;
+  inst.touched = new Set();
+}
+
+/** What an invocation says about the files it may have changed: absent (the thread cannot tell) forgets what is known. */
+export function noteTouchedMounts(inst: LiveInstance, touched: readonly string[] | undefined): void {
+  if (!touched) inst.touched = null;
+  else if (inst.touched) for (const mount of touched) inst.touched.add(normalizeGuestPath(mount));
+}
+
+/** The entries of `part` as the last snapshot took them, when no call touched it since and they are in `store`. */
+function unchangedFiles(ctx: NodeContext, inst: LiveInstance | undefined, store: SnapshotBase['store']): (part: string) => readonly FileTreeEntry[] | null {
+  const known = inst?.files;
+  const touched = inst?.touched;
+  if (!known || !touched || !sameStore(ctx, known.store, store)) return () => null;
+  return (part) => (touched.has(normalizeGuestPath(part)) ? null : (known.parts.get(part) ?? null));
 }
 
 export interface TakeSnapshotInput {
@@ -64,7 +102,7 @@ export async function takeSnapshot(ctx: NodeContext, input: TakeSnapshotInput): 
   // failure of either is thrown: nothing goes on behind the caller.
   const [memoryPart, filesPart] = await Promise.allSettled([
     scope === 'full' ? snapshotMemory(ctx, record.id, id, kind, storeName, inst!) : null,
-    snapshotWorkerFiles(ctx, record.id, version, scope, target),
+    snapshotFiles(ctx, record.id, version, scope, storeName, inst),
   ]);
   if (memoryPart.status === 'rejected') throw memoryPart.reason;
   if (filesPart.status === 'rejected') throw filesPart.reason;
@@ -94,7 +132,18 @@ export async function takeSnapshot(ctx: NodeContext, input: TakeSnapshotInput): 
     state: guest?.state ?? null,
     files: files.digest,
   };
-  return { snapshot, base, stats };
+  return { snapshot, base, files: { store: storeName, scope, digest: files.digest, parts: files.parts }, stats };
+}
+
+/** The files part: the last snapshot's tree as it is when no part it needs was touched since, else the parts that were walked again. */
+async function snapshotFiles(ctx: NodeContext, workerId: string, version: ComponentVersionRecord, scope: SnapshotScope, store: SnapshotBase['store'], inst: LiveInstance | undefined): Promise<StoredFiles> {
+  const unchanged = unchangedFiles(ctx, inst, store);
+  const known = inst?.files;
+  const needed = [...(scope === 'full' ? ['/'] : []), ...readWorkerSettings(version).volumes.map((v) => v.mount)];
+  if (known && known.scope === scope && needed.every((part) => unchanged(part) !== null)) {
+    return { digest: known.digest, bytesWritten: 0, filesWritten: 0, parts: known.parts };
+  }
+  return snapshotWorkerFiles(ctx, workerId, version, scope, snapshotStore(ctx, store), unchanged);
 }
 
 interface StoredMemory {
@@ -126,9 +175,12 @@ async function snapshotMemory(ctx: NodeContext, workerId: string, id: string, ki
     writer.abort();
     throw err;
   }
-  // The guest state does not wait for the pack; the page map names it.
+  // The guest state does not wait for the pack; the page map waits for its name only.
   const [pages, state] = await Promise.all([
-    writer.finish().then((pack) => writePageMap({ target, scan: guest, base: diffBase, pack })),
+    writer.finish().then(async (pack) => {
+      const [map] = await Promise.all([writePageMap({ target, scan: guest, base: diffBase, pack }), pack?.stored]);
+      return map;
+    }),
     writeGuestState(target, { globals: guest.globals, wasi: guest.wasi, component: guest.component }),
   ]);
   return {

@@ -16,40 +16,59 @@ export interface StoredFiles {
   digest: Integrity;
   bytesWritten: number;
   filesWritten: number;
+  /** The tree's entries by part: `/` for the root's (full), each volume's under its mount. */
+  parts: ReadonlyMap<string, readonly FileTreeEntry[]>;
 }
 
 /**
  * Stores a worker's files as one FileTree in `target`: for `data`, the durable dirs; for `full`,
  * also every writable file of the root (read-write initial files, files the guest created). Each
  * volume is its own dir on the host, snapshotted on its own and listed under its mount. Files
- * unchanged since the last snapshot are not read (fsplace's digest cache).
+ * unchanged since the last snapshot are not read (fsplace's digest cache); a part (`/` or a
+ * volume's mount) for which `unchanged` gives the last snapshot's entries is not walked at all.
  */
-export async function snapshotWorkerFiles(ctx: NodeContext, workerId: string, version: ComponentVersionRecord, scope: SnapshotScope, target: Blobs): Promise<StoredFiles> {
+export async function snapshotWorkerFiles(
+  ctx: NodeContext,
+  workerId: string,
+  version: ComponentVersionRecord,
+  scope: SnapshotScope,
+  target: Blobs,
+  unchanged: (part: string) => readonly FileTreeEntry[] | null = () => null,
+): Promise<StoredFiles> {
   const paths = workerPaths(ctx, workerId);
   const { volumes } = readWorkerSettings(version);
-  const entries: FileTreeEntry[] = [];
+  const parts = new Map<string, readonly FileTreeEntry[]>();
   let bytesWritten = 0;
   let filesWritten = 0;
   if (scope === 'full') {
-    const readOnly = await readOnlyFilesOf(ctx, paths.root, version);
-    const root = await snapshotWritableTree({ blobs: target, root: paths.root, readOnlyPaths: readOnly.paths, storeTree: false });
-    // Files under a mount point in the root are hidden by the volume: not the guest's to keep.
-    entries.push(...root.tree.entries.filter((e) => !volumes.some((v) => under(e.path, v.mount))));
-    bytesWritten += root.bytesWritten;
-    filesWritten += root.filesWritten;
+    let kept = unchanged('/');
+    if (!kept) {
+      const readOnly = await readOnlyFilesOf(ctx, paths.root, version);
+      const root = await snapshotWritableTree({ blobs: target, root: paths.root, readOnlyPaths: readOnly.paths, storeTree: false });
+      // Files under a mount point in the root are hidden by the volume: not the guest's to keep.
+      kept = root.tree.entries.filter((e) => !volumes.some((v) => under(e.path, v.mount)));
+      bytesWritten += root.bytesWritten;
+      filesWritten += root.filesWritten;
+    }
+    parts.set('/', kept);
   }
   for (const v of volumes) {
-    const dir = volumeDir(paths, v.name);
-    await mkdir(dir, { recursive: true });
-    const part = await snapshotWritableTree({ blobs: target, root: dir, readOnlyPaths: [], storeTree: false });
-    entries.push(...part.tree.entries.map((e) => ({ ...e, path: `${v.mount}${e.path}` })));
-    bytesWritten += part.bytesWritten;
-    filesWritten += part.filesWritten;
+    let kept = unchanged(v.mount);
+    if (!kept) {
+      const dir = volumeDir(paths, v.name);
+      await mkdir(dir, { recursive: true });
+      const part = await snapshotWritableTree({ blobs: target, root: dir, readOnlyPaths: [], storeTree: false });
+      kept = part.tree.entries.map((e) => ({ ...e, path: `${v.mount}${e.path}` }));
+      bytesWritten += part.bytesWritten;
+      filesWritten += part.filesWritten;
+    }
+    parts.set(v.mount, kept);
   }
+  const entries = [...parts.values()].flat();
   entries.sort((a, b) => compareGuestPaths(a.path, b.path));
   const tree: FileTree = { version: 1, entries };
   const info = await target.put(JSON.stringify(tree));
-  return { digest: info.integrity, bytesWritten, filesWritten };
+  return { digest: info.integrity, bytesWritten, filesWritten, parts };
 }
 
 /**

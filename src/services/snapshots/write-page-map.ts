@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { WarrenError } from '../../errors.js';
 import type { BlobInfo, Blobs, Integrity } from '../../ports/blobs.js';
@@ -14,6 +15,13 @@ export const MAX_PACKS = 8;
 /** True when a snapshot may be diffed against `base`: it has packs, and one more keeps the chain within MAX_PACKS. */
 export function usableBase(base: PageMap | null | undefined): base is PageMap {
   return Boolean(base?.packs && base.at && base.packs.length < MAX_PACKS);
+}
+
+/** A pack's blob as the page map names it; `stored` settles once the store holds it (fdatasynced when durable). */
+export interface PackInfo {
+  integrity: Integrity;
+  size: number;
+  stored: Promise<void>;
 }
 
 /** Packs up to this size (one chunk of the scan) go to the store as one buffer: the few pages of an `on_call` snapshot need no stream. */
@@ -52,16 +60,27 @@ export class PackWriter {
     this.chunks = [];
   };
 
-  /** The pack's blob, or null when the scan sent no page. */
-  async finish(): Promise<BlobInfo | null> {
+  /**
+   * The pack's name and size, or null when the scan sent no page. A streamed pack is stored when
+   * this resolves; a pack of one chunk is hashed here and `stored` settles once the store has it
+   * (and synced it): the page map, which names the pack, is written meanwhile.
+   */
+  async finish(): Promise<PackInfo | null> {
     if (this.stream && this.stored) {
       this.stream.end();
-      return this.stored;
+      const info = await this.stored;
+      return { integrity: info.integrity, size: info.size, stored: Promise.resolve() };
     }
     if (this.chunks.length === 0) return null;
     const bytes = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
     this.chunks = [];
-    return this.target.put(bytes, { durable: this.durable });
+    const integrity = `sha256-${createHash('sha256').update(bytes).digest('base64')}`;
+    const stored = this.target.put(bytes, { durable: this.durable }).then((info) => {
+      if (info.integrity !== integrity) throw new WarrenError('E_INTEGRITY', `the store named the pack ${info.integrity}, not ${integrity}`);
+    });
+    // Awaited by the caller; a failure before that must not be an unhandled rejection.
+    stored.catch(() => undefined);
+    return { integrity, size: bytes.byteLength, stored };
   }
 
   /** Stops a pack whose scan failed (the bytes written so far are garbage for GC). */
@@ -76,8 +95,8 @@ export interface WritePageMapInput {
   scan: PageScan;
   /** The map the scan was diffed against (its packs are in `target`: GC keeps every snapshot of a live worker); null = none. */
   base: PageMap | null;
-  /** The pack of the scan's new pages, stored by a PackWriter; null when it had none. */
-  pack: BlobInfo | null;
+  /** The pack of the scan's new pages, from a PackWriter; null when it had none. */
+  pack: Pick<PackInfo, 'integrity' | 'size'> | null;
 }
 
 export interface WrittenPageMap {
