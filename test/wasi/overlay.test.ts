@@ -148,6 +148,19 @@ describe('overlay mounts: a read-only lower tree under the mount\'s own director
     lowerUnchanged();
   });
 
+  it('keeps guest links inside when they or their directory move out of a copied-up directory', () => {
+    const run = runProbe(mounts(), [
+      'symlink', '../../etc/conf.txt', '/share/deep/l', 'read', '/share/deep/l', 'rename', '/share/deep/l', '/l',
+      'mkdir', '/share/deep/d', 'symlink', '../../../etc/conf.txt', '/share/deep/d/l2', 'rename', '/share/deep/d', '/d',
+      'rename', '/share/deep/d', '/share/deep2', 'rename', '/share/deep/d', '/share/deep/e', 'read', '/share/deep/e/l2',
+    ]);
+    assert.deepEqual(run.lines.map((l) => l.trimEnd()), [
+      'symlink OK', 'read OK', `content ${CONF}`, 'rename ERR 63', 'mkdir OK', 'symlink OK', 'rename ERR 63', 'rename ERR 63',
+      'rename OK', 'read OK', `content ${CONF}`,
+    ]);
+    lowerUnchanged();
+  });
+
   it('counts only what the upper layer holds against the disk quota', () => {
     writeFileSync(join(lower, 'big.bin'), Buffer.alloc(4096));
     lowerHash = treeHash(lower);
