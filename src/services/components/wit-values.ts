@@ -34,8 +34,22 @@ export function componentFunctions(world: ComponentWorld): ComponentFunction[] {
   return out;
 }
 
+/** Functions found per world object (the version cache hands out the same one) and name. */
+const found = new WeakMap<ComponentWorld, Map<string, ComponentFunction>>();
+
 /** The function a call names: its full name, or its bare name when only one export has it. */
 export function findComponentFunction(world: ComponentWorld, name: string): ComponentFunction {
+  let byName = found.get(world);
+  if (!byName) found.set(world, (byName = new Map()));
+  let fn = byName.get(name);
+  if (!fn) {
+    fn = lookUpFunction(world, name);
+    if (byName.size < 1024) byName.set(name, fn);
+  }
+  return fn;
+}
+
+function lookUpFunction(world: ComponentWorld, name: string): ComponentFunction {
   const all = componentFunctions(world);
   const exact = all.find((f) => f.name === name);
   if (exact) return exact;

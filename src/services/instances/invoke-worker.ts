@@ -1,7 +1,6 @@
 import { WarrenError, isWarrenError, type ErrorCode } from '../../errors.js';
 import type { InvokePayload } from '../../runtime/worker-protocol.js';
 import type { RecordedCall, WorkerRecord } from '../../records.js';
-import { getComponentVersion } from '../components/component-keys.js';
 import type { NodeContext } from '../node-context.js';
 import { callWorkerOp } from './call-worker-op.js';
 import { getWorker } from '../workers/get-worker.js';
@@ -109,7 +108,9 @@ async function invokeNow(ctx: NodeContext, workerId: string, input: InvokeWorker
     const { at: _at, version: recordedVersion, ...result } = recorded;
     return { workerId, version: recordedVersion, ...result, started: false, resumedFrom: null, durationMs: performance.now() - started, replayed: true, committed: null };
   }
-  const version = await getComponentVersion(ctx.ports.registry, record.component, record.version);
+  // From the node's version cache: a version cannot be deleted while a worker uses it, and a
+  // component's record (its WIT world) costs a JSON parse per call otherwise.
+  const version = await ctx.versions.get(record.component, record.version);
   const { timeout } = readWorkerSettings(version).limits;
   const onCall = readSnapshotSettings(version).on_call;
   // Arguments are checked against the export's signature before anything changes: a call with
