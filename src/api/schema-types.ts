@@ -1,4 +1,4 @@
-import type { FastifyTypeProvider } from 'fastify';
+import type { FastifyRequest, FastifyTypeProvider } from 'fastify';
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 
 /**
@@ -10,4 +10,13 @@ import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 export interface SchemaTypes extends FastifyTypeProvider {
   validator: this['schema'] extends JSONSchema ? FromSchema<this['schema']> : unknown;
   serializer: unknown;
+}
+
+/**
+ * Checks a value the route parsed itself (a body that is JSON or bytes, decided per request)
+ * with the app's own validator, against a schema the route also documents; `T` is
+ * `FromSchema<typeof schema>` at the call.
+ */
+export function matchesSchema<T>(request: FastifyRequest, schema: JSONSchema & object, value: unknown): value is T {
+  return request.validateInput(value, schema as Record<string, unknown>);
 }

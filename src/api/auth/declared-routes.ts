@@ -1,11 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { isRouteRole, type RouteRole } from './route-role.js';
+import type { RoutePlacement } from '../cluster/route-placement.js';
 
 export interface DeclaredRoute {
   method: string;
   url: string;
   /** What the route put in `config.role`; undefined when nothing (or not a known role). */
   role: RouteRole | undefined;
+  /** What the route put in `config.placement` (where a cluster runs it); undefined: where it lands. */
+  placement: RoutePlacement | undefined;
 }
 
 const declared = new WeakMap<FastifyInstance, DeclaredRoute[]>();
@@ -17,8 +20,8 @@ export function collectDeclaredRoutes(app: FastifyInstance): DeclaredRoute[] {
   return routes;
 }
 
-export function recordDeclaredRoute(routes: DeclaredRoute[], method: string | string[], url: string, role: unknown): void {
-  for (const m of Array.isArray(method) ? method : [method]) routes.push({ method: m, url, role: isRouteRole(role) ? role : undefined });
+export function recordDeclaredRoute(routes: DeclaredRoute[], method: string | string[], url: string, role: unknown, placement?: RoutePlacement): void {
+  for (const m of Array.isArray(method) ? method : [method]) routes.push({ method: m, url, role: isRouteRole(role) ? role : undefined, placement });
 }
 
 /** Every route added to `app` since registerAuth, with its role. */

@@ -1,5 +1,6 @@
 import type { Principal } from '../../services/tokens/index.js';
 import type { RouteRole } from './route-role.js';
+import type { RoutePlacement } from '../cluster/route-placement.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -9,5 +10,7 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The role the route needs; every route declares one (assertEveryRouteDeclaresRole). */
     role?: RouteRole;
+    /** Where a cluster runs the request (registerClusterRouting); absent: on the node it reached. */
+    placement?: RoutePlacement;
   }
 }

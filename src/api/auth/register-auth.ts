@@ -26,7 +26,7 @@ export async function registerAuth(app: FastifyInstance, { tokens }: AuthOptions
 
   app.addHook('onRoute', (route: RouteOptions) => {
     const role = route.config?.role;
-    recordDeclaredRoute(routes, route.method, route.url, role);
+    recordDeclaredRoute(routes, route.method, route.url, role, route.config?.placement);
     if (!isRouteRole(role)) return;
     // A new object: the route's schema may be shared with other routes. Fastify reads route.schema
     // after the onRoute hooks, and @fastify/swagger copies `x-` keys into the operation.

@@ -9,11 +9,12 @@ import { serveForwardedHttp } from './serve-forwarded-http.js';
 /**
  * Cluster mode: any node's API serves any request. Call on the root instance after
  * registerAuth and before the routes (hooks must not be encapsulated). A `preHandler` (after
- * auth, body parsing and validation) decides per request:
- *  - `/v1/workers/:id/…` and `DELETE /v1/workers/:id`: run where the worker's record says
+ * auth, body parsing and validation) runs each request where its route's `config.placement`
+ * says (route-placement.ts):
+ *  - `worker` (`/v1/workers/:id/…`, `DELETE /v1/workers/:id`): where the worker's record says
  *    (routeWorkerRequest). `GET /v1/workers/:id` and listings read the shared registry: served here.
- *  - `POST /v1/workers`: placed on the least loaded live node (placeWorkerCreate).
- *  - `POST /v1/jobs/:fq/run`: here unless busy, else the `warren.jobs` queue group (dispatchJob).
+ *  - `new-worker` (`POST /v1/workers`): on the least loaded live node (placeWorkerCreate).
+ *  - `job` (`POST /v1/jobs/:fq/run`): here unless busy, else the `warren.jobs` queue group (dispatchJob).
  * Requests replayed from another node (isForwarded) are served here, with the node cache
  * filled first for creates. The node starts heartbeating (becomes placeable) once the app is
  * ready and serves forwarded requests; its URL is announced once it listens.
@@ -41,20 +42,19 @@ export async function registerClusterRouting(app: FastifyInstance, { node }: { n
 
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.is404) return;
-    const route = request.routeOptions.url ?? '';
+    const placement = request.routeOptions.config.placement;
+    if (!placement) return;
     const forwarded = isForwarded(request);
-    if (route === '/v1/jobs/:fq/run' && request.method === 'POST') {
+    if (placement === 'job') {
       const answered = forwarded ? undefined : await dispatchJob(node, request, reply);
       if (answered) return answered;
       countJob(reply, member.beginJob());
       return;
     }
-    if (route === '/v1/workers' && request.method === 'POST') {
+    if (placement === 'new-worker') {
       return forwarded ? prefetchHere(node, request) : placeWorkerCreate(node, request, reply);
     }
     if (forwarded) return; // the target's replay checked that the worker is this node's
-    const workerScoped = route.startsWith('/v1/workers/:id/') || (route === '/v1/workers/:id' && request.method !== 'GET');
-    if (!workerScoped) return;
     const id = (request.params as { id?: string }).id;
     if (id) return routeWorkerRequest(node, request, reply, id);
   });

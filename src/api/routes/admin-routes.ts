@@ -108,7 +108,11 @@ export async function adminRoutes(fastify: FastifyInstance, { node, dev }: { nod
     },
   );
   if (dev) {
-    app.post('/v1/dev/reset', { config: { role: 'dev' }, schema: { summary: 'Dev only: delete every registry record (blobs go at the next GC)' } }, async () => {
+    const resetSchema = {
+      summary: 'Dev only: delete every registry record (blobs go at the next GC)',
+      response: { 200: { type: 'object', required: ['removed'], properties: { removed: { type: 'integer', description: 'records deleted' } } }, ...errorResponses },
+    } as const;
+    app.post('/v1/dev/reset', { config: { role: 'dev' }, schema: resetSchema }, async () => {
       let removed = 0;
       for (const prefix of Object.values(REGISTRY_PREFIX)) {
         if (prefix === REGISTRY_PREFIX.token) continue;

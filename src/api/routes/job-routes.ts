@@ -42,7 +42,7 @@ export async function jobRoutes(fastify: FastifyInstance, { node }: { node: Warr
   app.post(
     '/v1/jobs/:fq/run',
     {
-      config: { role: 'project' },
+      config: { role: 'project', placement: 'job' },
       schema: {
         summary: "Run a component's _start once: body = stdin, response = stdout",
         description:

@@ -47,7 +47,7 @@ export async function snapshotRoutes(fastify: FastifyInstance, { node }: { node:
   app.post(
     '/v1/workers/:id/pause',
     {
-      config: { role: 'project' },
+      config: { role: 'project', placement: 'worker' },
       schema: {
         summary: "Pause a worker: snapshot (manifest's on_pause scope) into this node's store, then free its instance",
         params: workerIdParams,
@@ -67,7 +67,7 @@ export async function snapshotRoutes(fastify: FastifyInstance, { node }: { node:
   app.post(
     '/v1/workers/:id/resume',
     {
-      config: { role: 'project' },
+      config: { role: 'project', placement: 'worker' },
       schema: {
         summary: 'Resume a worker from its latest snapshot (pause, else commit); a live worker is left as is',
         params: workerIdParams,
@@ -90,7 +90,7 @@ export async function snapshotRoutes(fastify: FastifyInstance, { node }: { node:
   app.post(
     '/v1/workers/:id/commit',
     {
-      config: { role: 'project' },
+      config: { role: 'project', placement: 'worker' },
       schema: {
         summary: "Commit a worker: snapshot (manifest's on_commit scope) into the cluster store; immutable, forkable; the worker stays live",
         params: workerIdParams,
@@ -107,7 +107,7 @@ export async function snapshotRoutes(fastify: FastifyInstance, { node }: { node:
   app.post(
     '/v1/workers/:id/fork',
     {
-      config: { role: 'project' },
+      config: { role: 'project', placement: 'worker' },
       schema: {
         summary: 'Create a new worker from a committed snapshot of this one (default: its last commit)',
         params: workerIdParams,
@@ -136,7 +136,7 @@ export async function snapshotRoutes(fastify: FastifyInstance, { node }: { node:
   app.get(
     '/v1/workers/:id/snapshots',
     {
-      config: { role: 'project' },
+      config: { role: 'project', placement: 'worker' },
       schema: {
         summary: "A worker's committed snapshots, oldest first (?pauses=true: its pause records too)",
         params: workerIdParams,

@@ -10,6 +10,7 @@ import { requirePrincipal } from '../auth/authorize-namespace.js';
 import { checkCsrf, clearSessionCookie, sessionIdOf, setSessionCookie, type ConsoleSessions } from '../auth/session-cookie.js';
 import { principalSchema } from '../auth/token-schemas.js';
 import { errorResponses } from './schemas.js';
+import type { SchemaTypes } from '../schema-types.js';
 
 export interface UiRoutesOptions {
   tokens: Pick<TokenService, 'verify'>;
@@ -47,23 +48,26 @@ const sessionStateSchema = {
  * console` calls for the link. The pages are public; data is not: every /v1 call the console
  * makes is authorized from its session cookie by registerSessionCookies.
  */
-export async function uiRoutes(app: FastifyInstance, opts: UiRoutesOptions): Promise<void> {
+export async function uiRoutes(fastify: FastifyInstance, opts: UiRoutesOptions): Promise<void> {
+  // Handlers read params, query and body as their schemas type them (no casts).
+  const app = fastify.withTypeProvider<SchemaTypes>();
   const { tokens, sessions } = opts;
   const root = opts.uiDir ?? DEFAULT_UI_DIR;
   await app.register(fastifyStatic, { root, serve: false });
 
   app.get('/ui', { config: { role: 'public' }, schema: { hide: true } }, async (_request, reply) => reply.redirect('/ui/', 302));
 
-  app.get('/ui/*', { config: { role: 'public' }, schema: { hide: true } }, async (request, reply) => {
-    const rest = (request.params as { '*': string })['*'];
-    return sendUiFile(root, rest, reply);
-  });
+  app.get(
+    '/ui/*',
+    { config: { role: 'public' }, schema: { hide: true, params: { type: 'object', required: ['*'], properties: { '*': { type: 'string' } } } } },
+    async (request, reply) => sendUiFile(root, request.params['*'], reply),
+  );
 
   app.get(
     '/ui/login',
     { config: { role: 'public' }, schema: { hide: true, querystring: { type: 'object', properties: { token: { type: 'string', maxLength: 200 }, error: { type: 'string' } } } } },
     async (request, reply) => {
-      const { token: ticket } = request.query as { token?: string };
+      const { token: ticket } = request.query;
       if (ticket === undefined) return sendUiFile(root, 'index.html', reply);
       void reply.header('referrer-policy', 'no-referrer').header('cache-control', 'no-store');
       const token = sessions.redeemTicket(ticket);
@@ -114,7 +118,7 @@ export async function uiRoutes(app: FastifyInstance, opts: UiRoutesOptions): Pro
     },
     async (request, reply) => {
       // JSON only (the body schema needs an object): a cross-site form cannot post JSON without a CORS preflight.
-      const token = (request.body as { token: string }).token.trim();
+      const token = request.body.token.trim();
       const principal = await tokens.verify(token);
       const session = sessions.open(token, principal.expiresAt);
       setSessionCookie(request, reply, session.id, session.expiresAt);

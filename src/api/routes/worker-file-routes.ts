@@ -47,7 +47,7 @@ export async function workerFileRoutes(fastify: FastifyInstance, { node }: { nod
   app.get(
     '/v1/workers/:id/files',
     {
-      config: { role: 'project' },
+      config: { role: 'project', placement: 'worker' },
       schema: {
         summary: "List a worker's files: a directory's children (all descendants with recursive=true), or one file",
         params: workerIdParams,
@@ -66,7 +66,7 @@ export async function workerFileRoutes(fastify: FastifyInstance, { node }: { nod
   app.get(
     '/v1/workers/:id/file-contents',
     {
-      config: { role: 'project' },
+      config: { role: 'project', placement: 'worker' },
       schema: {
         summary: "A worker file's bytes",
         params: workerIdParams,
@@ -92,7 +92,7 @@ export async function workerFileRoutes(fastify: FastifyInstance, { node }: { nod
   app.get(
     '/v1/workers/:id/archive',
     {
-      config: { role: 'project' },
+      config: { role: 'project', placement: 'worker' },
       schema: {
         summary: 'A zip of a worker directory',
         params: workerIdParams,

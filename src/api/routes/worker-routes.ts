@@ -1,5 +1,6 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { SchemaTypes } from '../schema-types.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FromSchema } from 'json-schema-to-ts';
+import { matchesSchema, type SchemaTypes } from '../schema-types.js';
 import { WarrenError } from '../../errors.js';
 import type { WarrenNode } from '../../services/warren-node.js';
 import { createWorker } from '../../services/workers/create-worker.js';
@@ -50,7 +51,7 @@ export async function workerRoutes(fastify: FastifyInstance, { node }: { node: W
   app.post(
     '/v1/workers',
     {
-      config: { role: 'project' },
+      config: { role: 'project', placement: 'new-worker' },
       schema: {
         summary: 'Create a worker of a component version (default: the latest)',
         body: {
@@ -112,7 +113,7 @@ export async function workerRoutes(fastify: FastifyInstance, { node }: { node: W
   app.delete(
     '/v1/workers/:id',
     {
-      config: { role: 'project' },
+      config: { role: 'project', placement: 'worker' },
       schema: { summary: 'Delete a worker: stops it and removes its files (blobs stay until GC)', params: workerIdParams, response: { 200: workerSchema, ...errorResponses } },
     },
     async (request) => {
@@ -125,7 +126,7 @@ export async function workerRoutes(fastify: FastifyInstance, { node }: { node: W
   app.post(
     '/v1/workers/:id/update',
     {
-      config: { role: 'project' },
+      config: { role: 'project', placement: 'worker' },
       schema: {
         summary: "Move a worker to another version of its component (Golem's file rules; rw→ro is refused)",
         params: workerIdParams,
@@ -146,7 +147,7 @@ export async function workerRoutes(fastify: FastifyInstance, { node }: { node: W
   app.delete(
     '/v1/workers/:id/invocations/:key',
     {
-      config: { role: 'project' },
+      config: { role: 'project', placement: 'worker' },
       schema: {
         summary: 'Cancel a queued call by its idempotency key (it never runs; its caller gets 409 E_CANCELLED)',
         params: { type: 'object', required: ['id', 'key'], properties: { id: { type: 'string' }, key: { type: 'string', minLength: 1, maxLength: 200 } } },
@@ -171,7 +172,7 @@ export async function workerRoutes(fastify: FastifyInstance, { node }: { node: W
     invokeScope.withTypeProvider<SchemaTypes>().post(
       '/v1/workers/:id/invoke',
       {
-        config: { role: 'project' },
+        config: { role: 'project', placement: 'worker' },
         schema: {
           summary: 'Call a worker: JSON {export, args} → {returns}; or stdin/stdout (?stdin=1 or a non-JSON body)',
           description:
@@ -179,24 +180,7 @@ export async function workerRoutes(fastify: FastifyInstance, { node }: { node: W
           params: workerIdParams,
           querystring: { type: 'object', properties: { stdin: { type: 'string', enum: ['1', 'true', '0', 'false'] }, export: { type: 'string', maxLength: 256 } } },
           response: { 200: invokeResultSchema, ...errorResponses },
-          documentedBody: {
-            required: false,
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  description: 'one of export (a module\'s function) or function (a component\'s)',
-                  anyOf: [{ required: ['export'] }, { required: ['function'] }],
-                  properties: {
-                    export: { type: 'string', minLength: 1, maxLength: 256 },
-                    function: { type: 'string', minLength: 1, maxLength: 256, description: "a component's exported function" },
-                    args: { type: 'array', items: { oneOf: [{ type: 'number' }, { type: 'string' }] }, description: 'typed by the export\'s signature; i64 as decimal strings' },
-                  },
-                },
-              },
-              ...binaryContent('application/octet-stream'),
-            },
-          },
+          documentedBody: { required: false, content: { 'application/json': { schema: invokeCallSchema }, ...binaryContent('application/octet-stream') } },
           documentedResponses: { 200: { description: 'JSON calls: the result; stdin calls: stdout, with x-warren-exit-code and x-warren-stderr', content: binaryContent('application/octet-stream') } },
         },
       },
@@ -209,30 +193,41 @@ export async function workerRoutes(fastify: FastifyInstance, { node }: { node: W
         const key = request.headers['idempotency-key'];
         const idempotencyKey = typeof key === 'string' ? key : undefined;
         if (q.stdin === '1' || q.stdin === 'true' || !json) return invokeWithStdin(node, id, body, q.export, reply, idempotencyKey);
-        return invokeJson(node, id, parseInvokeBody(body), idempotencyKey);
+        return invokeJson(node, id, parseInvokeBody(request, body), idempotencyKey);
       },
     );
   });
 }
 
 /**
- * The JSON call's shape only: its arguments are checked against the export's signature by the
- * service (E_BAD_ARGS), which knows the types; here they are any JSON values.
+ * A JSON call's body: its shape is checked by this schema (the one the OpenAPI document shows);
+ * its arguments are checked against the export's signature by the service (E_BAD_ARGS), which
+ * knows the types, so here they are any JSON value. The body is parsed by the route, not by
+ * Fastify, because the same route takes stdin bytes.
  */
-function parseInvokeBody(body: Buffer): { export: string; args: unknown } {
+const invokeCallSchema = {
+  type: 'object',
+  description: "one of export (a module's function) or function (a component's)",
+  anyOf: [{ required: ['export'] }, { required: ['function'] }],
+  properties: {
+    export: { type: 'string', minLength: 1, maxLength: 256 },
+    function: { type: 'string', minLength: 1, maxLength: 256, description: "a component's exported function" },
+    args: { description: "an array typed by the export's signature (numbers, i64 as decimal strings; a component's values as JSON); E_BAD_ARGS otherwise" },
+  },
+} as const;
+
+function parseInvokeBody(request: FastifyRequest, body: Buffer): { export: string; args: unknown } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
   } catch {
     throw new WarrenError('E_BAD_REQUEST', 'invoke body is not valid JSON: send {"export": NAME, "args": [numbers or decimal strings]}, or stdin with ?stdin=1');
   }
-  const p = parsed as { export?: unknown; function?: unknown; args?: unknown };
-  // `function` is how a component's typed call names it (`{"function": "add", "args": ["apple", 3]}`).
-  const name = typeof p === 'object' && p !== null ? (p.function ?? p.export) : undefined;
-  if (typeof name !== 'string' || name.length === 0 || name.length > 256) {
+  if (!matchesSchema<FromSchema<typeof invokeCallSchema>>(request, invokeCallSchema, parsed)) {
     throw new WarrenError('E_BAD_REQUEST', 'invoke body needs "export" (or "function" for a component): the name of an exported function', { field: 'export' });
   }
-  return { export: name, args: p.args ?? [] };
+  // `function` is how a component's typed call names it (`{"function": "add", "args": ["apple", 3]}`).
+  return { export: (parsed.function ?? parsed.export)!, args: parsed.args ?? [] };
 }
 
 async function invokeJson(node: WarrenNode, id: string, call: { export: string; args: unknown }, idempotencyKey: string | undefined): Promise<Record<string, unknown>> {
