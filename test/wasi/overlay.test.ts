@@ -1,6 +1,6 @@
 import { describe, it, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir } from '../support/temp-dir.js';
 import { MountTableBuilder, type MountTable } from '../../src/wasi/index.js';
@@ -171,5 +171,35 @@ describe('overlay mounts: a read-only lower tree under the mount\'s own director
     assert.equal(run.host.diskUsedBytes, 7 + 2 + 10 + 5);
     rmSync(join(lower, 'big.bin'));
     lowerHash = treeHash(lower);
+  });
+});
+
+describe('overlay mounts: a symlink in the lower layer (a placed tree has none) never leads out', () => {
+  let tmp: ReturnType<typeof makeTempDir>;
+  before(() => {
+    tmp = makeTempDir();
+  });
+  after(() => tmp.dispose());
+
+  it('refuses links of the lower tree that point outside, and follows one that stays inside', () => {
+    const lower = join(tmp.path, 'trees', 'v1');
+    const upper = join(tmp.path, 'worker');
+    mkdirSync(join(lower, 'dir'), { recursive: true });
+    mkdirSync(upper);
+    mkdirSync(join(tmp.path, 'trees', 'v2'));
+    writeFileSync(join(tmp.path, 'trees', 'v2', 'secret.txt'), 'another version');
+    writeFileSync(join(lower, 'dir', 'in.txt'), 'inside');
+    symlinkSync('../v2', join(lower, 'up'));
+    symlinkSync(join(tmp.path, 'trees', 'v2'), join(lower, 'abs'));
+    symlinkSync('dir/in.txt', join(lower, 'ok'));
+    const hash = treeHash(join(tmp.path, 'trees'));
+    const run = runProbe(new MountTableBuilder().mount('/', upper, 'rw', { lower }).build(), [
+      'read', '/up/secret.txt', 'read', '/abs/secret.txt', 'ls', '/up', 'read', '/ok', 'unlink', '/ok', 'readlink', '/ok',
+    ]);
+    assert.deepEqual(run.lines.map((l) => l.trimEnd()), [
+      'read ERR 63', 'read ERR 63', 'ls ERR 63', 'read OK', 'content inside', 'unlink ERR 63', 'readlink OK dir/in.txt',
+    ]);
+    assert.ok(!run.stdout.includes('another version'));
+    assert.equal(treeHash(join(tmp.path, 'trees')), hash);
   });
 });
