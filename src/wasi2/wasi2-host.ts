@@ -15,7 +15,7 @@ class TerminalOutput {}
  * here; wasi:filesystem and stdio go through Warren's preview1 host (Preview1Bridge), so a
  * component sees the same mounts, read-only files, quota and output cap as a preview1 guest.
  * Not @bytecodealliance/preview2-shim: its file system follows host symlinks out of a preopen
- * and writes through guest symlinks into read-only files (measured in session 1).
+ * and writes through guest symlinks into read-only files (docs/decisions.md).
  */
 export class Wasi2Host implements PollContext {
   readonly imports: Record<string, Record<string, unknown>>;
