@@ -10,7 +10,7 @@ import { copyWritableBlob, linkReadOnlyBlob, type CopyFallbackEvent } from './pl
 import { DEFAULT_PLACEMENT_CONCURRENCY } from './place-file-tree.js';
 import { CopyFallbackTally, type PlacementLogger } from './placement-logger.js';
 import type { UpdateAction, UpdatePlan } from './plan-update.js';
-import { recoverRoot, syncDir, updatePathsOf, writeMarker, writeRootTag } from './recover-root.js';
+import { recoverRoot, syncDir, updatePathsOf, writeMarker, writeRootTag, type RootTag } from './recover-root.js';
 import { runBounded } from './run-bounded.js';
 
 /** The points between which a crash can happen; see recoverRoot. */
@@ -19,7 +19,7 @@ export type UpdateStep = (typeof UPDATE_STEPS)[number];
 
 /** Thrown by the `crashAfter` test hook: applyUpdate then leaves everything as a crash would. */
 export class SimulatedCrash extends Error {
-  constructor(readonly step: UpdateStep) {
+  constructor(readonly step: string) {
     super(`simulated crash after ${step}`);
   }
 }
@@ -33,8 +33,14 @@ export interface ApplyUpdateOptions {
   concurrency?: number;
   /** Tests only: stop (as if the process died) right after this step. */
   crashAfter?: UpdateStep;
-  /** The new tree's tag (its component version): committed with the marker, see readRootTag. */
-  tag?: string;
+  /**
+   * The new tree's tag (its component version, and whether it is an overlay's upper layer):
+   * committed with the marker, see readRootTag. An overlay's new root gets no read-only file:
+   * they are the new version's shared tree, mounted under it (which must be placed before this
+   * call); the paths they take still refuse guest files in the way, as placed files would.
+   * The old root may be either layout (a whole tree becomes an upper layer here).
+   */
+  tag?: RootTag;
 }
 
 export interface ApplyUpdateResult {
@@ -49,7 +55,8 @@ export interface ApplyUpdateResult {
 /**
  * Moves a worker root to a new version atomically: the new tree is built beside it in
  * `<root>.next` (old rw and guest files hardlinked over, O(1) each; ro files linked from the
- * store), a marker commits it, then two renames swap it in. A crash leaves the old tree or the new
+ * store, unless the new root is an overlay's upper layer), a marker commits it, then two renames
+ * swap it in. A crash leaves the old tree or the new
  * one, never a mix (recoverRoot finishes or undoes the swap). The worker must not be running.
  */
 export async function applyUpdate(options: ApplyUpdateOptions): Promise<ApplyUpdateResult> {
@@ -64,6 +71,7 @@ export async function applyUpdate(options: ApplyUpdateOptions): Promise<ApplyUpd
     if (options.crashAfter === step) throw new SimulatedCrash(step);
   };
   const tally = new CopyFallbackTally(options.onCopyFallback);
+  const upperOnly = options.tag?.overlay === true;
   let linked = 0;
   let copied = 0;
   try {
@@ -105,6 +113,7 @@ export async function applyUpdate(options: ApplyUpdateOptions): Promise<ApplyUpd
     crashAfter('carried');
     await runBounded(placed, limit, async (action) => {
       const { place } = action;
+      if (place.mode === 'ro' && upperOnly) return;
       const dst = hostPathOf(p.next, place.path);
       await mkdir(dirname(dst), { recursive: true, mode: 0o755 });
       if (place.mode === 'ro') {

@@ -2,7 +2,7 @@
 export { placeFileTree, type PlaceFileTreeOptions, type PlacementResult } from './place-file-tree.js';
 export { planUpdate, type UpdatePlan, type UpdateAction, type UpdateActionKind, type UpdateRule } from './plan-update.js';
 export { applyUpdate, type ApplyUpdateOptions, type ApplyUpdateResult } from './apply-update.js';
-export { readRootTag, recoverRoot, writeRootTag, type RecoverOutcome } from './recover-root.js';
+export { readRootTag, recoverRoot, writeRootTag, type RecoverOutcome, type RootTag } from './recover-root.js';
 export { measureTree } from './measure-tree.js';
 export { fileIdentity, readOnlyIdentities } from './file-identity.js';
 export { snapshotWritableTree, type SnapshotWritableTreeOptions, type SnapshotWritableTreeResult } from './snapshot-tree.js';

@@ -39,7 +39,7 @@ export interface PlacementResult {
  * Places a file tree into a worker root. Read-only files are hardlinks to the store (no byte is
  * read, so the cost is O(files)); read-write files are private copies (reflinks where the
  * filesystem can). On failure nothing is left: the root is removed (or emptied, if it existed).
- * A node places a version's read-only tree once (services/jobs/version-tree.ts) and a worker's
+ * A node places a version's read-only tree once (services/workers/version-tree.ts) and a worker's
  * own layer holds only its read-write files, so this is plain fs calls, a few in flight at once.
  */
 export async function placeFileTree(options: PlaceFileTreeOptions): Promise<PlacementResult> {

@@ -9,21 +9,42 @@ export function updatePathsOf(root: string): { root: string; next: string; old: 
 }
 
 /**
- * A root's tag (the component version its tree belongs to), kept beside it in `<root>.tag`. An
- * update carries the new tag in its commit marker and recovery promotes it with the tree, so
- * the tag always names the tree that is in place, whatever moment a crash hit.
+ * A root's tag: the component version its tree belongs to, and whether the root is an overlay's
+ * upper layer (the worker's own files; the version's read-only files are a shared lower layer,
+ * see services/workers/place-worker-root.ts) or a whole tree (read-only files hardlinked in it:
+ * roots placed before overlays). Kept beside the root in `<root>.tag`: the version on the first
+ * line, `overlay` on the second for an upper layer. An update carries the new tag in its commit
+ * marker and recovery promotes it with the tree, so the tag always names the tree that is in
+ * place, whatever moment a crash hit: the one change that decides which version's read-only
+ * layer the worker mounts.
  */
-export async function readRootTag(root: string): Promise<string | null> {
-  const text = await readFile(updatePathsOf(root).tag, 'utf8').catch(() => null);
-  return text === null ? null : text.trim() || null;
+export interface RootTag {
+  version: string;
+  overlay: boolean;
 }
 
-export async function writeRootTag(root: string, tag: string): Promise<void> {
+const OVERLAY = 'overlay';
+
+function tagText(tag: RootTag): string {
+  return tag.overlay ? `${tag.version}\n${OVERLAY}\n` : `${tag.version}\n`;
+}
+
+function parseTag(lines: string[]): RootTag | null {
+  const version = lines[0]?.trim();
+  return version ? { version, overlay: lines[1]?.trim() === OVERLAY } : null;
+}
+
+export async function readRootTag(root: string): Promise<RootTag | null> {
+  const text = await readFile(updatePathsOf(root).tag, 'utf8').catch(() => null);
+  return text === null ? null : parseTag(text.split('\n'));
+}
+
+export async function writeRootTag(root: string, tag: RootTag): Promise<void> {
   const p = updatePathsOf(root);
   const tmp = `${p.tag}.tmp`;
   const handle = await open(tmp, 'w', 0o644);
   try {
-    await handle.writeFile(tag + '\n');
+    await handle.writeFile(tagText(tag));
     await handle.sync();
   } finally {
     await handle.close();
@@ -32,10 +53,10 @@ export async function writeRootTag(root: string, tag: string): Promise<void> {
   await syncDir(dirname(p.tag));
 }
 
-/** The tag an update's marker carries (second line), if any. */
-async function markerTag(marker: string): Promise<string | null> {
+/** The tag an update's marker carries (the lines after the first), if any. */
+async function markerTag(marker: string): Promise<RootTag | null> {
   const text = await readFile(marker, 'utf8').catch(() => '');
-  return text.split('\n')[1]?.trim() || null;
+  return parseTag(text.split('\n').slice(1));
 }
 
 export type RecoverOutcome = 'clean' | 'rolled-back' | 'rolled-forward' | 'missing';
@@ -89,11 +110,11 @@ export async function recoverRoot(root: string): Promise<RecoverOutcome> {
  * creating the file and writing it once left a committed tree whose tag recovery could not read,
  * and the worker record stayed at the old version over the new files).
  */
-export async function writeMarker(marker: string, tag?: string): Promise<void> {
+export async function writeMarker(marker: string, tag?: RootTag): Promise<void> {
   const tmp = `${marker}.tmp`;
   const handle = await open(tmp, 'w', 0o644);
   try {
-    await handle.writeFile(tag ? `complete\n${tag}\n` : 'complete\n');
+    await handle.writeFile(tag ? `complete\n${tagText(tag)}` : 'complete\n');
     await handle.sync();
   } finally {
     await handle.close();

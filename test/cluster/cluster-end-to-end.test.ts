@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiClient, readAll } from '../../src/cli/api-client.js';
 import { pushComponentDir } from '../../src/cli/push-component-dir.js';
@@ -118,7 +118,9 @@ test('cluster: push on A, job through B, placement through C, invoke through A, 
       for (const w of workers.filter((w) => w.id !== victim.id)) {
         assert.equal((await A.client.json<WorkerRecord>('GET', `/v1/workers/${w.id}`)).node, w.node, 'the other workers never moved');
       }
-      assert.ok(existsSync(join(c.nodes.get(record.node)!.dataDir, 'workers', victim.id, 'root', 'static', 'greeting.txt')), 'files placed on the new node');
+      const placedOn = c.nodes.get(record.node)!.dataDir;
+      assert.ok(existsSync(join(placedOn, 'workers', victim.id, 'root', 'state', 'count.txt')), "the worker's own files placed on the new node");
+      assert.ok(readdirSync(join(placedOn, 'trees')).some((t) => existsSync(join(placedOn, 'trees', t, 'static', 'greeting.txt'))), "and its version's read-only tree");
     });
 
     await t.test('SIGKILL of one NATS server: push, run and invoke keep working', async () => {

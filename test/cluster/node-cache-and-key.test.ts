@@ -15,6 +15,7 @@ import { openServerKey } from '../../src/services/tokens/server-key.js';
 import { WarrenNode } from '../../src/services/warren-node.js';
 import { createWorker } from '../../src/services/workers/create-worker.js';
 import { startNatsServer } from '../support/nats-server.js';
+import { hostFileOf } from '../workers/worker-fixtures.js';
 import { makeTempDir, repoRoot } from '../support/temp-dir.js';
 
 // Failover is not what this test is about: a dead-after of minutes, so a stalled process never
@@ -62,7 +63,8 @@ test('cluster key and node cache: one signing key for all nodes; prefetch fills 
     assert.ok(evicted && evicted.evicted >= 1, JSON.stringify(evicted));
     assert.equal(await b.ctx.ports.localBlobs.has(junk.integrity), false, 'an unreferenced blob is evicted');
     for (const i of needed) assert.equal(await b.ctx.ports.localBlobs.has(i), true, `${i} (a worker here uses it) is kept`);
-    assert.ok(existsSync(join(tmp.path, 'b', 'workers', worker.id, 'root', 'static', 'greeting.txt')));
+    const greeting = await hostFileOf(b.ctx, worker.id, '/static/greeting.txt');
+    assert.ok(greeting.inLower && existsSync(greeting.hostPath), "the version's read-only tree on b outlives the eviction of the blobs it links");
     assert.equal((await b.ctx.ports.blobs.get(junk.integrity)).toString(), 'cached bytes no worker of b needs', 'read through again after eviction');
 
     // Cache use, for the cluster page: measured by the member's eviction pass, sent in its heartbeat.

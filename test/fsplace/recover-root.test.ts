@@ -8,6 +8,10 @@ import { planUpdate } from '../../src/fsplace/plan-update.js';
 import { readRootTag, recoverRoot, writeRootTag } from '../../src/fsplace/recover-root.js';
 import { makeFixture, rootState } from './fsplace-fixture.js';
 
+const V1 = { version: 'v1', overlay: false };
+const V2 = { version: 'v2', overlay: false };
+const V2_OVERLAY = { version: 'v2', overlay: true };
+
 /** Steps before the marker roll back to the old tree; from the marker on, forward to the new. */
 const EXPECTED: Record<UpdateStep, 'old' | 'new'> = {
   carried: 'old',
@@ -43,19 +47,19 @@ test('a crash after any step of applyUpdate recovers to exactly the old or the n
     for (const step of UPDATE_STEPS) {
       const root = join(fx.dir, step, 'root');
       await placeFileTree({ blobs: fx.blobs, tree: oldTree, root });
-      await writeRootTag(root, 'v1');
+      await writeRootTag(root, V1);
       guest(root);
-      await assert.rejects(applyUpdate({ blobs: fx.blobs, root, plan, crashAfter: step, tag: 'v2' }), (err) => err instanceof SimulatedCrash && err.step === step);
+      await assert.rejects(applyUpdate({ blobs: fx.blobs, root, plan, crashAfter: step, tag: V2 }), (err) => err instanceof SimulatedCrash && err.step === step);
       const outcome = await recoverRoot(root);
       assert.deepEqual(rootState(root), EXPECTED[step] === 'old' ? oldState : newState, `crash after ${step} (${outcome})`);
-      assert.equal(await readRootTag(root), EXPECTED[step] === 'old' ? 'v1' : 'v2', `crash after ${step}: the tag names the tree in place`);
+      assert.deepEqual(await readRootTag(root), EXPECTED[step] === 'old' ? V1 : V2, `crash after ${step}: the tag names the tree in place`);
       assert.deepEqual(readdirSync(join(fx.dir, step)).sort(), ['root', 'root.tag'], `crash after ${step}: nothing left beside the root`);
       assert.equal(await recoverRoot(root), 'clean', 'recovery is idempotent');
       // After a rolled-back crash the update can simply be run again.
       if (EXPECTED[step] === 'old') {
-        await applyUpdate({ blobs: fx.blobs, root, plan, tag: 'v2' });
+        await applyUpdate({ blobs: fx.blobs, root, plan, tag: V2 });
         assert.deepEqual(rootState(root), newState);
-        assert.equal(await readRootTag(root), 'v2');
+        assert.deepEqual(await readRootTag(root), V2);
       }
     }
   } finally {
@@ -70,13 +74,13 @@ test('a crash while the marker is written (its temporary file empty) rolls back:
     const newTree = await fx.tree({ '/a': { text: 'a2', mode: 'ro' }, '/db': { text: 'd', mode: 'rw' } });
     const root = join(fx.dir, 'root');
     await placeFileTree({ blobs: fx.blobs, tree: oldTree, root });
-    await writeRootTag(root, 'v1');
-    await assert.rejects(applyUpdate({ blobs: fx.blobs, root, plan: planUpdate(oldTree, newTree), crashAfter: 'built', tag: 'v2' }));
+    await writeRootTag(root, V1);
+    await assert.rejects(applyUpdate({ blobs: fx.blobs, root, plan: planUpdate(oldTree, newTree), crashAfter: 'built', tag: V2 }));
     // What a SIGKILL between creating the marker's file and writing it leaves.
     writeFileSync(`${root}.next.complete.tmp`, '');
     assert.equal(await recoverRoot(root), 'rolled-back');
     assert.deepEqual(rootState(root), { '/a': 'a1', '/db': 'd' });
-    assert.equal(await readRootTag(root), 'v1', 'the tag names the tree in place');
+    assert.deepEqual(await readRootTag(root), V1, 'the tag names the tree in place');
     assert.deepEqual(readdirSync(fx.dir).filter((n) => n.startsWith('root')).sort(), ['root', 'root.tag']);
   } finally {
     fx.dispose();
@@ -113,3 +117,55 @@ test('recoverRoot on a root that never saw an update is clean; a missing root is
     fx.dispose();
   }
 });
+
+test('an update to an overlay upper layer places no read-only file, converts a whole-tree root, and commits the layout with the tag under a crash at any step', async () => {
+  const fx = await makeFixture();
+  try {
+    const oldTree = await fx.tree({ '/app/a': { text: 'a1', mode: 'ro' }, '/app/gone': { text: 'g', mode: 'ro' }, '/cfg': { text: 'c1', mode: 'ro' }, '/db': { text: 'd', mode: 'rw' } });
+    const newTree = await fx.tree({ '/app/a': { text: 'a2', mode: 'ro' }, '/app/new': { text: 'n', mode: 'ro' }, '/cfg': { text: 'c2', mode: 'rw' }, '/db': { text: 'd2', mode: 'rw' } });
+    const plan = planUpdate(oldTree, newTree);
+    // The worker's own files after the update: its db (rw→rw keeps the worker's), its scratch file,
+    // the new private copy of /cfg (ro→rw); none of the read-only files (the new version's shared tree).
+    const wanted = { '/app': 'dir', '/app/mine': 'mine', '/cfg': 'c2', '/db': 'worker-db' };
+    for (const layout of ['whole', 'overlay'] as const) {
+      for (const step of [...UPDATE_STEPS, null]) {
+        const root = join(fx.dir, `${layout}-${step ?? 'no-crash'}`, 'root');
+        // A whole-tree root (placed before overlays) holds its read-only files; an upper layer only the rest.
+        await placeFileTree({ blobs: fx.blobs, tree: layout === 'whole' ? oldTree : { version: 1, entries: oldTree.entries.filter((e) => e.mode === 'rw') }, root });
+        await writeRootTag(root, { version: 'v1', overlay: layout === 'overlay' });
+        mkdirSync(join(root, 'app'), { recursive: true });
+        writeFileSync(join(root, 'app/mine'), 'mine');
+        writeFileSync(join(root, 'db'), 'worker-db');
+        const before = rootState(root);
+        if (step === null) await applyUpdate({ blobs: fx.blobs, root, plan, tag: V2_OVERLAY });
+        else await assert.rejects(applyUpdate({ blobs: fx.blobs, root, plan, crashAfter: step, tag: V2_OVERLAY }), SimulatedCrash);
+        await recoverRoot(root);
+        const isNew = step === null || EXPECTED[step] === 'new';
+        assert.deepEqual(rootState(root), isNew ? wanted : before, `${layout}, crash after ${step}`);
+        assert.deepEqual(await readRootTag(root), isNew ? V2_OVERLAY : { version: 'v1', overlay: layout === 'overlay' }, `${layout}, crash after ${step}: the tag names the layers in place`);
+      }
+    }
+  } finally {
+    fx.dispose();
+  }
+});
+
+test('an update to an overlay refuses a guest file where the new version has a read-only one, and changes nothing', async () => {
+  const fx = await makeFixture();
+  try {
+    const oldTree = await fx.tree({ '/db': { text: 'd', mode: 'rw' } });
+    const newTree = await fx.tree({ '/db': { text: 'd', mode: 'rw' }, '/notes/readme': { text: 'r', mode: 'ro' } });
+    const root = join(fx.dir, 'root');
+    await placeFileTree({ blobs: fx.blobs, tree: oldTree, root });
+    await writeRootTag(root, { version: 'v1', overlay: true });
+    mkdirSync(join(root, 'notes'));
+    writeFileSync(join(root, 'notes/readme'), 'the guest wrote this');
+    const before = rootState(root);
+    await assert.rejects(applyUpdate({ blobs: fx.blobs, root, plan: planUpdate(oldTree, newTree), tag: V2_OVERLAY }), { code: 'E_UPDATE_CONFLICT' });
+    assert.deepEqual(rootState(root), before);
+    assert.deepEqual(await readRootTag(root), { version: 'v1', overlay: true });
+  } finally {
+    fx.dispose();
+  }
+});
+

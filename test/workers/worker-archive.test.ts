@@ -87,6 +87,34 @@ function openArchive(id: string): { response: Promise<IncomingMessage>; abort: (
   return { response, abort: () => req.destroy() };
 }
 
+test("a directory both layers have is listed and archived merged: the version's read-only files and the worker's own", async () => {
+  const w = await createWorker(server.client, 'test.archive', 'merged');
+  // The version's /static/greeting.txt is in the shared tree; what the guest adds to /static
+  // lands in its own layer (written here as the guest would: the WASI layer makes the dir chain).
+  assert.equal(existsSync(join(rootOf(w.id), 'static')), false, 'nothing of /static in the worker\'s layer yet');
+  mkdirSync(join(rootOf(w.id), 'static', 'more'), { recursive: true });
+  writeFileSync(join(rootOf(w.id), 'static', 'mine.txt'), 'mine');
+  writeFileSync(join(rootOf(w.id), 'static', 'more', 'deep.txt'), 'deep');
+  const listed = await listFiles(server.client, w.id, '/static', true);
+  assert.deepEqual(
+    listed.map((n) => [n.path, n.kind, n.permissions]),
+    [
+      ['/static/greeting.txt', 'file', 'read-only'],
+      ['/static/mine.txt', 'file', 'read-write'],
+      ['/static/more', 'directory', 'read-write'],
+      ['/static/more/deep.txt', 'file', 'read-write'],
+    ],
+  );
+  const top = await listFiles(server.client, w.id, '/');
+  assert.deepEqual(top.map((n) => n.path), ['/state', '/static'], 'each name once');
+  const res = await server.client.raw('GET', `/v1/workers/${w.id}/archive?path=/static`);
+  assert.equal(res.status, 200);
+  const entries = await zipEntries(await readAll(res.body));
+  assert.deepEqual([...entries.keys()].sort(), ['greeting.txt', 'mine.txt', 'more/', 'more/deep.txt']);
+  assert.equal(entries.get('greeting.txt')?.toString('utf8'), 'hi\n');
+  assert.equal(entries.get('more/deep.txt')?.toString('utf8'), 'deep');
+});
+
 test('a tree 1,000 directories deep archives whole and lists whole', { timeout: 600_000 }, async () => {
   const w = await createWorker(server.client, 'test.archive', 'deep');
   let dir = join(rootOf(w.id), 'deep');

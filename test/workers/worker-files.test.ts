@@ -8,7 +8,7 @@ import type { ComponentVersionRecord } from '../../src/records.js';
 import { readFileTree } from '../../src/manifest/file-tree.js';
 import { startTestServer, type TestServer } from '../support/start-server.js';
 import { makeTempDir } from '../support/temp-dir.js';
-import { ERRNO, call, createWorker, failure, fileText, listFiles, pushTestComponent } from './worker-fixtures.js';
+import { ERRNO, call, createWorker, failure, fileText, hostFileOf, listFiles, pushTestComponent } from './worker-fixtures.js';
 
 let server: TestServer;
 let component: ComponentVersionRecord;
@@ -39,15 +39,22 @@ async function storeFileOf(guestPath: string): Promise<string> {
   return p;
 }
 
-test('two workers share the inode of a read-only file with the store; each rw file is its own', async () => {
+test('two workers of one version read the same host file for a read-only path: the version tree on the node, a link of the store file; their roots hold only rw files', async () => {
   const a = await createWorker(server.client, 'test.files', 'share-a');
   const b = await createWorker(server.client, 'test.files', 'share-b');
-  const roA = statSync(join(rootOf(a.id), 'static/greeting.txt'));
-  const roB = statSync(join(rootOf(b.id), 'static/greeting.txt'));
+  const roA = await hostFileOf(server.node.ctx, a.id, '/static/greeting.txt');
+  const roB = await hostFileOf(server.node.ctx, b.id, '/static/greeting.txt');
   const store = statSync(await storeFileOf('/static/greeting.txt'));
-  assert.equal(roA.ino, roB.ino);
-  assert.equal(roA.ino, store.ino);
-  assert.equal(roA.dev, store.dev);
+  assert.equal(roA.hostPath, roB.hostPath);
+  assert.ok(roA.inLower && roB.inLower, 'found in the lower layer');
+  assert.ok(roA.hostPath.startsWith(join(server.dataDir, 'trees') + '/'), 'the shared tree of the version');
+  assert.equal(roA.stat.ino, roB.stat.ino);
+  assert.equal(roA.stat.ino, store.ino);
+  assert.equal(roA.stat.dev, store.dev);
+  // The worker's own layer has no copy or link of it.
+  assert.equal(existsSync(join(rootOf(a.id), 'static/greeting.txt')), false);
+  assert.equal(existsSync(join(rootOf(b.id), 'static/greeting.txt')), false);
+  assert.equal((await listFiles(server.client, a.id, '/static/greeting.txt'))[0]?.permissions, 'read-only');
   const rwA = statSync(join(rootOf(a.id), 'state/own.txt'));
   const rwB = statSync(join(rootOf(b.id), 'state/own.txt'));
   assert.notEqual(rwA.ino, rwB.ino);
@@ -55,8 +62,9 @@ test('two workers share the inode of a read-only file with the store; each rw fi
 
   // A guest write to the read-only file fails with EROFS; bytes unchanged everywhere.
   assert.equal(await call(server.client, a.id, 'write_ro'), -ERRNO.EROFS);
-  assert.equal(readFileSync(join(rootOf(a.id), 'static/greeting.txt'), 'utf8'), GREETING);
-  assert.equal(readFileSync(join(rootOf(b.id), 'static/greeting.txt'), 'utf8'), GREETING);
+  assert.equal(readFileSync(roA.hostPath, 'utf8'), GREETING);
+  assert.equal(await fileText(server.client, b.id, '/static/greeting.txt'), GREETING);
+  assert.equal(existsSync(join(rootOf(a.id), 'static/greeting.txt')), false, 'the failed write made no copy');
   assert.equal(readFileSync(await storeFileOf('/static/greeting.txt'), 'utf8'), GREETING);
 
   // Each worker's read-write file is its own.

@@ -6,6 +6,10 @@ import { readAll } from '../../src/cli/api-client.js';
 import { packComponentFiles } from '../../src/manifest/pack-files.js';
 import { parseManifest } from '../../src/manifest/parse-manifest.js';
 import type { ComponentVersionRecord, WorkerRecord } from '../../src/records.js';
+import type { NodeContext } from '../../src/services/node-context.js';
+import { getWorker } from '../../src/services/workers/get-worker.js';
+import { loadWorkerView } from '../../src/services/workers/load-worker-view.js';
+import { resolveWorkerPath, type ResolvedWorkerPath } from '../../src/services/workers/resolve-worker-path.js';
 import { fixturePath } from '../support/temp-dir.js';
 
 export interface ComponentFiles {
@@ -109,3 +113,10 @@ export async function failure(p: Promise<unknown>): Promise<{ code: string; stat
 
 /** wasi-libc errno values the guests return negated. */
 export const ERRNO = { EROFS: 69, ENOSPC: 51, EPERM: 63, EACCES: 2, EBADF: 8 } as const;
+
+/** The host file the file API (and the guest: same mounts) reads for `guestPath` of worker `id`. */
+export async function hostFileOf(ctx: NodeContext, id: string, guestPath: string): Promise<ResolvedWorkerPath> {
+  const view = await loadWorkerView(ctx, await getWorker(ctx, id));
+  return resolveWorkerPath(view.mounts, guestPath);
+}
+

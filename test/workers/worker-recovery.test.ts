@@ -1,13 +1,13 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkerRecord } from '../../src/records.js';
 import { IN_FLIGHT_GRACE_MS } from '../../src/services/workers/recover-workers.js';
 import { WarrenNode } from '../../src/services/warren-node.js';
 import { startTestServer } from '../support/start-server.js';
 import { makeTempDir } from '../support/temp-dir.js';
-import { call, createWorker, fileText, pushTestComponent } from './worker-fixtures.js';
+import { ERRNO, call, createWorker, fileText, pushTestComponent } from './worker-fixtures.js';
 
 const data = makeTempDir('warren-workers-recovery-');
 const work = makeTempDir('warren-workers-recovery-src-');
@@ -96,3 +96,48 @@ test('recovery is part of opening the node, not of registering the worker routes
     dir.dispose();
   }
 });
+
+test("node start removes the shared trees of deleted versions and keeps the ones a version still names; a worker's tree is placed again if it went missing", async () => {
+  const dir = makeTempDir('warren-workers-recovery-trees-');
+  try {
+    const trees = join(dir.path, 'trees');
+    const first = await startTestServer({ dataDir: dir.path });
+    let w: WorkerRecord;
+    let keptTree: string;
+    try {
+      const c = first.client;
+      await pushTestComponent(c, work.path, 'rec', 'trees', '1.0.0', { files: { 'static/greeting.txt': 'one\n' } });
+      await pushTestComponent(c, work.path, 'rec', 'trees', '2.0.0', { files: { 'static/greeting.txt': 'two\n' } });
+      w = await createWorker(c, 'rec.trees', 'user', { version: '1.0.0' });
+      keptTree = readdirSync(trees)[0]!;
+      // A worker of 2.0.0 places its tree, then goes, and so does its version.
+      const gone = await createWorker(c, 'rec.trees', 'passer-by', { version: '2.0.0' });
+      assert.equal(readdirSync(trees).length, 2);
+      await c.json('DELETE', `/v1/workers/${gone.id}`);
+      await c.json('DELETE', '/v1/components/rec.trees/versions/2.0.0');
+      mkdirSync(join(trees, `${keptTree}.tmp-1-deadbeef`)); // a placement a crash cut short
+    } finally {
+      await first.close();
+    }
+    const second = await startTestServer({ dataDir: dir.path });
+    try {
+      assert.deepEqual(readdirSync(trees), [keptTree], "only the tree of the version that still exists");
+      assert.equal(await fileText(second.client, w.id, '/static/greeting.txt'), 'one\n');
+    } finally {
+      await second.close();
+    }
+    // Removed by hand while the node was stopped: the next start places it again on demand.
+    rmSync(join(trees, keptTree), { recursive: true });
+    const third = await startTestServer({ dataDir: dir.path });
+    try {
+      assert.equal(await call(third.client, w.id, 'write_ro'), -ERRNO.EROFS, 'the guest sees the placed tree, read-only');
+      assert.equal(await fileText(third.client, w.id, '/static/greeting.txt'), 'one\n');
+      assert.deepEqual(readdirSync(trees), [keptTree]);
+    } finally {
+      await third.close();
+    }
+  } finally {
+    dir.dispose();
+  }
+});
+

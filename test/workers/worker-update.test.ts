@@ -1,12 +1,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ComponentVersionRecord, WorkerRecord } from '../../src/records.js';
 import { readFileTree } from '../../src/manifest/file-tree.js';
 import { startTestServer, type TestServer } from '../support/start-server.js';
 import { makeTempDir } from '../support/temp-dir.js';
-import { ERRNO, call, createWorker, failure, fileText, listFiles, pushTestComponent } from './worker-fixtures.js';
+import { ERRNO, call, createWorker, failure, fileText, hostFileOf, listFiles, pushTestComponent } from './worker-fixtures.js';
 
 let server: TestServer;
 let v2: ComponentVersionRecord;
@@ -58,7 +58,10 @@ test("update follows Golem's rules; the next call runs the new version in a fres
   // ro→ro, new digest: replaced, and still the store's inode.
   assert.equal(await fileText(c, w.id, '/static/greeting.txt'), 'v2-roro');
   assert.equal(files.get('/static/greeting.txt')?.permissions, 'read-only');
-  assert.equal(statSync(join(rootOf(w.id), 'static/greeting.txt')).ino, await storeInode(v2, '/static/greeting.txt'));
+  const greeting = await hostFileOf(server.node.ctx, w.id, '/static/greeting.txt');
+  assert.ok(greeting.inLower, "the new version's shared tree, under the worker's own layer");
+  assert.equal(greeting.stat.ino, await storeInode(v2, '/static/greeting.txt'));
+  assert.equal(existsSync(join(rootOf(w.id), 'static/greeting.txt')), false);
   // ro→rw: a private copy of the new bytes.
   assert.equal(await fileText(c, w.id, '/static/rorw.txt'), 'v2-rorw');
   assert.equal(files.get('/static/rorw.txt')?.permissions, 'read-write');

@@ -10,6 +10,7 @@ import type { LiveInstance } from './live-workers.js';
 import { loadFileTree } from '../workers/load-file-tree.js';
 import { readWorkerSettings } from '../workers/read-worker-settings.js';
 import { workerPaths } from '../workers/worker-keys.js';
+import { workerLayers } from '../workers/worker-layers.js';
 
 export interface WorkerStart {
   payload: StartWorkerPayload;
@@ -19,22 +20,23 @@ export interface WorkerStart {
 
 /**
  * What a thread needs to instantiate a worker's current version: linked modules, args, env, and
- * the mount table of the worker's dirs as they are now (read-only names found by inode).
+ * the mount table of the worker's dirs (its root over the version's shared read-only tree).
  */
 export async function prepareWorkerStart(ctx: NodeContext, record: WorkerRecord): Promise<WorkerStart> {
   const version = await getComponentVersion(ctx.ports.registry, record.component, record.version);
   const settings = readWorkerSettings(version);
   const modules = await loadLinkedModules(ctx, version);
   const paths = workerPaths(ctx, record.id);
-  const tree = await loadFileTree(ctx.ports.blobs, version.fileTree);
-  const readOnly = await findReadOnlyFiles(ctx.ports.blobs, paths.root, tree);
+  const layers = await workerLayers(ctx, record.id, version);
+  // A root placed before overlays holds its read-only files: found by inode, under any name.
+  const readOnlyPaths = layers.overlay ? [] : (await findReadOnlyFiles(ctx.ports.blobs, paths.root, await loadFileTree(ctx.ports.blobs, version.fileTree))).paths;
   const payload: StartWorkerPayload = {
     workerId: record.id,
     modules: { main: modules.main, extensions: modules.extensions, ...(modules.component ? { component: modules.component } : {}) },
     modulesKey: modules.key,
     args: [version.name, ...record.args],
     env: { ...settings.env, ...record.env },
-    mounts: buildWorkerMounts(paths, settings.volumes, readOnly.paths),
+    mounts: buildWorkerMounts(paths, layers, settings.volumes, readOnlyPaths),
     limits: { maxOutputBytes: ctx.maxOutputBytes, memoryMaxBytes: modules.memoryMaxBytes, diskQuotaBytes: settings.limits.disk },
   };
   return { payload, timeoutMs: settings.limits.timeout };

@@ -1,5 +1,6 @@
 import type { ManifestVolume } from '../../manifest/manifest-types.js';
 import type { FileTree, FileTreeEntry } from '../../records.js';
+import { readOnlyTreeOf } from '../workers/version-tree.js';
 
 /**
  * How a job sees its component's initial files, computed once per version:
@@ -50,6 +51,6 @@ export function planJobFiles(tree: FileTree, volumes: readonly ManifestVolume[])
     linkedFiles,
     copiedFiles: visible.filter((e) => e.mode === 'rw'),
     volumes: [...volumes],
-    readOnly: { version: 1, entries: tree.entries.filter((e) => e.mode === 'ro') },
+    readOnly: readOnlyTreeOf(tree),
   };
 }

@@ -8,7 +8,7 @@ import type { NodeContext } from '../node-context.js';
 import { loadFileTree } from '../workers/load-file-tree.js';
 import { readWorkerSettings } from '../workers/read-worker-settings.js';
 import { planJobFiles, type JobFilesPlan } from './plan-job-files.js';
-import { ensureVersionTree } from './version-tree.js';
+import { ensureVersionTree } from '../workers/version-tree.js';
 
 export interface JobFiles {
   mounts: MountTable;

@@ -31,7 +31,8 @@ export async function readOnlyIdentities(blobs: Blobs, root: string, tree: FileT
 }
 
 /**
- * The read-only files of a worker root: the tree's read-only entries, plus any other name that
+ * The read-only files of a worker root placed before overlays (an overlay's upper layer has
+ * none: see worker-layers.ts): the tree's read-only entries, plus any other name that
  * shares an inode with one of them or with a read-only store file. A guest may rename or
  * hardlink a read-only file (the WASI layer keys read-only-ness by inode while it runs); the
  * tree's paths alone would then give the next instance a writable name for bytes every worker

@@ -1,9 +1,8 @@
 import type { Stats } from 'node:fs';
 import { WarrenError } from '../../errors.js';
 import type { NodeContext } from '../node-context.js';
-import { identityOf } from './find-read-only-files.js';
 import { getWorker } from './get-worker.js';
-import { loadWorkerView, type WorkerView } from './load-worker-view.js';
+import { isReadOnlyIn, loadWorkerView, type WorkerView } from './load-worker-view.js';
 import { resolveWorkerPath } from './resolve-worker-path.js';
 import { throwIfCancelled, walkWorkerTree } from './walk-worker-tree.js';
 
@@ -29,26 +28,26 @@ export function listWorkerFiles(ctx: NodeContext, workerId: string, path: string
     throwIfCancelled(signal);
     const view = await loadWorkerView(ctx, await getWorker(ctx, workerId));
     const target = await resolveWorkerPath(view.mounts, path);
-    if (!target.stat.isDirectory()) return [fileNode(view, target.guestPath, target.stat)];
+    if (!target.stat.isDirectory()) return [fileNode(view, target.guestPath, target.stat, target.inLower)];
     const out: WorkerFileNode[] = [];
     for await (const e of walkWorkerTree(view.mounts, target, { recursive, signal })) {
       if (out.length >= MAX_LISTED_FILES) {
         throw new WarrenError('E_BAD_REQUEST', `more than ${MAX_LISTED_FILES} files under ${target.guestPath}: list a subdirectory`, { path: target.guestPath });
       }
-      out.push(fileNode(view, e.guestPath, e.stat));
+      out.push(fileNode(view, e.guestPath, e.stat, e.inLower));
     }
     return out;
   });
 }
 
-function fileNode(view: WorkerView, guestPath: string, st: Stats): WorkerFileNode {
+function fileNode(view: WorkerView, guestPath: string, st: Stats, inLower: boolean): WorkerFileNode {
   const dir = st.isDirectory();
   return {
     name: guestPath === '/' ? '/' : guestPath.slice(guestPath.lastIndexOf('/') + 1),
     path: guestPath,
     kind: dir ? 'directory' : 'file',
     size: dir ? 0 : st.size,
-    permissions: !dir && view.readOnly.has(identityOf(st)) ? 'read-only' : 'read-write',
+    permissions: !dir && isReadOnlyIn(view, { inLower, stat: st }) ? 'read-only' : 'read-write',
     lastModified: st.mtime.toISOString(),
   };
 }

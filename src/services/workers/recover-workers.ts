@@ -8,6 +8,7 @@ import { getComponentVersion } from '../components/component-keys.js';
 import { storeRootBaseline } from './root-baseline.js';
 import { finishDelete } from './delete-worker.js';
 import { updateWorkerRecord } from './update-worker-record.js';
+import { removeUnusedVersionTrees } from './version-tree.js';
 import { workerKey, workerPaths, type WorkerNameIndex } from './worker-keys.js';
 
 export interface RecoveryReport {
@@ -21,6 +22,8 @@ export interface RecoveryReport {
   reset: string[];
   /** Workers whose record now names the version of the tree in their root (an update crashed after its files). */
   versionsAligned: string[];
+  /** Shared version trees (`<data>/trees/<hex>`) of versions that no longer exist, removed. */
+  treesRemoved: string[];
 }
 
 const TRANSIENT: ReadonlySet<string> = new Set(['running', 'pausing', 'resuming', 'committing']);
@@ -40,12 +43,12 @@ async function isRecent(dir: string, now: number): Promise<boolean> {
 /**
  * Run at node start, before the API serves: brings `<data>/workers` and the worker records of
  * this node back in line after a crash. Each root also gets fsplace's `recoverRoot` (an update
- * interrupted half-way is rolled back or forward).
+ * interrupted half-way is rolled back or forward). Shared trees of deleted versions go too.
  */
 export async function recoverWorkers(ctx: NodeContext): Promise<RecoveryReport> {
   const { registry } = ctx.ports;
   const now = Date.now();
-  const report: RecoveryReport = { orphanDirs: [], finishedDeletes: [], danglingNames: [], reset: [], versionsAligned: [] };
+  const report: RecoveryReport = { orphanDirs: [], finishedDeletes: [], danglingNames: [], reset: [], versionsAligned: [], treesRemoved: [] };
   const records = new Map((await registry.list<WorkerRecord>(REGISTRY_PREFIX.worker)).map((e) => [e.value.id, e.value]));
   // Embedded storage has one node, whose id may change between starts: every worker is its own.
   const embedded = ctx.ports.blobs === ctx.ports.localBlobs;
@@ -89,6 +92,8 @@ export async function recoverWorkers(ctx: NodeContext): Promise<RecoveryReport> 
     await registry.delete(entry.key, entry.revision).catch(() => undefined);
     report.danglingNames.push(entry.key);
   }
+  report.treesRemoved = await removeUnusedVersionTrees(ctx);
+  if (report.treesRemoved.length > 0) ctx.logger.info({ trees: report.treesRemoved }, 'removed the shared trees of deleted versions');
   if (report.orphanDirs.length + report.finishedDeletes.length + report.danglingNames.length + report.reset.length + report.versionsAligned.length > 0) {
     ctx.logger.warn(report, 'recovered workers after an unclean stop');
   }
@@ -102,7 +107,7 @@ export async function recoverWorkers(ctx: NodeContext): Promise<RecoveryReport> 
  * files and record must agree).
  */
 async function alignVersionWithRoot(ctx: NodeContext, record: WorkerRecord, root: string, report: RecoveryReport): Promise<void> {
-  const tag = await readRootTag(root);
+  const tag = (await readRootTag(root))?.version;
   if (!tag || tag === record.version || record.status === 'deleted') return;
   const version = await getComponentVersion(ctx.ports.registry, record.component, tag);
   // No instance ran since the update placed these files: they are the new version's baseline.

@@ -1,4 +1,6 @@
-import { restoreWritableTree, snapshotWritableTree } from '../../fsplace/index.js';
+import { WarrenError } from '../../errors.js';
+import { readRootTag, restoreWritableTree, snapshotWritableTree } from '../../fsplace/index.js';
+import { guestAncestorsOf } from '../../fsplace/guest-path.js';
 import { readFileTree } from '../../manifest/file-tree.js';
 import type { Blobs, Integrity } from '../../ports/blobs.js';
 import type { ComponentVersionRecord, FileTree, FileTreeEntry, WorkerRecord } from '../../records.js';
@@ -17,10 +19,35 @@ import { workerPaths } from './worker-keys.js';
 /** True when guest path `path` is `mount` or lies under it. */
 export const underMount = (path: string, mount: string) => path === mount || path.startsWith(mount + '/');
 
-/** Puts `entries` back as the root's writable files (read-only files stay as placed). */
+/**
+ * Puts `entries` back as the root's writable files (read-only files stay as placed). In an
+ * overlay's upper layer, an entry must not take a path of the version's read-only files (it
+ * would hide one): refused with E_SNAPSHOT_INVALID before anything changes.
+ */
 export async function restoreRoot(ctx: NodeContext, root: string, version: ComponentVersionRecord, entries: FileTreeEntry[], source: Blobs): Promise<void> {
+  if ((await readRootTag(root))?.overlay) {
+    const tree = await loadFileTree(ctx.ports.blobs, version.fileTree);
+    const blocking = readOnlyPathIndex(tree);
+    for (const e of entries) {
+      if (blocking.files.has(e.path) || blocking.dirs.has(e.path) || guestAncestorsOf(e.path).some((d) => blocking.files.has(d))) {
+        throw new WarrenError('E_SNAPSHOT_INVALID', `cannot restore ${e.path}: a read-only file of version ${version.version} is in the way`, { path: e.path });
+      }
+    }
+  }
   const readOnly = await readOnlyFilesOf(ctx, root, version);
   await restoreWritableTree({ blobs: source, root, tree: { version: 1, entries }, readOnlyPaths: readOnly.paths });
+}
+
+/** A tree's read-only files and the directories that hold them. */
+function readOnlyPathIndex(tree: FileTree): { files: Set<string>; dirs: Set<string> } {
+  const files = new Set<string>();
+  const dirs = new Set<string>();
+  for (const e of tree.entries) {
+    if (e.mode !== 'ro') continue;
+    files.add(e.path);
+    for (const d of guestAncestorsOf(e.path)) dirs.add(d);
+  }
+  return { files, dirs };
 }
 
 /**
@@ -53,7 +80,12 @@ export async function storeRootBaseline(ctx: NodeContext, workerId: string, vers
   return (await ctx.ports.blobs.put(JSON.stringify(tree))).integrity;
 }
 
-/** The read-only files of a worker root placed from `version` (see findReadOnlyFiles). */
-export function readOnlyFilesOf(ctx: NodeContext, root: string, version: ComponentVersionRecord): Promise<ReadOnlySet> {
-  return loadFileTree(ctx.ports.blobs, version.fileTree).then((tree) => findReadOnlyFiles(ctx.ports.blobs, root, tree));
+/**
+ * The read-only files inside a worker root placed from `version` (see findReadOnlyFiles): none in
+ * an overlay's upper layer (they are its lower layer, never in a snapshot or baseline of the
+ * worker's files); a root placed before overlays holds them hardlinked.
+ */
+export async function readOnlyFilesOf(ctx: NodeContext, root: string, version: ComponentVersionRecord): Promise<ReadOnlySet> {
+  if ((await readRootTag(root))?.overlay) return { paths: [], identities: new Set() };
+  return findReadOnlyFiles(ctx.ports.blobs, root, await loadFileTree(ctx.ports.blobs, version.fileTree));
 }

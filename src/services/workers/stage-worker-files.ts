@@ -4,10 +4,9 @@ import { copyFile, link, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isWarrenError, WarrenError } from '../../errors.js';
 import type { NodeContext } from '../node-context.js';
-import { identityOf } from './find-read-only-files.js';
 import { getWorker } from './get-worker.js';
 import { MAX_LISTED_FILES } from './list-worker-files.js';
-import { loadWorkerView } from './load-worker-view.js';
+import { isReadOnlyIn, loadWorkerView } from './load-worker-view.js';
 import { resolveWorkerPath } from './resolve-worker-path.js';
 import { throwIfCancelled, walkWorkerTree } from './walk-worker-tree.js';
 
@@ -75,14 +74,14 @@ export function stageWorkerFiles(ctx: NodeContext, workerId: string, path: strin
           if (e.stat.isDirectory()) {
             entries.push({ relPath: e.relPath, kind: 'directory', staged, readOnly: false, mtime: e.stat.mtime, size: 0 });
           } else {
-            const readOnly = view.readOnly.has(identityOf(e.stat));
+            const readOnly = isReadOnlyIn(view, e);
             await stageFile(e.hostPath, staged, readOnly);
             entries.push({ relPath: e.relPath, kind: 'file', staged, readOnly, mtime: e.stat.mtime, size: e.stat.size });
           }
         }
       } else {
         const staged = join(dir, 'file');
-        const readOnly = view.readOnly.has(identityOf(target.stat));
+        const readOnly = isReadOnlyIn(view, target);
         await stageFile(target.hostPath, staged, readOnly);
         entries.push({ relPath: '', kind: 'file', staged, readOnly, mtime: target.stat.mtime, size: target.stat.size });
       }

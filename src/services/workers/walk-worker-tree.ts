@@ -10,6 +10,8 @@ export interface WorkerTreeEntry {
   relPath: string;
   hostPath: string;
   stat: Stats;
+  /** True for an entry of the root's lower layer (the version's shared read-only tree). */
+  inLower: boolean;
 }
 
 export interface WalkOptions {
@@ -21,7 +23,10 @@ export interface WalkOptions {
 
 interface Frame {
   guestDir: string;
-  hostDir: string;
+  /** The directory in the upper layer (or a volume), null when only the lower layer has it. */
+  hostDir: string | null;
+  /** The lower layer's directory at the same path, merged under `hostDir`. */
+  lowerDir: string | null;
   rel: string;
   names: string[];
   next: number;
@@ -29,15 +34,17 @@ interface Frame {
 
 /**
  * The files and directories under a resolved directory of a worker, as its guest sees them
- * (a volume's mount point shows the volume). One readdir per directory and one lstat per entry,
- * each from its parent's already checked host path: resolving every entry again from its mount
- * root made an archive of a tree 1,000 deep take a minute. Symbolic links (a guest may make them)
- * and special files are skipped, never followed. The caller runs it in the worker's queue, so
- * nothing moves under it.
+ * (a volume's mount point shows the volume; a directory of the root merges its upper and lower
+ * layers, the upper's entry winning a name both have). One readdir per directory and layer and
+ * one lstat per entry, each from its parent's already checked host path: resolving every entry
+ * again from its mount root made an archive of a tree 1,000 deep take a minute. Symbolic links
+ * (a guest may make them) and special files are skipped, never followed. The caller runs it in
+ * the worker's queue, so nothing moves under it.
  */
 export async function* walkWorkerTree(mounts: readonly WorkerMount[], top: ResolvedWorkerPath, opts: WalkOptions): AsyncGenerator<WorkerTreeEntry> {
   const volumes = new Map(mounts.filter((m) => m.guest !== '/').map((m) => [m.guest, m.host]));
-  const stack: Frame[] = [{ guestDir: top.guestPath, hostDir: top.hostPath, rel: '', names: await sortedNames(top.hostPath, top.guestPath), next: 0 }];
+  const topDirs = top.inLower ? { hostDir: null, lowerDir: top.hostPath } : { hostDir: top.hostPath, lowerDir: top.lowerDir };
+  const stack: Frame[] = [{ guestDir: top.guestPath, ...topDirs, rel: '', names: await mergedNames(topDirs.hostDir, topDirs.lowerDir, top.guestPath), next: 0 }];
   while (stack.length > 0) {
     const frame = stack[stack.length - 1]!;
     if (frame.next >= frame.names.length) {
@@ -47,13 +54,27 @@ export async function* walkWorkerTree(mounts: readonly WorkerMount[], top: Resol
     throwIfCancelled(opts.signal);
     const name = frame.names[frame.next++]!;
     const guestPath = frame.guestDir === '/' ? `/${name}` : `${frame.guestDir}/${name}`;
-    const hostPath = volumes.get(guestPath) ?? `${frame.hostDir}/${name}`;
-    const stat = await lstatOrNull(hostPath, guestPath);
+    const volume = volumes.get(guestPath);
+    const upperPath = volume ?? (frame.hostDir === null ? null : `${frame.hostDir}/${name}`);
+    const upperStat = upperPath === null ? null : await lstatOrNull(upperPath, guestPath);
+    // A name the upper layer has (even as a link, which is skipped) hides the lower's.
+    const lowerPath = upperStat === null && volume === undefined && frame.lowerDir !== null ? `${frame.lowerDir}/${name}` : null;
+    const lowerStat = lowerPath === null ? null : await lstatOrNull(lowerPath, guestPath);
+    const inLower = upperStat === null;
+    const stat = upperStat ?? lowerStat;
+    const hostPath = (inLower ? lowerPath : upperPath)!;
     if (!stat || !(stat.isDirectory() || stat.isFile())) continue;
     const relPath = frame.rel === '' ? name : `${frame.rel}/${name}`;
-    yield { guestPath, relPath, hostPath, stat };
+    yield { guestPath, relPath, hostPath, stat, inLower };
     if (opts.recursive && stat.isDirectory()) {
-      stack.push({ guestDir: guestPath, hostDir: hostPath, rel: relPath, names: await sortedNames(hostPath, guestPath), next: 0 });
+      // A directory of the upper layer merges the lower's directory of the same name, if it has one.
+      let dirs: { hostDir: string | null; lowerDir: string | null } = { hostDir: null, lowerDir: hostPath };
+      if (!inLower) {
+        const under = volume === undefined && frame.lowerDir !== null ? `${frame.lowerDir}/${name}` : null;
+        const underStat = under === null ? null : await lstatOrNull(under, guestPath);
+        dirs = { hostDir: hostPath, lowerDir: underStat?.isDirectory() ? under : null };
+      }
+      stack.push({ guestDir: guestPath, ...dirs, rel: relPath, names: await mergedNames(dirs.hostDir, dirs.lowerDir, guestPath), next: 0 });
     }
   }
 }
@@ -63,9 +84,12 @@ export function throwIfCancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new WarrenError('E_CANCELLED', 'the file read was cancelled: its client went away');
 }
 
-async function sortedNames(hostPath: string, guestPath: string): Promise<string[]> {
+/** The names of a directory's two layers, each once, sorted. */
+async function mergedNames(hostDir: string | null, lowerDir: string | null, guestPath: string): Promise<string[]> {
   try {
-    return (await readdir(hostPath)).sort();
+    const upper = hostDir === null ? [] : await readdir(hostDir);
+    if (lowerDir === null) return upper.sort();
+    return [...new Set([...upper, ...(await readdir(lowerDir))])].sort();
   } catch (err) {
     throw hostError(err, guestPath);
   }
