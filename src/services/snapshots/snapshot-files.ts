@@ -23,8 +23,8 @@ export interface StoredFiles {
 /**
  * Stores a worker's files as one FileTree in `target`: for `data`, the durable dirs; for `full`,
  * also every file of the root's own layer (read-write initial files, files the guest created;
- * the version's read-only files are its shared tree, never in a snapshot). Each
- * volume is its own dir on the host, snapshotted on its own and listed under its mount. Files
+ * the version's read-only files are its shared tree, never in a snapshot). Each volume is its
+ * own dir on the host, snapshotted on its own and listed under its mount. Files
  * unchanged since the last snapshot are not read (fsplace's digest cache); a part (`/` or a
  * volume's mount) for which `unchanged` gives the last snapshot's entries is not walked at all.
  */
@@ -74,8 +74,8 @@ export async function snapshotWorkerFiles(
 
 /**
  * Puts a worker's files back to a snapshot's tree (from `source`): every durable dir, and for
- * `full` the root's own layer too (the version's read-only files are not touched). The worker must not be
- * running. Entries under a mount the version does not have are refused before anything changes.
+ * `full` the root's own layer too (the version's read-only files are not touched). The worker
+ * must not be running. Entries under a mount the version does not have are refused before anything changes.
  * `volumes: false` leaves the durable dirs as they are (an instance lost on this node: they keep
  * every write, as a disk keeps a crashed process's files).
  */
