@@ -28,15 +28,16 @@ const OTHER = 2;
 /** A directory's handle, or why there is none: MISSING, LINK (a symlink), OTHER (not a directory). */
 type Lookup = DirHandle | typeof MISSING | typeof LINK | typeof OTHER;
 
-function lookupDir(r: PathResolver, parent: DirHandle, c: string, upper = false): Lookup {
+/** `remember`: a miss is kept (PathResolver.knownMissing), as every lookup of the walk does; copy-up's upper walk does not. */
+function lookupDir(r: PathResolver, parent: DirHandle, c: string, remember: boolean): Lookup {
   const cached = r.cachedChildDir(parent, c);
   if (cached !== undefined) return cached;
-  if (upper && r.knownMissing(parent, c)) return MISSING;
+  if (remember && r.knownMissing(parent, c)) return MISSING;
   // lstat first: a name missing from the upper layer is the common case, and the failed
   // openat would cost a thrown error each time.
   const mode = lstatModeAt(parent.fd, parent.path, c);
   if (mode < 0) {
-    if (upper) r.noteMissing(parent, c);
+    if (remember) r.noteMissing(parent, c);
     return MISSING;
   }
   const type = mode & S_IFMT;
@@ -46,13 +47,13 @@ function lookupDir(r: PathResolver, parent: DirHandle, c: string, upper = false)
 }
 
 /** The directory at mount-relative `rel` in one layer, walked from that layer's root; null if the layer has none there. */
-function dirAt(r: PathResolver, root: string, rel: string, upper: boolean): DirHandle | null {
+function dirAt(r: PathResolver, root: string, rel: string): DirHandle | null {
   let d = r.rootDir(root);
   if (rel === '') return d;
   for (const c of rel.split('/')) {
     // rel is a canonical mount-relative path; anything else never walks (a `..` would leave the layer).
     if (d === null || c === '' || c === '.' || c === '..') return null;
-    const next = lookupDir(r, d, c, upper);
+    const next = lookupDir(r, d, c, true);
     d = typeof next === 'object' ? next : null;
   }
   return d;
@@ -61,7 +62,7 @@ function dirAt(r: PathResolver, root: string, rel: string, upper: boolean): DirH
 /** A directory fd's handles in [upper, lower]: its own fd in its layer, the other layer's found by its path. */
 export function layersOf(r: PathResolver, base: BaseDir, m: OverlayMount): [DirHandle | null, DirHandle | null] {
   const own = r.handleOf(base.hostFd, base.hostPath);
-  return base.lower ? [dirAt(r, m.hostPath, base.mountRel, true), own] : [own, dirAt(r, m.lowerPath, base.mountRel, false)];
+  return base.lower ? [dirAt(r, m.hostPath, base.mountRel), own] : [own, dirAt(r, m.lowerPath, base.mountRel)];
 }
 
 /** PathResolver.resolve for any mount: the layered walk below for overlay mounts. */
@@ -109,7 +110,7 @@ function resolveLayered(r: PathResolver, base: BaseDir, m: OverlayMount, path: s
     if (!isLast) {
       const up = pu === null ? MISSING : lookupDir(r, pu, c, true);
       if (typeof up === 'object') {
-        const low = pl === null ? MISSING : lookupDir(r, pl, c);
+        const low = pl === null ? MISSING : lookupDir(r, pl, c, true);
         stack.push(c);
         ups.push(up);
         lows.push(typeof low === 'object' ? low : null);
@@ -118,7 +119,7 @@ function resolveLayered(r: PathResolver, base: BaseDir, m: OverlayMount, path: s
       if (up === OTHER) throw new Errno(E.NOTDIR);
       if (up === LINK) linkIn = pu!;
       else {
-        const low = pl === null ? MISSING : lookupDir(r, pl, c);
+        const low = pl === null ? MISSING : lookupDir(r, pl, c, true);
         if (typeof low === 'object') {
           stack.push(c);
           ups.push(null);
@@ -202,13 +203,13 @@ export function makeUpperDir(r: PathResolver, m: OverlayMount, rel: string): Dir
   if (rel === '') return u;
   for (const c of rel.split('/')) {
     if (c === '' || c === '.' || c === '..') throw new Errno(E.PERM);
-    const low = l === null ? MISSING : lookupDir(r, l, c);
+    const low = l === null ? MISSING : lookupDir(r, l, c, true);
     l = typeof low === 'object' ? low : null;
-    let up = lookupDir(r, u, c);
+    let up = lookupDir(r, u, c, false);
     if (up === MISSING) {
       if (l === null) throw new Errno(E.NOENT);
       mkdirSync(`${u.path}/${c}`, fstatSync(l.fd).mode & 0o777);
-      up = lookupDir(r, u, c);
+      up = lookupDir(r, u, c, false);
     }
     if (typeof up !== 'object') throw new Errno(E.NOTDIR);
     u = up;

@@ -98,11 +98,13 @@ export class PathResolver {
   /** Cache keys of the directories rootDir opened by host path. */
   private readonly rootKeys = new Map<string, string>();
   /**
-   * Overlay mounts: cache keys of upper-layer names found missing (the walk then goes on in the
-   * lower layer). Only the guest changes its upper layer while it runs, and every call of it that
-   * makes a name clears this first (upperChanged), so an entry is never stale for the guest.
+   * Overlay mounts: cache keys of names found missing in a layer's directory (in the upper one,
+   * the walk then goes on in the lower one; in a lower one, an upper-only directory has no lower
+   * part). The lower layer never changes, and only the guest changes its upper layer while it
+   * runs: every call of it that makes a name clears this first (upperChanged), so an entry is
+   * never stale for the guest.
    */
-  private readonly upperMissing = new Set<string>();
+  private readonly missing = new Set<string>();
   /** The node-wide budget of guest host fds: each cached directory fd counts in it. */
   budget: FdBudget = NO_FD_BUDGET;
   /**
@@ -196,19 +198,19 @@ export class PathResolver {
     return cached;
   }
 
-  /** True when the upper layer had no `c` under `parent` at the last look (see upperMissing). */
+  /** True when `parent` had no `c` at the last look (see `missing`). */
   knownMissing(parent: DirHandle, c: string): boolean {
-    return this.upperMissing.size !== 0 && this.upperMissing.has(`${parent.key}/${c}`);
+    return this.missing.size !== 0 && this.missing.has(`${parent.key}/${c}`);
   }
 
   noteMissing(parent: DirHandle, c: string): void {
-    if (this.upperMissing.size >= MISSING_LIMIT) this.upperMissing.clear();
-    this.upperMissing.add(`${parent.key}/${c}`);
+    if (this.missing.size >= MISSING_LIMIT) this.missing.clear();
+    this.missing.add(`${parent.key}/${c}`);
   }
 
   /** The guest is about to make a name in an upper layer: what was missing there may not be anymore. */
   upperChanged(): void {
-    this.upperMissing.clear();
+    this.missing.clear();
   }
 
   /** Opens (or reuses) directory `c` under `parent` without following a symlink; null if it is one. */
@@ -304,6 +306,6 @@ export class PathResolver {
     this.budget.give(this.dirCache.size);
     this.dirCache.clear();
     this.rootKeys.clear();
-    this.upperMissing.clear();
+    this.missing.clear();
   }
 }

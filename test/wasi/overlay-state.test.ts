@@ -7,7 +7,8 @@ import { MountTableBuilder, WasiHost, type MountTable, type WasiState } from '..
 import { E, OFLAGS, R } from '../../src/wasi/abi.js';
 import { rebaseWasiState } from '../../src/services/snapshots/rebase-wasi-state.js';
 import { loadComponentProbe, runComponentProbe } from '../components/component-probe.js';
-import { ERRNO, err, result, runProbe } from './probe-guest.js';
+import type { FdBudget } from '../../src/wasi/fd-budget.js';
+import { ERRNO, err, loadFixture, result, runProbe } from './probe-guest.js';
 import { treeHash } from './overlay-tree.js';
 
 const READ = BigInt(R.FD_READ | R.FD_READDIR | R.FD_FILESTAT_GET | R.FD_SEEK | R.FD_TELL | R.PATH_OPEN | R.PATH_CREATE_FILE);
@@ -173,6 +174,27 @@ describe('overlay mounts: two workers, one lower tree; state that survives a res
     const run = runProbe(mounts(up, low), [...fill, 'rawopen', '3', 'd0/new/sub/../../x', 'rawopen', '3', 'd0/new/sub/../x', 'rawopen', '3', 'd0/new/sub/x']);
     const contents = run.lines.filter((l) => l.startsWith('content ')).map((l) => l.slice(8));
     assert.deepEqual(contents, ['top', 'new', 'sub']);
+  });
+
+  it('counts both layers\' directory fds in the node\'s fd budget, and gives them all back on close', () => {
+    let held = 0;
+    let most = 0;
+    const budget: FdBudget = {
+      take: () => { held++; most = Math.max(most, held); return true; },
+      force: () => { held++; },
+      give: (n) => { held -= n; },
+      get spent() { return false; },
+    };
+    const up = upper('budget');
+    const host = new WasiHost({
+      args: ['probe', 'read', '/both/low.txt', 'read', '/share/doc.txt', 'write', '/share/sub-made.txt', 'x', 'ls', '/both', 'ls', '/share'],
+      env: {}, mounts: mounts(up), stdout: () => undefined, fdBudget: budget,
+    });
+    const preopens = held;
+    host.start(new WebAssembly.Instance(loadFixture('wasi_probe.wasm'), host.imports));
+    assert.ok(most > preopens + 2, `the layers held ${most - preopens} directory fds`);
+    host.close();
+    assert.equal(held, 0);
   });
 
   it('wasi:filesystem (a component) sees the same overlay', async () => {
