@@ -147,10 +147,10 @@ export function invokeComponentInstance(req: WorkerRequestOf<'invoke'>, post: Po
       if (typeof fn !== 'function') throw new WarrenError('E_NOT_FOUND', `the component exports no function at ${p.call.path.join('.')}`);
       try {
         const value = (fn as (...a: unknown[]) => unknown)(...p.call.args);
-        return { component: { value }, memoryBytes: totalBytes(inst.memories) };
+        return { component: { value }, memoryBytes: totalBytes(inst.memories), touched: inst.host.bridge.host.takeTouchedMounts() };
       } catch (err) {
         if (p.call.throwsResult && !(err instanceof Error && !isComponentError(err))) {
-          return { component: { error: isComponentError(err) ? err.payload : err }, memoryBytes: totalBytes(inst.memories) };
+          return { component: { error: isComponentError(err) ? err.payload : err }, memoryBytes: totalBytes(inst.memories), touched: inst.host.bridge.host.takeTouchedMounts() };
         }
         throw err;
       }
@@ -159,7 +159,13 @@ export function invokeComponentInstance(req: WorkerRequestOf<'invoke'>, post: Po
     if (!run) throw new WarrenError('E_BAD_REQUEST', 'the component exports no wasi:cli/run: name a function to call');
     inst.host.setStdin(p.stdin ?? new Uint8Array(0));
     const exitCode = runCommand(run);
-    return { exitCode, memoryBytes: totalBytes(inst.memories), outputLimitExceeded: inst.host.outputLimitExceeded, diskQuotaExceeded: inst.host.diskQuotaExceeded };
+    return {
+      exitCode,
+      memoryBytes: totalBytes(inst.memories),
+      outputLimitExceeded: inst.host.outputLimitExceeded,
+      diskQuotaExceeded: inst.host.diskQuotaExceeded,
+      touched: inst.host.bridge.host.takeTouchedMounts(),
+    };
   } finally {
     inst.io.stdout.flush();
     inst.io.stderr.flush();

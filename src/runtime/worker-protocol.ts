@@ -91,13 +91,14 @@ export type InvokeResult =
   /**
    * An export: its return values (i64 and non-finite floats as strings: JSON has neither).
    * `touched`: guest paths of the mounts whose files the guest may have changed since the last
-   * call said (WasiHost.takeTouchedMounts); absent where the thread cannot tell (components).
+   * call said (WasiHost.takeTouchedMounts; a component's come from the preview1 host under its
+   * WASI 0.2 host, through which every file operation goes); absent where the thread cannot tell.
    */
   | { returns: (number | string)[]; memoryBytes: number; touched?: string[] }
   /** `_start`: the exit code, and whether a limit cut the call short. */
   | { exitCode: number; memoryBytes: number; outputLimitExceeded: boolean; diskQuotaExceeded: boolean; touched?: string[] }
   /** A component function: the jco value it returned, or the err payload of its WIT result. */
-  | { component: { value: unknown } | { error: unknown }; memoryBytes: number };
+  | { component: { value: unknown } | { error: unknown }; memoryBytes: number; touched?: string[] };
 
 export interface WorkerOps {
   start: { payload: StartWorkerPayload; result: StartedInstance };

@@ -1,6 +1,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { readAll } from '../../src/cli/api-client.js';
+import { readFileTree } from '../../src/manifest/file-tree.js';
+import type { SnapshotRecord } from '../../src/records.js';
+import { invokeWorker } from '../../src/services/instances/invoke-worker.js';
+import { snapshotKey } from '../../src/services/snapshots/snapshot-keys.js';
+import { workerPaths } from '../../src/services/workers/worker-keys.js';
 import { startTestServer, type TestServer } from '../support/start-server.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { ChildServer, runningServers } from '../hostile/child-server.js';
@@ -132,4 +139,26 @@ test('on_call = "full": every acknowledged call of a component worker survives a
     await child.kill();
     dir.dispose();
   }
+});
+
+test('an on_call snapshot of a component worker walks only the mounts its call may have changed', async () => {
+  const ctx = server.node.ctx;
+  await pushSnapComponent(server.client, work.path, { name: 'readeroc', wasm: 'worker_reader.component.wasm', memory: '64MiB', onCall: 'full' });
+  const w = await createWorker(server.client, 'sh.snap.readeroc', 'reader-oc');
+  const readAndSnapshot = async (n: number) => {
+    const out: Buffer[] = [];
+    const r = await invokeWorker(ctx, w.id, { stdin: Buffer.from(`${n}\n`), onStdout: (c) => out.push(Buffer.from(c)) });
+    assert.ok(r.committed, 'acknowledged after its snapshot');
+    const snap = (await ctx.ports.registry.get<SnapshotRecord>(snapshotKey(r.committed)))!.value;
+    const tree = await readFileTree(ctx.ports.blobs, snap.files!);
+    return { out: Buffer.concat(out).toString('utf8'), files: snap.files, paths: tree.entries.map((e) => e.path) };
+  };
+  const first = await readAndSnapshot(2);
+  assert.equal(first.out, '01');
+  assert.ok(first.paths.includes('/data/story.txt'), 'the first call wrote /data/story.txt (through wasi:filesystem)');
+  // Behind the guest's back: a call that changes no file takes the last snapshot's tree as it was.
+  writeFileSync(join(workerPaths(ctx, w.id).root, 'behind.txt'), 'host\n');
+  const second = await readAndSnapshot(3);
+  assert.equal(second.out, '234');
+  assert.equal(second.files, first.files, 'a read changed no mount: the tree was not walked again');
 });
