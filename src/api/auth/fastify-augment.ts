@@ -12,5 +12,7 @@ declare module 'fastify' {
     role?: RouteRole;
     /** Where a cluster runs the request (registerClusterRouting); absent: on the node it reached. */
     placement?: RoutePlacement;
+    /** Where the route takes a component ref `fq@version` to split (acceptComponentRefs). */
+    componentRef?: 'body' | 'params';
   }
 }

@@ -19,20 +19,21 @@ export function splitComponentRef(ref: string, version: string | undefined): { f
 
 /**
  * Worker creates (`{"component": "sh.warren.counter@1.0.0"}`) and job runs
- * (`/v1/jobs/sh.serval.loudify@1.0.0/run`) take a component ref as the CLI does. Split before
- * validation, so the schemas, the cluster's placement (a preHandler) and the services see the
- * fq and the version apart.
+ * (`/v1/jobs/sh.serval.loudify@1.0.0/run`) take a component ref as the CLI does; a route says
+ * where its ref is in `config: { componentRef }` ('body': `component` with `version` beside it;
+ * 'params': `:fq` with `?version=`). Split before validation, so the schemas, the cluster's
+ * placement (a preHandler) and the services see the fq and the version apart.
  */
 export function acceptComponentRefs(app: FastifyInstance): void {
   app.addHook('preValidation', async (request: FastifyRequest) => {
-    const route = request.routeOptions.url;
-    if (route === '/v1/workers' && request.method === 'POST') {
+    const where = request.routeOptions.config.componentRef;
+    if (where === 'body') {
       const body = request.body as { component?: unknown; version?: unknown } | undefined;
       if (!body || typeof body.component !== 'string' || !body.component.includes('@')) return;
       const split = splitComponentRef(body.component, typeof body.version === 'string' ? body.version : undefined);
       body.component = split.fq;
       body.version = split.version;
-    } else if (route === '/v1/jobs/:fq/run') {
+    } else if (where === 'params') {
       const params = request.params as { fq: string };
       if (!params.fq.includes('@')) return;
       const query = request.query as { version?: string };

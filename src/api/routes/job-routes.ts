@@ -42,7 +42,7 @@ export async function jobRoutes(fastify: FastifyInstance, { node }: { node: Warr
   app.post(
     '/v1/jobs/:fq/run',
     {
-      config: { role: 'project', placement: 'job' },
+      config: { role: 'project', placement: 'job', componentRef: 'params' },
       schema: {
         summary: "Run a component's _start once: body = stdin, response = stdout",
         description:

@@ -51,7 +51,7 @@ export async function workerRoutes(fastify: FastifyInstance, { node }: { node: W
   app.post(
     '/v1/workers',
     {
-      config: { role: 'project', placement: 'new-worker' },
+      config: { role: 'project', placement: 'new-worker', componentRef: 'body' },
       schema: {
         summary: 'Create a worker of a component version (default: the latest)',
         body: {
