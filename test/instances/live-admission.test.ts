@@ -44,8 +44,9 @@ async function until(cond: () => boolean): Promise<void> {
 
 const status = async (s: TestServer, id: string) => (await s.client.json<WorkerRecord>('GET', `/v1/workers/${id}`)).status;
 
-test('maxLiveWorkers holds when an instance starts: the least recently used idle one is paused first', async () => {
-  const s = await server({ maxLiveWorkers: 1 });
+/** Under a budget with room for one: a is called, then b; b must start only once a is paused. */
+async function oneAfterTheOther(budget: { maxLiveWorkers?: number; liveMemoryBudgetBytes?: number }) {
+  const s = await server(budget);
   const seen = watchLiveSize(s.node.ctx.live);
   const a = await createWorker(s.client, 'adm.app', 'a');
   const b = await createWorker(s.client, 'adm.app', 'b');
@@ -53,20 +54,18 @@ test('maxLiveWorkers holds when an instance starts: the least recently used idle
   assert.equal(await call(s.client, b.id, 'increment'), 1);
   assert.equal(seen.max, 1, 'b joined the live set only after a left it');
   assert.equal(await status(s, a.id), 'paused', 'a was paused before b started');
+  return { s, seen, a, b };
+}
+
+test('maxLiveWorkers holds when an instance starts: the least recently used idle one is paused first', async () => {
+  const { s, seen, a, b } = await oneAfterTheOther({ maxLiveWorkers: 1 });
   assert.equal(await call(s.client, a.id, 'increment'), 2, 'a comes back with its state');
   assert.equal(seen.max, 1);
   assert.equal(await status(s, b.id), 'paused');
 });
 
 test('liveMemoryBudgetBytes holds when an instance starts: the others are brought under it first', async () => {
-  const s = await server({ liveMemoryBudgetBytes: 1 });
-  const seen = watchLiveSize(s.node.ctx.live);
-  const a = await createWorker(s.client, 'adm.app', 'a');
-  const b = await createWorker(s.client, 'adm.app', 'b');
-  assert.equal(await call(s.client, a.id, 'increment'), 1);
-  assert.equal(await call(s.client, b.id, 'increment'), 1);
-  assert.equal(seen.max, 1);
-  assert.equal(await status(s, a.id), 'paused');
+  await oneAfterTheOther({ liveMemoryBudgetBytes: 1 });
 });
 
 test('with every live instance busy a start waits for one to finish; past maxWaitingStarts it is 503 E_BUSY with Retry-After', async () => {
