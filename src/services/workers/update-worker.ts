@@ -59,6 +59,10 @@ export function updateWorker(ctx: NodeContext, workerId: string, targetVersion: 
     const to = await getComponentVersion(registry, record.component, targetVersion);
     if (from.version === to.version) return { worker: record, from: from.version, to: to.version, changed: false };
     const paths = workerPaths(ctx, workerId);
+    // Files change here, not through the guest: should the update fail before it stops the
+    // instance, the instance's next snapshot must walk every file.
+    const inst = live.get(workerId);
+    if (inst) inst.touched = null;
     const plan = planUpdate(await loadFileTree(blobs, from.fileTree), await loadFileTree(blobs, to.fileTree));
     // The new version's read-only tree is in place before the switch: the tag committed by
     // applyUpdate is what decides which tree the worker mounts (see worker-layers.ts).
