@@ -24,7 +24,7 @@ import { createWorker } from '../src/services/workers/create-worker.js';
 import { fixturePath } from '../test/support/temp-dir.js';
 import { writeBenchResult } from './bench-result.js';
 
-const RUNS = Number(process.env.WARREN_BENCH_RUNS ?? 30);
+const RUNS = Number(process.env.WARREN_BENCH_RUNS ?? 60);
 const CP_RUNS = 5;
 const FILE_BYTES = 100 * 1000;
 const RW_FILES = 10;

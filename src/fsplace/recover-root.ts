@@ -39,18 +39,25 @@ export async function readRootTag(root: string): Promise<RootTag | null> {
   return text === null ? null : parseTag(text.split('\n'));
 }
 
-export async function writeRootTag(root: string, tag: RootTag): Promise<void> {
+/**
+ * Writes the tag under a temporary name and renames it in. `durable` (the default) fsyncs it and
+ * its directory first: an update's tag must survive a power loss with the tree it names. A new
+ * root's tag may skip that (`durable: false`): its files are not fsynced either, and a SIGKILL
+ * loses neither (the page cache is the kernel's).
+ */
+export async function writeRootTag(root: string, tag: RootTag, opts: { durable?: boolean } = {}): Promise<void> {
+  const durable = opts.durable !== false;
   const p = updatePathsOf(root);
   const tmp = `${p.tag}.tmp`;
   const handle = await open(tmp, 'w', 0o644);
   try {
     await handle.writeFile(tagText(tag));
-    await handle.sync();
+    if (durable) await handle.sync();
   } finally {
     await handle.close();
   }
   await rename(tmp, p.tag);
-  await syncDir(dirname(p.tag));
+  if (durable) await syncDir(dirname(p.tag));
 }
 
 /** The tag an update's marker carries (the lines after the first), if any. */

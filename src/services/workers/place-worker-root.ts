@@ -24,7 +24,9 @@ export async function placeWorkerRoot(ctx: NodeContext, workerId: string, versio
   const tree = await loadFileTree(blobs, version.fileTree);
   await versionTreeOf(ctx, version);
   await placeFileTree({ blobs, tree: { version: 1, entries: tree.entries.filter((e) => e.mode === 'rw') }, root: paths.root, logger: ctx.logger });
-  await writeRootTag(paths.root, { version: version.version, overlay: true });
+  // Not fsynced: nor are the copies above; a create survives a SIGKILL, not a power loss (an
+  // fsync here was most of a create's time on a loaded machine).
+  await writeRootTag(paths.root, { version: version.version, overlay: true }, { durable: false });
   for (const v of readWorkerSettings(version).volumes) {
     await mkdir(volumeDir(paths, v.name), { recursive: true });
     // A mount point in the root makes the volume visible when the guest (or the file API) lists its parent.
