@@ -41,35 +41,43 @@ export async function snapshotWorkerFiles(
   const parts = new Map<string, readonly FileTreeEntry[]>();
   let bytesWritten = 0;
   let filesWritten = 0;
-  if (scope === 'full') {
-    let kept = unchanged('/');
-    if (!kept) {
-      const readOnly = await readOnlyFilesOf(ctx, paths.root, version);
-      const root = await snapshotWritableTree({ blobs: target, root: paths.root, readOnlyPaths: readOnly.paths, storeTree: false });
-      // Files under a mount point in the root are hidden by the volume: not the guest's to keep.
-      kept = root.tree.entries.filter((e) => !volumes.some((v) => under(e.path, v.mount)));
-      bytesWritten += root.bytesWritten;
-      filesWritten += root.filesWritten;
+  // Each walk's digest cache is written while the next part is walked and the tree is put.
+  const cacheWrites: Promise<void>[] = [];
+  try {
+    if (scope === 'full') {
+      let kept = unchanged('/');
+      if (!kept) {
+        const readOnly = await readOnlyFilesOf(ctx, paths.root, version);
+        const root = await snapshotWritableTree({ blobs: target, root: paths.root, readOnlyPaths: readOnly.paths, storeTree: false });
+        cacheWrites.push(root.cacheWritten);
+        // Files under a mount point in the root are hidden by the volume: not the guest's to keep.
+        kept = root.tree.entries.filter((e) => !volumes.some((v) => under(e.path, v.mount)));
+        bytesWritten += root.bytesWritten;
+        filesWritten += root.filesWritten;
+      }
+      parts.set('/', kept);
     }
-    parts.set('/', kept);
-  }
-  for (const v of volumes) {
-    let kept = unchanged(v.mount);
-    if (!kept) {
-      const dir = volumeDir(paths, v.name);
-      await mkdir(dir, { recursive: true });
-      const part = await snapshotWritableTree({ blobs: target, root: dir, readOnlyPaths: [], storeTree: false });
-      kept = part.tree.entries.map((e) => ({ ...e, path: `${v.mount}${e.path}` }));
-      bytesWritten += part.bytesWritten;
-      filesWritten += part.filesWritten;
+    for (const v of volumes) {
+      let kept = unchanged(v.mount);
+      if (!kept) {
+        const dir = volumeDir(paths, v.name);
+        await mkdir(dir, { recursive: true });
+        const part = await snapshotWritableTree({ blobs: target, root: dir, readOnlyPaths: [], storeTree: false });
+        cacheWrites.push(part.cacheWritten);
+        kept = part.tree.entries.map((e) => ({ ...e, path: `${v.mount}${e.path}` }));
+        bytesWritten += part.bytesWritten;
+        filesWritten += part.filesWritten;
+      }
+      parts.set(v.mount, kept);
     }
-    parts.set(v.mount, kept);
+    const entries = [...parts.values()].flat();
+    entries.sort((a, b) => compareGuestPaths(a.path, b.path));
+    const tree: FileTree = { version: 1, entries };
+    const [info] = await Promise.all([target.put(JSON.stringify(tree)), ...cacheWrites]);
+    return { digest: info.integrity, bytesWritten, filesWritten, parts };
+  } finally {
+    await Promise.allSettled(cacheWrites);
   }
-  const entries = [...parts.values()].flat();
-  entries.sort((a, b) => compareGuestPaths(a.path, b.path));
-  const tree: FileTree = { version: 1, entries };
-  const info = await target.put(JSON.stringify(tree));
-  return { digest: info.integrity, bytesWritten, filesWritten, parts };
 }
 
 /**

@@ -77,7 +77,8 @@ export async function storeRootBaseline(ctx: NodeContext, workerId: string, vers
   const readOnly = await readOnlyFilesOf(ctx, root, version);
   const stored = await snapshotWritableTree({ blobs: ctx.ports.blobs, root, readOnlyPaths: readOnly.paths, storeTree: false });
   const tree: FileTree = { version: 1, entries: stored.tree.entries.filter((e) => !volumes.some((v) => underMount(e.path, v.mount))) };
-  return (await ctx.ports.blobs.put(JSON.stringify(tree))).integrity;
+  const [info] = await Promise.all([ctx.ports.blobs.put(JSON.stringify(tree)), stored.cacheWritten]);
+  return info.integrity;
 }
 
 /**
