@@ -147,9 +147,11 @@ async function storeEntry(zip: ZipFile, file: FileEntry, blobs: Blobs, lim: ZipL
     const stream = await new Promise<Readable>((resolve, reject) => {
       zip.openReadStream(entry, (err, s) => (err || !s ? reject(err ?? new Error('no stream')) : resolve(s)));
     });
-    // Its errors reach us through the iteration below; one emitted after we stopped reading
-    // (our own count refused the entry first) must not be an uncaught exception.
-    stream.on('error', () => undefined);
+    // yauzl emits a read error as an event without destroying the stream, so an error emitted
+    // before putStream starts reading (it opens its file first) would leave the iteration below
+    // waiting forever: destroying the stream with it keeps the error for the iteration. One
+    // emitted after we stopped reading (our own count refused the entry first) is dropped.
+    stream.on('error', (err) => stream.destroy(err));
     const info = await blobs.putStream(counted(stream));
     if (real !== declared) throw unsafe(name, 'size-mismatch', `declares ${declared} bytes but holds ${real}`);
     if (crc !== entry.crc32) throw new WarrenError('E_ZIP_INVALID', `zip entry ${JSON.stringify(name)} fails its CRC-32 check`, { entry: name, rule: 'crc32' });
