@@ -234,15 +234,7 @@ export class PathResolver {
       }
       throw err;
     }
-    // Full: the new fd takes the budget slot of an evicted one; if every handle is pinned, a new slot.
-    const swapped = this.dirCache.size >= CACHE_LIMIT && this.evict(1) === 1;
-    if (!swapped && !this.budget.take()) {
-      closeFd(fd);
-      throw new Errno(E.MFILE);
-    }
-    const dir: DirHandle = { fd, path: fdPath(fd, `${parent.path}/${c}`), key, used: this.call };
-    this.dirCache.set(key, dir);
-    return dir;
+    return this.cache(key, fd, `${parent.path}/${c}`);
   }
 
   /**
@@ -268,6 +260,11 @@ export class PathResolver {
       if ((err as { code?: string }).code === 'ENOENT') return null;
       throw err;
     }
+    return this.cache(key, fd, hostPath);
+  }
+
+  /** Caches a directory fd just opened. Full: it takes the budget slot of an evicted one; if every handle is pinned, a new slot. */
+  private cache(key: string, fd: number, hostPath: string): DirHandle {
     const swapped = this.dirCache.size >= CACHE_LIMIT && this.evict(1) === 1;
     if (!swapped && !this.budget.take()) {
       closeFd(fd);
