@@ -7,7 +7,7 @@ import { threadFdBudget } from './guest-fd-budget.js';
 import { restorePacks, scanPages, type MemoryShadow, type PageScan } from './memory-pages.js';
 import { OutputBatcher } from './output-batcher.js';
 import type { ComponentModules, GuestLimits, ThreadReply } from './thread-protocol.js';
-import type { GuestStateSnapshot, InvokeResult, RestorePayload, SnapshotPayload, StartWorkerPayload, StartedInstance, WorkerRequestOf } from './worker-protocol.js';
+import type { AdoptPayload, ExportedInstance, GuestStateSnapshot, InvokeResult, RestorePayload, SnapshotPayload, StartWorkerPayload, StartedInstance, WorkerRequestOf } from './worker-protocol.js';
 
 /**
  * Thread side of component workers: the instance (every core instance, the glue's state and
@@ -115,6 +115,36 @@ export function restoreComponentInstance(p: RestorePayload, mods: ComponentModul
     }
     writeComponentGlobals(inst.instance.instances, p.globals);
     restoreComponentState(inst.host, inst.instance, p.component);
+  } catch (err) {
+    inst.host.close();
+    throw err;
+  }
+  live.set(p.workerId, inst);
+  return { reactor: commandRun(inst.exports) === null, memoryBytes: totalBytes(inst.memories) };
+}
+
+/** A move's copy of a component instance (see worker-move-ops): what a full snapshot takes, memory whole. */
+export function exportComponentInstance(workerId: string): ExportedInstance {
+  const inst = live.get(workerId)!;
+  const memory = onlyMemory(inst.memories);
+  const component = captureComponentState(inst.host, inst.instance);
+  return { memory: memory.buffer.slice(0), globals: readComponentGlobals(inst.instance.instances), wasi: inst.host.bridge.host.exportState(), component };
+}
+
+/** The instance of a move again, in this thread; `checkFiles` sees the reopened fds before it is live. */
+export function adoptComponentInstance(p: AdoptPayload, mods: ComponentModules, checkFiles: (wasi: WasiState) => void): StartedInstance {
+  dropComponentInstance(p.workerId);
+  if (!p.component) throw new WarrenError('E_WORKER_STATE', 'the moved instance has no component state');
+  const inst = createComponent(p, mods, p.wasi);
+  try {
+    const memory = onlyMemory(inst.memories);
+    const pages = p.memory.byteLength / 65536;
+    const have = memory.buffer.byteLength / 65536;
+    if (pages > have) memory.grow(pages - have);
+    new Uint8Array(memory.buffer).set(new Uint8Array(p.memory));
+    writeComponentGlobals(inst.instance.instances, p.globals);
+    restoreComponentState(inst.host, inst.instance, p.component);
+    checkFiles(inst.host.bridge.host.exportState());
   } catch (err) {
     inst.host.close();
     throw err;

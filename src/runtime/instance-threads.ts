@@ -441,7 +441,6 @@ class SharedThreadSlot implements InstanceSlot {
 
   startedFrom(p: StartWorkerPayload): void {
     this.started = { workerId: p.workerId, modules: p.modules, modulesKey: p.modulesKey, args: p.args, env: p.env, mounts: p.mounts, limits: p.limits };
-    this.movable = this.movable && !p.modules?.component;
   }
 
   async call<O extends WorkerOpName>(op: O, payload: WorkerOps[O]['payload'], opts: RunOptions): Promise<WorkerOps[O]['result']> {

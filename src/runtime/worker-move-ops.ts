@@ -1,7 +1,8 @@
 import { WarrenError } from '../errors.js';
 import type { WasiState } from '../wasi/index.js';
+import { adoptComponentInstance, exportComponentInstance, hasComponentInstance } from './component-worker.js';
 import { readGlobals, writeGlobals } from './instance-globals.js';
-import { createInstance, dropLiveInstance, isReactor, liveInstance, registerWorkerOp, setLiveInstance } from './worker-instance-thread.js';
+import { createInstance, dropLiveInstance, isReactor, liveInstance, modulesOf, registerWorkerOp, setLiveInstance } from './worker-instance-thread.js';
 
 const PAGE_BYTES = 65536;
 
@@ -12,6 +13,7 @@ const PAGE_BYTES = 65536;
  * the memory is one copy, transferred from thread to thread.
  */
 registerWorkerOp('export', (req) => {
+  if (hasComponentInstance(req.payload.workerId)) return exportComponentInstance(req.payload.workerId);
   const inst = liveInstance(req.payload.workerId);
   if (!inst.memory) throw new WarrenError('E_WORKER_STATE', 'the guest has no linear memory to move');
   return { memory: inst.memory.buffer.slice(0), globals: readGlobals(inst.instance), wasi: inst.wasi.exportState() };
@@ -20,6 +22,8 @@ registerWorkerOp('export', (req) => {
 registerWorkerOp('adopt', (req) => {
   const p = req.payload;
   dropLiveInstance(p.workerId);
+  const component = modulesOf(p).component;
+  if (component) return adoptComponentInstance(p, component, (wasi) => sameFiles(p.wasi, wasi));
   // Host fds are reopened from the WASI state (Node closes the fds a thread opened when that
   // thread ends: they cannot be handed from thread to thread).
   const inst = createInstance(p, p.wasi);

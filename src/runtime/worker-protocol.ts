@@ -77,6 +77,8 @@ export interface ExportedInstance {
   memory: ArrayBuffer;
   globals: GlobalValues;
   wasi: WasiState;
+  /** A component worker's glue tables and host objects (as in a full snapshot). */
+  component?: ComponentGuestState;
 }
 
 /** The instance again, in another thread: the fds of `wasi` are reopened there and must be the same files. */
