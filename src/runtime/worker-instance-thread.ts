@@ -206,6 +206,31 @@ export function createInstance(p: StartWorkerPayload, restoreState?: Parameters<
   return { instance, wasi, memory: guestMemory(instance), limits: p.limits, io };
 }
 
+/**
+ * A worker's instance made again from saved state (a restore's pages, a move's whole memory):
+ * a new instance of its module with `wasiState` restored, its memory and globals set by `fill`,
+ * then made the worker's live instance. Its host fds are closed if anything fails.
+ */
+export function rebuildLiveInstance(
+  p: StartWorkerPayload,
+  wasiState: Parameters<typeof WasiHost.restore>[0],
+  noMemory: Error,
+  fill: (inst: LiveInstance, memory: WebAssembly.Memory) => void,
+): { reactor: boolean; memoryBytes: number } {
+  const inst = createInstance(p, wasiState);
+  const memory = inst.memory;
+  try {
+    if (!memory) throw noMemory;
+    fill(inst, memory);
+    inst.wasi.bind(memory);
+  } catch (err) {
+    inst.wasi.close();
+    throw err;
+  }
+  setLiveInstance(p.workerId, inst);
+  return { reactor: isReactor(inst.instance), memoryBytes: memory.buffer.byteLength };
+}
+
 /** Reactor (has `_initialize`, or no `_start`) vs command module. */
 export function isReactor(instance: WebAssembly.Instance): boolean {
   return typeof instance.exports._initialize === 'function' || typeof instance.exports._start !== 'function';

@@ -2,7 +2,7 @@ import { WarrenError } from '../errors.js';
 import type { WasiState } from '../wasi/index.js';
 import { adoptComponentInstance, exportComponentInstance, hasComponentInstance } from './component-worker.js';
 import { readGlobals, writeGlobals } from './instance-globals.js';
-import { createInstance, dropLiveInstance, isReactor, liveInstance, modulesOf, registerWorkerOp, setLiveInstance } from './worker-instance-thread.js';
+import { dropLiveInstance, liveInstance, modulesOf, rebuildLiveInstance, registerWorkerOp } from './worker-instance-thread.js';
 
 const PAGE_BYTES = 65536;
 
@@ -26,22 +26,14 @@ registerWorkerOp('adopt', (req) => {
   if (component) return adoptComponentInstance(p, component, (wasi) => sameFiles(p.wasi, wasi));
   // Host fds are reopened from the WASI state (Node closes the fds a thread opened when that
   // thread ends: they cannot be handed from thread to thread).
-  const inst = createInstance(p, p.wasi);
-  try {
-    if (!inst.memory) throw new WarrenError('E_WORKER_STATE', 'the guest has no linear memory to move into');
+  return rebuildLiveInstance(p, p.wasi, new WarrenError('E_WORKER_STATE', 'the guest has no linear memory to move into'), (inst, memory) => {
     const pages = p.memory.byteLength / PAGE_BYTES;
-    const have = inst.memory.buffer.byteLength / PAGE_BYTES;
-    if (pages > have) inst.memory.grow(pages - have);
-    new Uint8Array(inst.memory.buffer).set(new Uint8Array(p.memory));
+    const have = memory.buffer.byteLength / PAGE_BYTES;
+    if (pages > have) memory.grow(pages - have);
+    new Uint8Array(memory.buffer).set(new Uint8Array(p.memory));
     writeGlobals(inst.instance, p.globals);
     sameFiles(p.wasi, inst.wasi.exportState());
-    inst.wasi.bind(inst.memory);
-  } catch (err) {
-    inst.wasi.close();
-    throw err;
-  }
-  setLiveInstance(p.workerId, inst);
-  return { reactor: isReactor(inst.instance), memoryBytes: inst.memory.buffer.byteLength };
+  });
 });
 
 /**

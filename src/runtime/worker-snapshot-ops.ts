@@ -2,7 +2,7 @@ import { WarrenError } from '../errors.js';
 import { hasComponentInstance, restoreComponentInstance, snapshotComponentInstance } from './component-worker.js';
 import { readGlobals, writeGlobals } from './instance-globals.js';
 import { restorePacks, scanPages, type PageScan } from './memory-pages.js';
-import { createInstance, dropLiveInstance, isReactor, liveInstance, modulesOf, registerWorkerOp, runAfterReply, setLiveInstance } from './worker-instance-thread.js';
+import { dropLiveInstance, liveInstance, modulesOf, rebuildLiveInstance, registerWorkerOp, runAfterReply } from './worker-instance-thread.js';
 
 /**
  * Thread side of `full` snapshots: memory as pages (only pages that differ from the caller's
@@ -38,20 +38,12 @@ registerWorkerOp('restore', (req) => {
   dropLiveInstance(p.workerId);
   const component = modulesOf(p).component;
   if (component) return restoreComponentInstance(p, component);
-  const inst = createInstance(p, p.wasi);
-  try {
-    if (!inst.memory) throw new WarrenError('E_SNAPSHOT_INVALID', 'the guest has no linear memory to restore into');
+  return rebuildLiveInstance(p, p.wasi, new WarrenError('E_SNAPSHOT_INVALID', 'the guest has no linear memory to restore into'), (inst, memory) => {
     try {
-      restorePacks(inst.memory, p.pages, p);
+      restorePacks(memory, p.pages, p);
     } catch (err) {
       throw new WarrenError('E_SNAPSHOT_INVALID', `cannot restore memory: ${(err as Error).message}`);
     }
     writeGlobals(inst.instance, p.globals);
-    inst.wasi.bind(inst.memory);
-  } catch (err) {
-    inst.wasi.close();
-    throw err;
-  }
-  setLiveInstance(p.workerId, inst);
-  return { reactor: isReactor(inst.instance), memoryBytes: inst.memory.buffer.byteLength };
+  });
 });
