@@ -44,12 +44,9 @@ export async function createWorker(ctx: NodeContext, input: CreateWorkerInput): 
 
   const id = newWorkerId();
   const paths = workerPaths(ctx, id);
-  let claimed = false;
   try {
     await placeWorkerRoot(ctx, id, version);
     await input.prepareFiles?.(id);
-    await claimName(ctx, nameKey, id, version.namespace, name);
-    claimed = true;
     const now = new Date().toISOString();
     const record: WorkerRecord = {
       id,
@@ -67,29 +64,40 @@ export async function createWorker(ctx: NodeContext, input: CreateWorkerInput): 
       lastCommit: null,
       ...input.initial,
     };
-    await registry.compareAndSet(workerKey(id), record, 0);
+    await claimNameAndRecord(ctx, nameKey, record);
     ctx.logger.info({ worker: id, name, component: `${version.fq}@${version.version}` }, 'worker created');
     return record;
   } catch (err) {
-    if (claimed) await registry.delete(nameKey).catch(() => undefined);
+    await releaseName(ctx, nameKey, id);
     await removeWorkerDir(paths.dir);
     throw err;
   }
 }
 
 /**
- * Wins the name index with compare-and-set: of two creates of one name, one wins. An entry left
- * by a crash (no worker record behind it) is cleared by `recoverWorkers` on its node's restart,
- * never here: here it cannot be told apart from a create that is still placing files.
+ * Wins the name index and writes the worker record in one registry call (one SQLite transaction
+ * on a single node): of two creates of one name, one wins the index by compare-and-set. On
+ * JetStream KV the two writes go in order, so a crash between them leaves an index without a
+ * record; `recoverWorkers` clears such an entry on its node's restart, never here: here it
+ * cannot be told apart from a create that is still placing files.
  */
-async function claimName(ctx: NodeContext, nameKey: string, id: string, namespace: string, name: string): Promise<void> {
-  const index: WorkerNameIndex = { id, node: ctx.nodeId, createdAt: new Date().toISOString() };
+async function claimNameAndRecord(ctx: NodeContext, nameKey: string, record: WorkerRecord): Promise<void> {
+  const index: WorkerNameIndex = { id: record.id, node: ctx.nodeId, createdAt: record.createdAt };
   try {
-    await ctx.ports.registry.compareAndSet(nameKey, index, 0);
+    await ctx.ports.registry.compareAndSetEach([
+      { key: nameKey, value: index, expected: 0 },
+      { key: workerKey(record.id), value: record, expected: 0 },
+    ]);
   } catch (err) {
-    if (isWarrenError(err, 'E_CONFLICT')) throw nameExists(namespace, name);
+    if (isWarrenError(err, 'E_CONFLICT') && err.details?.key === nameKey) throw nameExists(record.namespace, record.name);
     throw err;
   }
+}
+
+/** Removes the name index after a failed create, if this create is the one that wrote it. */
+async function releaseName(ctx: NodeContext, nameKey: string, id: string): Promise<void> {
+  const entry = await ctx.ports.registry.get<WorkerNameIndex>(nameKey).catch(() => null);
+  if (entry?.value.id === id) await ctx.ports.registry.delete(nameKey, entry.revision).catch(() => undefined);
 }
 
 function nameExists(namespace: string, name: string): WarrenError {
