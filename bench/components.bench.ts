@@ -3,6 +3,8 @@
  * - a typed call of a component worker's export (`add("apple", 1)`: a string and a u32 through
  *   the WIT ↔ JSON mapping, jco's glue and the componentize-js guest) against a numeric call of a
  *   core reactor's export (`mix(i64, f64, i32)`), both through the worker service (no HTTP);
+ *   and the same typed call of typed_add.component.wat, whose guest does no more than `mix`
+ *   does: what a typed call itself costs, without the componentize-js guest's JS engine;
  * - cold start of the 12 MB componentize-js component: transpile (jco) + compile + instantiate,
  *   against the same with the transpiled artifacts cached (artifact map hit; a fresh module cache,
  *   so V8 still compiles).
@@ -33,18 +35,28 @@ const WARMUP_ROUNDS = Number(process.env.WARREN_BENCH_WARMUP_ROUNDS ?? 5);
 
 const typed = readFileSync(fixturePath('typed.component.wasm'));
 const core = readFileSync(fixturePath('worker_typed.reactor.wasm'));
+/** A component whose export does what `mix` does (almost nothing): the typed call's own cost. */
+const typedAdd = readFileSync(fixturePath('typed_add.component.wasm'));
 
 // Calls: one node, two workers.
 const dir = makeTempDir('warren-bench-components-');
 const node = await WarrenNode.open({ dataDir: join(dir.path, 'node'), jobThreads: 1 });
 let typedCallMs = 0;
 let numericCallMs = 0;
+let typedOverNumeric = 0;
+let bareTypedCallMs = 0;
+let bareTypedOverNumeric = 0;
+let ratioSpread = [0, 0];
+const ROUNDS = 15;
+const middle = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 try {
   const manifest = (name: string) => parseManifest(`name = "${name}"\nnamespace = "bench"\nversion = "1.0.0"\nbinary = "m.wasm"\n[limits]\nmemory = "512MiB"\ntimeout = "10m"\n`);
   await pushComponent(node.ctx, { manifest: manifest('typed'), module: typed });
   await pushComponent(node.ctx, { manifest: manifest('core'), module: core });
+  await pushComponent(node.ctx, { manifest: manifest('add'), module: typedAdd });
   const t = await createWorker(node.ctx, { component: 'bench.typed', name: 't' });
   const c = await createWorker(node.ctx, { component: 'bench.core', name: 'c' });
+  const a = await createWorker(node.ctx, { component: 'bench.add', name: 'a' });
   const N = 300;
   const per = async (fn: () => Promise<unknown>) => {
     const t0 = performance.now();
@@ -57,16 +69,29 @@ try {
   for (let r = 0; r < WARMUP_ROUNDS; r++) {
     await per(() => invokeWorker(node.ctx, t.id, { export: 'add', args: ['apple', 1] }));
     await per(() => invokeWorker(node.ctx, c.id, { export: 'mix', args: ['1', 2.5, 3] }));
+    await per(() => invokeWorker(node.ctx, a.id, { export: 'add', args: ['apple', 1] }));
   }
-  // Alternated rounds, the median of each: neither side gets the quieter moment.
+  // Alternated rounds: neither side gets the quieter moment. The ratio is the median of each
+  // round's own ratio (typed over the numeric round right after it), which cancels the machine's
+  // drift between rounds; the per-call times are the medians of the rounds.
   const typedRounds: number[] = [];
   const numericRounds: number[] = [];
-  for (let r = 0; r < 5; r++) {
+  const bareRounds: number[] = [];
+  const ratios: number[] = [];
+  const bareRatios: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
     typedRounds.push(await per(() => invokeWorker(node.ctx, t.id, { export: 'add', args: ['apple', 1] })));
     numericRounds.push(await per(() => invokeWorker(node.ctx, c.id, { export: 'mix', args: ['1', 2.5, 3] })));
+    bareRounds.push(await per(() => invokeWorker(node.ctx, a.id, { export: 'add', args: ['apple', 1] })));
+    ratios.push(typedRounds[r]! / numericRounds[r]!);
+    bareRatios.push(bareRounds[r]! / numericRounds[r]!);
   }
-  typedCallMs = typedRounds.sort((a, b) => a - b)[2]!;
-  numericCallMs = numericRounds.sort((a, b) => a - b)[2]!;
+  bareTypedCallMs = middle(bareRounds);
+  bareTypedOverNumeric = middle(bareRatios);
+  typedCallMs = middle(typedRounds);
+  numericCallMs = middle(numericRounds);
+  typedOverNumeric = middle(ratios);
+  ratioSpread = [Math.min(...ratios), Math.max(...ratios)];
 } finally {
   await node.close();
 }
@@ -108,8 +133,13 @@ writeBenchResult('components', {
   warmupCalls: WARMUP_ROUNDS * 300,
   typedCallMs: round(typedCallMs),
   numericCallMs: round(numericCallMs),
-  typedVsNumeric: round(typedCallMs / numericCallMs),
+  rounds: ROUNDS,
+  typedVsNumeric: round(typedOverNumeric),
+  typedVsNumericRoundSpread: ratioSpread.map(round),
   goalTypedVsNumeric: 2,
+  // typed_add.component.wat: the same call shape with a guest that does no more than `mix`.
+  bareTypedCallMs: round(bareTypedCallMs),
+  bareTypedVsNumeric: round(bareTypedOverNumeric),
   component: { name: 'typed.component.wasm', bytes: typed.length },
   coldStartMs: round(coldMs),
   cachedTranspileStartMs: round(cachedMs),

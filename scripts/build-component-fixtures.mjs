@@ -16,7 +16,7 @@ import { join, relative } from 'node:path';
 /** Command components made from a committed C guest + the preview1 command adapter. */
 const ADAPTED = ['wasi_probe', 'worker_echo', 'worker_reader'];
 /** Components written as component-model text. */
-const TEXT = ['two_memories'];
+const TEXT = ['two_memories', 'typed_add'];
 /** componentize-js guests: fixtures/components/<name>/<name>.js with the world in <name>.wit. */
 const COMPONENTIZED = [{ name: 'typed', world: 'typed' }];
 

@@ -135,3 +135,11 @@ test('a component worker with data-scope snapshots pauses and resumes: durable d
   const after = await call('items', [], w.id);
   assert.deepEqual(after.result, [], 'scope data keeps no memory: the instance starts afresh');
 });
+
+test('a component written as component text (typed_add, the bench\'s bare typed call) takes a string and a u32 through the canonical ABI', async () => {
+  const pushed = await pushComponentWasm(server.client, work.path, 'comp', 'adder', 'typed_add.component.wasm');
+  assert.equal(pushed.status, 201, JSON.stringify(pushed.body));
+  const adder = await server.client.json<WorkerRecord>('POST', '/v1/workers', { component: 'comp.adder', name: 'adder' });
+  assert.equal((await call('add', ['apple', 1], adder.id)).result, 6);
+  assert.equal((await call('add', ['pêche', 10], adder.id)).result, 16, 'the length is of the UTF-8 bytes lowered into the guest');
+});
