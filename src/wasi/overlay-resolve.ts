@@ -2,7 +2,7 @@ import { fstatSync, mkdirSync } from 'node:fs';
 import { E, Errno } from './abi.js';
 import type { Mount } from './mount-table.js';
 import { lstatModeAt, readlinkAt, S_IFDIR, S_IFLNK, S_IFMT } from './open-at.js';
-import { hasDirSuffix, MAX_SYMLINK_HOPS, raceHooks, type BaseDir, type DirHandle, type PathResolver, type Resolved } from './path-resolver.js';
+import { checkWalkPath, isLastComponent, MAX_SYMLINK_HOPS, resolvedIn, type BaseDir, type DirHandle, type PathResolver, type Resolved } from './path-resolver.js';
 
 /**
  * Path resolution on an overlay mount (Mount.lowerPath): the mount's own directory (upper) over
@@ -77,9 +77,7 @@ export function resolveInMount(r: PathResolver, base: BaseDir, m: Mount, path: s
  * file, the common case on a worker root.
  */
 function resolveLayered(r: PathResolver, base: BaseDir, m: OverlayMount, path: string, follow: boolean, forOpen: boolean): Resolved {
-  if (path.length === 0) throw new Errno(E.NOENT);
-  if (path.charCodeAt(0) === 47) throw new Errno(E.PERM);
-  if (path.includes('\0')) throw new Errno(E.INVAL);
+  checkWalkPath(path);
   let queue = path.split('/');
   const stack: string[] = [];
   const [u0, l0] = layersOf(r, base, m);
@@ -97,11 +95,7 @@ function resolveLayered(r: PathResolver, base: BaseDir, m: OverlayMount, path: s
       lows.pop();
       continue;
     }
-    let isLast = true;
-    for (let j = i + 1; j < queue.length; j++) {
-      const n = queue[j];
-      if (n !== '' && n !== '.') { isLast = false; break; }
-    }
+    const isLast = isLastComponent(queue, i);
     const mustBeDir = isLast && i + 1 < queue.length;
     const pu = ups[ups.length - 1]!;
     const pl = lows[lows.length - 1]!;
@@ -177,17 +171,7 @@ function resolveLayered(r: PathResolver, base: BaseDir, m: OverlayMount, path: s
   } else {
     parent = pu ?? pl!;
   }
-  const relParts = base.mountRel === '' ? stack : [base.mountRel, ...stack];
-  const parentRel = relParts.join('/');
-  const mountRel = name === '' ? parentRel : parentRel === '' ? name : `${parentRel}/${name}`;
-  const resolved = {
-    parent: parent.path, parentFd: parent.fd, name, target: name === '' ? parent.path : `${parent.path}/${name}`, mountRel,
-    dirSuffix: hasDirSuffix(path), lower, upperParentFd: pu === null ? -1 : pu.fd,
-    lowerParentFd: pl === null ? -1 : pl.fd, lowerParent: pl === null ? '' : pl.path,
-    dir: undefined, mount: undefined, guestPath: '',
-  };
-  if (raceHooks.afterResolve) raceHooks.afterResolve(resolved);
-  return resolved;
+  return resolvedIn(base, path, stack, name, parent, lower, pu, pl);
 }
 
 /**

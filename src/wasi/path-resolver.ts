@@ -85,6 +85,51 @@ export const raceHooks: { afterResolve: ((r: Resolved) => void) | null; beforeOp
   beforeOpen: null,
 };
 
+/** What every walk refuses before it starts: an empty path (ENOENT), an absolute one (EPERM), a NUL (EINVAL). */
+export function checkWalkPath(path: string): void {
+  if (path.length === 0) throw new Errno(E.NOENT);
+  if (path.charCodeAt(0) === 47) throw new Errno(E.PERM);
+  if (path.includes('\0')) throw new Errno(E.INVAL);
+}
+
+/** True when no component after `queue[i]` names anything (only `''` and `.` follow). */
+export function isLastComponent(queue: readonly string[], i: number): boolean {
+  for (let j = i + 1; j < queue.length; j++) {
+    const n = queue[j];
+    if (n !== '' && n !== '.') return false;
+  }
+  return true;
+}
+
+/**
+ * What a walk ends with: `name` in the directory `parent` (in the layer `lower` says), at
+ * `stack` below the base. One place builds every Resolved, so they all have one shape.
+ */
+export function resolvedIn(
+  base: BaseDir,
+  path: string,
+  stack: readonly string[],
+  name: string,
+  parent: DirHandle,
+  lower: boolean,
+  upperParent: DirHandle | null,
+  lowerParent: DirHandle | null,
+): Resolved {
+  const parentRel = (base.mountRel === '' ? stack : [base.mountRel, ...stack]).join('/');
+  const mountRel = name === '' ? parentRel : parentRel === '' ? name : `${parentRel}/${name}`;
+  const resolved = {
+    parent: parent.path, parentFd: parent.fd, name, target: name === '' ? parent.path : `${parent.path}/${name}`, mountRel,
+    dirSuffix: hasDirSuffix(path), lower, upperParentFd: upperParent === null ? -1 : upperParent.fd,
+    lowerParentFd: lowerParent === null ? -1 : lowerParent.fd, lowerParent: lowerParent === null ? '' : lowerParent.path,
+    // Empty slots for the fields WasiContext.resolve adds with `{ ...r, dir, mount, guestPath }`:
+    // on Node 20's V8, adding properties to a spread clone misses its IC every time (a large
+    // part of an open/read/close, docs/decisions.md); overwriting existing ones does not.
+    dir: undefined, mount: undefined, guestPath: '',
+  };
+  if (raceHooks.afterResolve) raceHooks.afterResolve(resolved);
+  return resolved;
+}
+
 /**
  * Resolves guest paths one component at a time. Every directory on the way is opened with
  * O_NOFOLLOW relative to its parent's fd (openat through the native addon, else through
@@ -123,9 +168,7 @@ export class PathResolver {
   }
 
   resolve(base: BaseDir, path: string, follow: boolean): Resolved {
-    if (path.length === 0) throw new Errno(E.NOENT);
-    if (path.charCodeAt(0) === 47) throw new Errno(E.PERM);
-    if (path.includes('\0')) throw new Errno(E.INVAL);
+    checkWalkPath(path);
     let queue = path.split('/');
     const stack: string[] = [];
     const dirs: DirHandle[] = [this.handleOf(base.hostFd, base.hostPath)];
@@ -140,11 +183,7 @@ export class PathResolver {
         dirs.pop();
         continue;
       }
-      let isLast = true;
-      for (let j = i + 1; j < queue.length; j++) {
-        const n = queue[j];
-        if (n !== '' && n !== '.') { isLast = false; break; }
-      }
+      const isLast = isLastComponent(queue, i);
       const mustBeDir = isLast && i + 1 < queue.length;
       const parent = dirs[dirs.length - 1]!;
       if (isLast && !follow && !mustBeDir) { name = c; break; }
@@ -176,24 +215,17 @@ export class PathResolver {
       dirs.pop();
     }
     const parent = dirs[dirs.length - 1]!;
-    const relParts = base.mountRel === '' ? stack : [base.mountRel, ...stack];
-    const parentRel = relParts.join('/');
-    const mountRel = name === '' ? parentRel : parentRel === '' ? name : `${parentRel}/${name}`;
-    const resolved = {
-      parent: parent.path, parentFd: parent.fd, name, target: name === '' ? parent.path : `${parent.path}/${name}`, mountRel,
-      dirSuffix: hasDirSuffix(path), lower: false, upperParentFd: parent.fd, lowerParentFd: -1, lowerParent: '',
-      // Empty slots for the fields WasiContext.resolve adds with `{ ...r, dir, mount, guestPath }`:
-      // on Node 20's V8, adding properties to a spread clone misses its IC every time (a large
-      // part of an open/read/close, docs/decisions.md); overwriting existing ones does not.
-      dir: undefined, mount: undefined, guestPath: '',
-    };
-    if (raceHooks.afterResolve) raceHooks.afterResolve(resolved);
-    return resolved;
+    return resolvedIn(base, path, stack, name, parent, false, parent, null);
   }
 
   /** The cached handle of directory `c` under `parent` (stamped for this call), if there is one. */
   cachedChildDir(parent: DirHandle, c: string): DirHandle | undefined {
-    const cached = this.dirCache.get(`${parent.key}/${c}`);
+    return this.cachedAt(`${parent.key}/${c}`);
+  }
+
+  /** The cached handle under `key`, stamped as used by this call (so eviction spares it). */
+  private cachedAt(key: string): DirHandle | undefined {
+    const cached = this.dirCache.get(key);
     if (cached !== undefined) cached.used = this.call;
     return cached;
   }
@@ -216,11 +248,8 @@ export class PathResolver {
   /** Opens (or reuses) directory `c` under `parent` without following a symlink; null if it is one. */
   openChildDir(parent: DirHandle, c: string): DirHandle | null {
     const key = `${parent.key}/${c}`;
-    const cached = this.dirCache.get(key);
-    if (cached !== undefined) {
-      cached.used = this.call;
-      return cached;
-    }
+    const cached = this.cachedAt(key);
+    if (cached !== undefined) return cached;
     let fd: number;
     try {
       fd = openAt(parent.fd, parent.path, c, DIR_FLAGS);
@@ -248,11 +277,8 @@ export class PathResolver {
       key = `r${this.rootKeys.size}`;
       this.rootKeys.set(hostPath, key);
     }
-    const cached = this.dirCache.get(key);
-    if (cached !== undefined) {
-      cached.used = this.call;
-      return cached;
-    }
+    const cached = this.cachedAt(key);
+    if (cached !== undefined) return cached;
     let fd: number;
     try {
       fd = openSync(hostPath, DIR_FLAGS);
