@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir } from '../support/temp-dir.js';
 import { MountTableBuilder, WasiHost } from '../../src/wasi/index.js';
-import type { FdBudget } from '../../src/wasi/fd-budget.js';
+import { countingFdBudget } from '../support/counting-fd-budget.js';
 import { loadFixture, result, runProbe } from './probe-guest.js';
 
 // The resolver keeps up to 128 directory fds open between calls. Evicting one that the current
@@ -73,25 +73,18 @@ describe('the directory fd cache never closes a directory the current call holds
   });
 
   it('holds at most 128 cached fds between calls, and gives them all back on close', () => {
-    let held = 0;
-    let most = 0;
-    const budget: FdBudget = {
-      take: () => { held++; most = Math.max(most, held); return true; },
-      force: () => { held++; },
-      give: (n) => { held -= n; },
-      get spent() { return false; },
-    };
+    const { budget, held, most } = countingFdBudget();
     const down = Array.from({ length: CACHED + 4 }, () => 'c').join('/');
     const host = new WasiHost({
       args: ['probe', ...fill(CACHED + 8), 'rawopen', '3', `deep/${down}/x`, 'stat', '/data/d0/f'],
       env: {}, mounts: mounts(), stdout: () => undefined, fdBudget: budget,
     });
-    const preopens = held;
+    const preopens = held();
     host.start(new WebAssembly.Instance(loadFixture('wasi_probe.wasm'), host.imports));
     // The deep walk held more than 128 at once; the next call trimmed back to the limit.
-    assert.ok(most - preopens > CACHED + 2, `the deep walk pinned ${most - preopens}`);
-    assert.ok(held - preopens <= CACHED, `${held - preopens} cached after the walk`);
+    assert.ok(most() - preopens > CACHED + 2, `the deep walk pinned ${most() - preopens}`);
+    assert.ok(held() - preopens <= CACHED, `${held() - preopens} cached after the walk`);
     host.close();
-    assert.equal(held, 0);
+    assert.equal(held(), 0);
   });
 });

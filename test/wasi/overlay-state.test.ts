@@ -7,7 +7,7 @@ import { MountTableBuilder, WasiHost, type MountTable, type WasiState } from '..
 import { E, OFLAGS, R } from '../../src/wasi/abi.js';
 import { rebaseWasiState } from '../../src/services/snapshots/rebase-wasi-state.js';
 import { loadComponentProbe, runComponentProbe } from '../components/component-probe.js';
-import type { FdBudget } from '../../src/wasi/fd-budget.js';
+import { countingFdBudget } from '../support/counting-fd-budget.js';
 import { ERRNO, err, loadFixture, result, runProbe } from './probe-guest.js';
 import { treeHash } from './overlay-tree.js';
 
@@ -177,24 +177,17 @@ describe('overlay mounts: two workers, one lower tree; state that survives a res
   });
 
   it('counts both layers\' directory fds in the node\'s fd budget, and gives them all back on close', () => {
-    let held = 0;
-    let most = 0;
-    const budget: FdBudget = {
-      take: () => { held++; most = Math.max(most, held); return true; },
-      force: () => { held++; },
-      give: (n) => { held -= n; },
-      get spent() { return false; },
-    };
+    const { budget, held, most } = countingFdBudget();
     const up = upper('budget');
     const host = new WasiHost({
       args: ['probe', 'read', '/both/low.txt', 'read', '/share/doc.txt', 'write', '/share/sub-made.txt', 'x', 'ls', '/both', 'ls', '/share'],
       env: {}, mounts: mounts(up), stdout: () => undefined, fdBudget: budget,
     });
-    const preopens = held;
+    const preopens = held();
     host.start(new WebAssembly.Instance(loadFixture('wasi_probe.wasm'), host.imports));
-    assert.ok(most > preopens + 2, `the layers held ${most - preopens} directory fds`);
+    assert.ok(most() > preopens + 2, `the layers held ${most() - preopens} directory fds`);
     host.close();
-    assert.equal(held, 0);
+    assert.equal(held(), 0);
   });
 
   it('wasi:filesystem (a component) sees the same overlay', async () => {
