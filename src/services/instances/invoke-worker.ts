@@ -1,6 +1,6 @@
 import { WarrenError, isWarrenError, type ErrorCode } from '../../errors.js';
 import type { InvokePayload } from '../../runtime/worker-protocol.js';
-import type { RecordedCall, WorkerRecord } from '../../records.js';
+import type { RecordedCall } from '../../records.js';
 import type { NodeContext } from '../node-context.js';
 import { callWorkerOp } from './call-worker-op.js';
 import { getWorker } from '../workers/get-worker.js';
@@ -10,9 +10,9 @@ import type { PendingCall } from './live-workers.js';
 import { checkIdempotencyKey, findRecordedCall } from '../workers/idempotent-calls.js';
 import { commitAfterCall } from './commit-after-call.js';
 import { noteTouchedMounts } from './take-snapshot.js';
+import { setWorkerStatus } from '../snapshots/set-worker-status.js';
 import { readSnapshotSettings } from '../snapshots/snapshot-settings.js';
 import { readWorkerSettings } from '../workers/read-worker-settings.js';
-import { updateWorkerRecord } from '../workers/update-worker-record.js';
 import { exportSignature } from '../workers/export-signatures.js';
 import { coerceExportArgs } from '../../runtime/coerce-export-args.js';
 import { checkCallableExport } from '../workers/check-callable-export.js';
@@ -137,7 +137,7 @@ async function invokeNow(ctx: NodeContext, workerId: string, input: InvokeWorker
   // A warm call of an idle worker writes nothing to the registry (nothing durable changes); the
   // status is written only when it changes: a paused worker resumes, a failed one recovers, a
   // mark left by a crash (running, committing...) is cleared. The queue is ours now.
-  if (record.status === 'paused') await setStatus(ctx, workerId, 'resuming');
+  if (record.status === 'paused') await setWorkerStatus(ctx, workerId, 'resuming');
   let fresh = false;
   let resumedFrom: string | null = null;
   try {
@@ -164,7 +164,7 @@ async function invokeNow(ctx: NodeContext, workerId: string, input: InvokeWorker
       // Durable before the reply: the snapshot, and the key with it, or no acknowledgement.
       committed = (await commitAfterCall(ctx, record, version, onCall, inst, key === undefined ? undefined : { key, result: recordedCall })).id;
     } else {
-      if (record.status !== 'idle') await setStatus(ctx, workerId, 'idle');
+      if (record.status !== 'idle') await setWorkerStatus(ctx, workerId, 'idle');
       if (key !== undefined) live.recordCall(workerId, key, recordedCall);
     }
     ctx.metrics.invocations.inc({ outcome: 'ok' });
@@ -183,19 +183,8 @@ async function invokeNow(ctx: NodeContext, workerId: string, input: InvokeWorker
     const message = err instanceof Error ? err.message : String(err);
     // Refused for room under the live budget (E_BUSY), a paused worker stays paused.
     const after = fatal ? 'failed' : code === 'E_BUSY' && record.status === 'paused' ? 'paused' : 'idle';
-    if (fatal || record.status !== after) await setStatus(ctx, workerId, after, fatal ? { code, message } : undefined).catch(() => undefined);
+    if (fatal || record.status !== after) await setWorkerStatus(ctx, workerId, after, fatal ? { code, message } : undefined).catch(() => undefined);
     if (isWarrenError(err)) err.details.worker = workerId;
     throw err;
   }
-}
-
-/** Status changes never resurrect a worker that was deleted meanwhile. */
-async function setStatus(ctx: NodeContext, workerId: string, status: WorkerRecord['status'], error?: WorkerRecord['error']): Promise<void> {
-  await updateWorkerRecord(ctx, workerId, (r) => {
-    if (r.status === 'deleted') return null;
-    const next: WorkerRecord = { ...r, status };
-    if (error) next.error = error;
-    else if (status !== 'failed') delete next.error;
-    return next;
-  });
 }
